@@ -1,0 +1,3 @@
+"""kanban-api: a backend for Kanban board applications."""
+
+__version__ = "0.1.0"

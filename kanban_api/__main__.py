@@ -1,0 +1,3 @@
+from kanban_api.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""The `kanban-api` command: serve the API and manage its database."""
+
+import sys
+
+import click
+import uvicorn
+
+from kanban_api.config import ConfigError, Settings
+from kanban_api.migrations.runner import upgrade
+
+
+def _load_settings() -> Settings:
+    try:
+        settings = Settings()
+        settings.resolve_secret_key()
+    except (ConfigError, ValueError) as error:
+        click.echo(f"kanban-api: configuration error: {error}", err=True)
+        sys.exit(2)
+    return settings
+
+
+@click.group()
+@click.version_option(package_name="kanban-api")
+def main() -> None:
+    """kanban-api: a backend for Kanban board applications."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 512))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development only).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Run the HTTP server; in development, pending migrations are applied first."""
+    settings = _load_settings()
+    if settings.env == "development":
+        upgrade(settings.database_url)
+    click.echo(f"kanban-api: API docs at http://{host}:{port}/docs", err=True)
+    uvicorn.run(
+        "kanban_api.main:app",
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = _load_settings()
+    upgrade(settings.database_url)
+    click.echo("kanban-api: database is up to date", err=True)

@@ -1,0 +1,104 @@
+"""Settings, read from `KANBAN_*` environment variables and a `.env` file."""
+
+import json
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+DEV_SECRET_FILE = Path(".kanban-secret")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """Raised when the settings cannot run the server safely; the message tells how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KANBAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///kanban.db"
+    database_pool_size: int = Field(default=10, ge=1, le=1000)
+    secret_key: SecretStr | None = None
+    access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    cors_origins: Annotated[list[str], NoDecode] = []
+    static_dir: Path | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept `a,b` as well as a JSON list, since operators write both."""
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("static_dir")
+    @classmethod
+    def _static_dir_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
+
+    @cached_property
+    def async_database_url(self) -> URL:
+        """The URL as users write it, with the async driver SQLAlchemy needs."""
+        return to_async_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_database_url.get_backend_name() == "sqlite"
+
+    def resolve_secret_key(self) -> str:
+        """The JWT signing key; refuses weak keys in production, remembers one in development."""
+        if self.secret_key is not None:
+            key = self.secret_key.get_secret_value()
+            if self.env == "production" and len(key) < MIN_SECRET_LENGTH:
+                raise ConfigError(
+                    f"KANBAN_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in "
+                    "production; generate one with: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))'"
+                )
+            return key
+        if self.env == "production":
+            raise ConfigError(
+                "KANBAN_SECRET_KEY is required when KANBAN_ENV=production; generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return _development_secret()
+
+
+def _development_secret() -> str:
+    """A random key kept in a git-ignored file so that tokens survive restarts."""
+    if DEV_SECRET_FILE.is_file():
+        key = DEV_SECRET_FILE.read_text(encoding="utf-8").strip()
+        if len(key) >= MIN_SECRET_LENGTH:
+            return key
+    key = secrets.token_urlsafe(48)
+    DEV_SECRET_FILE.touch(mode=0o600)
+    DEV_SECRET_FILE.write_text(key + "\n", encoding="utf-8")
+    return key
+
+
+def to_async_url(raw_url: str) -> URL:
+    """Map `postgresql://`, `postgres://` and `sqlite://` URLs to asyncpg and aiosqlite."""
+    if raw_url.startswith("postgres://"):
+        raw_url = "postgresql://" + raw_url.removeprefix("postgres://")
+    url = make_url(raw_url)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    raise ConfigError(
+        f"KANBAN_DATABASE_URL must be a postgresql:// or sqlite:/// URL, not {backend}://"
+    )

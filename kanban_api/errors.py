@@ -1,0 +1,20 @@
+"""Errors the services raise; the app turns each into a JSON answer with `detail`."""
+
+
+class ApiError(Exception):
+    status_code = 400
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFoundError(ApiError):
+    """Also used for what the caller may not see, so outsiders cannot probe for ids."""
+
+    status_code = 404
+
+
+class ConflictError(ApiError):
+    status_code = 409

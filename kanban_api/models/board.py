@@ -1,0 +1,66 @@
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
+from kanban_api.models.enums import LabelColor
+
+if TYPE_CHECKING:
+    from kanban_api.models.card import Card
+    from kanban_api.models.user import User
+
+
+class Board(TimestampMixin, Base):
+    __tablename__ = "board"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    labels: Mapped[list["Label"]] = relationship(
+        back_populates="board",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Label.color",
+    )
+    cards: Mapped[list["Card"]] = relationship(
+        back_populates="board", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="board", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Membership(TimestampMixin, Base):
+    """The seed's UserBoard: who may see and edit a board."""
+
+    __tablename__ = "user_board"
+
+    # The primary key (user_id, board_id) also serves lookups by user_id.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    board_id: Mapped[int] = mapped_column(
+        ForeignKey("board.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped["User"] = relationship(back_populates="memberships", lazy="raise")
+    board: Mapped[Board] = relationship(back_populates="memberships", lazy="raise")
+
+
+class Label(TimestampMixin, Base):
+    __tablename__ = "label"
+    # The unique (board_id, color) index also serves lookups by board_id.
+    __table_args__ = (
+        UniqueConstraint("board_id", "color"),
+        CheckConstraint(f"color BETWEEN 0 AND {len(LabelColor) - 1}", name="color_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("board.id", ondelete="CASCADE"))
+    color: Mapped[LabelColor] = mapped_column(OrdinalEnum(LabelColor))
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    board: Mapped[Board] = relationship(back_populates="labels", lazy="raise")

@@ -1,0 +1,9 @@
+"""Documented error answers shared by several routes (they appear in the OpenAPI schema)."""
+
+from typing import Any
+
+Responses = dict[int | str, dict[str, Any]]
+
+NOT_A_MEMBER: Responses = {404: {"description": "No such board or card, or not a member"}}
+EMAIL_TAKEN: Responses = {409: {"description": "Email taken (compared case-insensitively)"}}
+USER_NOT_FOUND: Responses = {404: {"description": "No user with this email"}}

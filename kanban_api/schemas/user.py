@@ -1,0 +1,39 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import SkipJsonSchema
+
+from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
+from kanban_api.schemas.fields import Email, Password
+
+
+class UserCreate(InputModel):
+    email: Email
+    password: Password
+
+
+class UserUpdate(PatchModel):
+    email: Email | SkipJsonSchema[None] = None
+    password: Password | SkipJsonSchema[None] = None
+
+
+class UserSearch(InputModel):
+    email: Email
+
+
+class UserPublic(ApiModel):
+    id: int
+    email: str
+
+
+class UserOut(UserPublic):
+    created_at: datetime
+    updated_at: datetime
+
+
+class Token(BaseModel):
+    """OAuth2 field names, as the password flow requires."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a token type, not a secret)
