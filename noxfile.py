@@ -1,0 +1,58 @@
+"""Developer tasks. `nox -l` lists them; dependencies come pinned from poetry.lock's exports."""
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_venv = "yes"
+nox.options.default_venv_backend = "venv"
+
+SOURCES = ["kanban_api", "tests", "noxfile.py"]
+
+
+def install(session: nox.Session, requirements: str) -> None:
+    """Install the locked dependencies, then the project itself without re-resolving them."""
+    session.install("-r", f"requirements/{requirements}.txt")
+    session.install("--no-deps", "-e", ".")
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Run the API on the default SQLite database: docs at http://127.0.0.1:8000/docs."""
+    install(session, "main")
+    session.run("kanban-api", "serve", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite on SQLite and PostgreSQL (PostgreSQL tests skip, loudly, if it is down)."""
+    install(session, "dev")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    install(session, "dev")
+    session.run("ruff", "check", *SOURCES)
+    session.run("black", "--check", *SOURCES)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    install(session, "dev")
+    session.run("mypy")
+
+
+@nox.session(name="format")
+def format_(session: nox.Session) -> None:
+    install(session, "dev")
+    session.run("ruff", "check", "--fix", *SOURCES)
+    session.run("black", *SOURCES)
+
+
+@nox.session
+def lock(session: nox.Session) -> None:
+    """Re-resolve poetry.lock and re-export the pinned requirement files nox installs from."""
+    session.install("poetry>=2", "poetry-plugin-export")
+    session.run("poetry", "lock")
+    session.run("poetry", "export", "--extras", "dev", "-o", "requirements/dev.txt")
+    session.run("poetry", "export", "-o", "requirements/main.txt")
