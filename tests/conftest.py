@@ -10,7 +10,6 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -37,7 +36,9 @@ _postgres_skip_reason: list[str] = []
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'kanban.db'}"
         upgrade(url)
@@ -48,9 +49,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 def _postgres_database() -> Iterator[str]:
     admin_url = make_url(POSTGRES_URL)
+    admin_dsn = admin_url.render_as_string(hide_password=False)
     name = f"kanban_test_{secrets.token_hex(4)}"
     try:
-        asyncio.run(_admin(admin_url.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"'))
+        asyncio.run(_admin(admin_dsn, f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as error:
         reason = f"PostgreSQL is not reachable at {admin_url.render_as_string()}: {error}"
         if REQUIRE_POSTGRES:
@@ -62,12 +64,7 @@ def _postgres_database() -> Iterator[str]:
         upgrade(url)
         yield url
     finally:
-        asyncio.run(
-            _admin(
-                admin_url.render_as_string(hide_password=False),
-                f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-            )
-        )
+        asyncio.run(_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _admin(dsn: str, statement: str) -> None:
@@ -88,9 +85,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=database_url,
         secret_key=TEST_SECRET,
     )
@@ -112,7 +109,7 @@ async def _empty_tables(engine: AsyncEngine) -> None:
             await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:
             for name in reversed(tables):
-                await connection.execute(text(f'DELETE FROM "{name}"'))
+                await connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from httpx import AsyncClient
 
-from tests.helpers import Accounts, create_board, create_cards
+from tests.helpers import Accounts, create_board
 
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "gray"]
 
