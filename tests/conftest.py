@@ -30,7 +30,7 @@ POSTGRES_URL = os.environ.get(
 )
 BACKENDS = os.environ.get("KANBAN_TEST_BACKENDS", "sqlite,postgresql").split(",")
 REQUIRE_POSTGRES = os.environ.get("KANBAN_TEST_REQUIRE_POSTGRES") == "1"
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+TEST_SECRET = "test-secret-key-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 
 _postgres_skip_reason: list[str] = []
 
