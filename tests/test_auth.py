@@ -159,3 +159,24 @@ async def test_bcrypt_hash_from_the_seed_still_logs_in_and_is_upgraded(
     assert stored.startswith("$argon2id$")
     # The upgraded hash still verifies.
     assert await accounts.login(account.email, "seed password")
+
+
+async def test_overlong_password_is_refused_without_hashing(
+    client: AsyncClient, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = await accounts.create()
+    calls: list[str] = []
+    from kanban_api.utils import password as password_module
+
+    original = password_module._hasher.verify_and_update
+
+    def counting(password: str, hashed: str) -> tuple[bool, str | None]:
+        calls.append(password)
+        return original(password, hashed)
+
+    monkeypatch.setattr(password_module._hasher, "verify_and_update", counting)
+    response = await client.post(
+        "/api/auth/tokens", data={"username": account.email, "password": "x" * 100_000}
+    )
+    assert response.status_code == 401
+    assert calls == []

@@ -16,5 +16,12 @@ Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterVal
 Description = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
 LabelName = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256), AfterValidator(_no_nul)]
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+Password = Annotated[
+    str,
+    StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH),
+    AfterValidator(_no_nul),
+]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
