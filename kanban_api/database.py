@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kanban_api.config import Settings
+from kanban_api.live.session import EventSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -61,7 +62,9 @@ class Database:
         self.engine = create_engine(
             settings.async_database_url, pool_size=settings.database_pool_size
         )
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=EventSession
+        )
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed as one transaction when the request succeeds."""

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,7 @@ from kanban_api.models import Board, Card, User
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
+from kanban_api.services import events as event_service
 from kanban_api.utils.token import decode_access_token
 
 
@@ -55,10 +56,37 @@ async def get_current_user(
     user = await session.get(User, claims.user_id)
     if user is None or user.credentials_version != claims.credentials_version:
         raise NotAuthenticatedError
+    event_service.act_as(session, user_id=user.id)
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_stream_user(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(_bearer)],
+    board_id: Annotated[Id, Path()],
+    ticket: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="A ticket from POST /api/boards/{board_id}/events/tickets, for "
+            "clients that cannot send an Authorization header (browsers' EventSource)",
+        ),
+    ] = None,
+) -> User:
+    """The bearer token's user or, since EventSource cannot send headers, a ticket's."""
+    if ticket is None:
+        return await get_current_user(request, session, token)
+    user = await event_service.redeem_ticket(session, ticket=ticket, board_id=board_id)
+    if user is None:
+        raise NotAuthenticatedError
+    return user
+
+
+StreamUser = Annotated[User, Depends(get_stream_user)]
 
 
 async def get_member_board(

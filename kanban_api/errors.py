@@ -18,3 +18,9 @@ class NotFoundError(ApiError):
 
 class ConflictError(ApiError):
     status_code = 409
+
+
+class GoneError(ApiError):
+    """What the client asked to resume from is no longer (or never was) available."""
+
+    status_code = 410

@@ -97,6 +97,7 @@ def settings(database_url: str) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     yield app
+    await app.state.events.close()
     await _empty_tables(app.state.database.engine)
     await app.state.database.dispose()
 

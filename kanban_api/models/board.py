@@ -17,6 +17,8 @@ class Board(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The seq of the board's latest event; bumped (and so row-locked) by each writer until commit.
+    event_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     labels: Mapped[list["Label"]] = relationship(
         back_populates="board",

@@ -1,0 +1,125 @@
+"""One client's event stream: replay from the database, then live events, in seq order.
+
+The subscription is taken before the database is read, so an event committed
+meanwhile is either read or queued (or both: duplicates are dropped by seq). A
+live event that arrives ahead of the next expected seq, or a RESYNC after the
+listener reconnected, makes the stream read the missing events from the database.
+"""
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sse_starlette import ServerSentEvent
+
+from kanban_api.errors import GoneError, NotFoundError
+from kanban_api.live.hub import EventHub, Signal
+from kanban_api.live.message import LiveEvent
+from kanban_api.schemas.event import EventOut, EventType
+from kanban_api.services import events as event_service
+
+REPLAY_PAGE_SIZE = 500
+SEPARATOR = "\n"
+PING = ServerSentEvent(comment="ping", sep=SEPARATOR)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    board_id: int
+    user_id: int
+    # The user's credentials when the stream opened; a change (new password) ends it.
+    credentials_version: int
+
+
+class BoardStream:
+    def __init__(
+        self,
+        *,
+        hub: EventHub,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        viewer: Viewer,
+        after: int,
+        heartbeat_seconds: float,
+    ) -> None:
+        self._hub = hub
+        self._sessionmaker = sessionmaker
+        self._viewer = viewer
+        self._last = after
+        self._heartbeat = heartbeat_seconds
+        self._done = False
+
+    async def messages(self) -> AsyncIterator[ServerSentEvent]:
+        subscription = await self._hub.subscribe(self._viewer.board_id)
+        try:
+            async for message in self._catch_up():
+                yield message
+            if self._done:
+                return
+            # Tells the client it is live, and sets its Last-Event-ID even if nothing happened.
+            yield ServerSentEvent(
+                json.dumps({"seq": self._last}), event="ready", id=str(self._last), sep=SEPARATOR
+            )
+            while not self._done:
+                item = await subscription.next(self._heartbeat)
+                if item is None:
+                    if not await self._still_allowed():
+                        return
+                    yield PING
+                elif item is Signal.OVERFLOW:
+                    return
+                elif item is Signal.RESYNC:
+                    async for message in self._catch_up():
+                        yield message
+                else:
+                    async for message in self._live(item):
+                        yield message
+        finally:
+            subscription.close()
+
+    async def _live(self, live: LiveEvent) -> AsyncIterator[ServerSentEvent]:
+        if live.seq > self._last + 1 and live.event.type is not EventType.BOARD_DELETED:
+            async for message in self._catch_up():
+                yield message
+        if live.seq > self._last and not self._done:
+            yield self._deliver(live)
+
+    async def _catch_up(self) -> AsyncIterator[ServerSentEvent]:
+        """Everything committed after the last delivered seq, page by page."""
+        while not self._done:
+            try:
+                async with self._sessionmaker() as session:
+                    rows = await event_service.list_events(
+                        session,
+                        board_id=self._viewer.board_id,
+                        after=self._last,
+                        limit=REPLAY_PAGE_SIZE,
+                    )
+            except (GoneError, NotFoundError):
+                # Pruned meanwhile (the reconnect is answered 410), or the board is gone.
+                self._done = True
+                return
+            for row in rows:
+                yield self._deliver(LiveEvent.of(row.board_id, EventOut.model_validate(row)))
+                if self._done:
+                    return
+            if len(rows) < REPLAY_PAGE_SIZE:
+                return
+
+    def _deliver(self, live: LiveEvent) -> ServerSentEvent:
+        self._last = live.seq
+        event = live.event
+        if event.type is EventType.BOARD_DELETED or (
+            event.type is EventType.MEMBER_REMOVED and event.data.get("id") == self._viewer.user_id
+        ):
+            self._done = True
+        return ServerSentEvent(live.json, event=event.type.value, id=str(live.seq), sep=SEPARATOR)
+
+    async def _still_allowed(self) -> bool:
+        async with self._sessionmaker() as session:
+            return await event_service.can_read(
+                session,
+                board_id=self._viewer.board_id,
+                user_id=self._viewer.user_id,
+                credentials_version=self._viewer.credentials_version,
+            )

@@ -1,0 +1,31 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from kanban_api.schemas.base import ApiModel
+
+
+class EventType(StrEnum):
+    """What changed. `data` is the resource as the API shows it, or `{"id": ...}` when deleted."""
+
+    CARD_CREATED = "card.created"  # CardOut
+    CARD_UPDATED = "card.updated"  # CardOut
+    CARD_DELETED = "card.deleted"  # {"id"}
+    BOARD_UPDATED = "board.updated"  # BoardOut, when the title or description changed
+    BOARD_DELETED = "board.deleted"  # {"id"}; only live streams see it (the log goes too)
+    LABEL_RENAMED = "label.renamed"  # LabelOut, one event per renamed label
+    MEMBER_ADDED = "member.added"  # UserPublic
+    MEMBER_REMOVED = "member.removed"  # {"id"}: the user's id
+
+
+class EventOut(ApiModel):
+    seq: int
+    type: EventType
+    data: dict[str, Any]
+    actor_id: int | None
+    at: datetime
+
+
+class TicketOut(ApiModel):
+    ticket: str
+    expires_in: int
