@@ -49,10 +49,10 @@ class Subscription:
                 self._queue.get_nowait()
             self._queue.put_nowait(Signal.OVERFLOW)
 
-    async def next(self, timeout: float) -> Item | None:
-        """The next item, or None when nothing came within `timeout` seconds."""
+    async def next(self, within: float) -> Item | None:
+        """The next item, or None when nothing came within that many seconds."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 return await self._queue.get()
         except TimeoutError:
             return None

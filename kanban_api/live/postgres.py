@@ -72,31 +72,37 @@ class PostgresListener:
     async def _listen(self) -> None:
         delay = RETRY_MIN_SECONDS
         while True:
-            connection: Any = None
             try:
                 connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
-                lost = asyncio.Event()
-                connection.add_termination_listener(lambda _: lost.set())
-                await connection.add_listener(CHANNEL, self._on_notify)
-                delay = RETRY_MIN_SECONDS
-                # Streams opened or notified before now re-read the database from their last seq.
-                self._inbox.put_nowait(None)
-                self._first_attempt.set()
-                while not lost.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(PROBE_INTERVAL_SECONDS):
-                            await lost.wait()
-                    if not lost.is_set():
-                        await connection.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT_SECONDS)
-                logger.warning("event listener connection lost; reconnecting")
-            except Exception as error:
+            except Exception as error:  # the listener must outlive any failure
                 logger.warning("event listener cannot reach the database (%s); retrying", error)
-            finally:
-                if connection is not None:
+            else:
+                delay = RETRY_MIN_SECONDS
+                try:
+                    await self._follow(connection)
+                except Exception as error:
+                    logger.warning("event listener connection failed (%s); reconnecting", error)
+                finally:
                     connection.terminate()
             self._first_attempt.set()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
+
+    async def _follow(self, connection: Any) -> None:
+        """LISTEN on the connection until it is lost (or stops answering a probe)."""
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _: lost.set())
+        await connection.add_listener(CHANNEL, self._on_notify)
+        # Streams opened or notified before now re-read the database from their last seq.
+        self._inbox.put_nowait(None)
+        self._first_attempt.set()
+        while not lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PROBE_INTERVAL_SECONDS):
+                    await lost.wait()
+            if not lost.is_set():
+                await connection.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT_SECONDS)
+        logger.warning("event listener connection lost; reconnecting")
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         self._inbox.put_nowait(payload)
