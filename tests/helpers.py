@@ -1,9 +1,19 @@
 """Test helpers that act through the HTTP API, as a client would."""
 
+import asyncio
 import itertools
+import json
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import uvicorn
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -71,3 +81,148 @@ async def create_cards(
 
 def detail(response: Response) -> Any:
     return response.json()["detail"]
+
+
+STARTUP_DEADLINE_SECONDS = 60
+# How long a test waits for one stream message before it fails; never a pause.
+STREAM_TIMEOUT_SECONDS = 20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_server(url: str, server: subprocess.Popen[bytes]) -> httpx.Response:
+    """The first answer of a server process starting up; fails if it exits or takes too long."""
+    deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            output = server.stdout.read().decode() if server.stdout else ""
+            raise AssertionError(f"server exited with {server.returncode}:\n{output}")
+        try:
+            return httpx.get(url)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"server did not answer {url} within {STARTUP_DEADLINE_SECONDS}s")
+
+
+@asynccontextmanager
+async def serve_in_process(app: FastAPI) -> AsyncIterator[str]:
+    """The app on a real port, on this event loop, lifespan included; yields its base URL.
+
+    Streams need a real server: httpx's ASGI transport buffers whole responses.
+    """
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(STARTUP_DEADLINE_SECONDS):
+        while not server.started:
+            if task.done():
+                task.result()
+                raise AssertionError("server stopped before it started")
+            await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Message:
+    """One server-sent event, or a comment (a heartbeat)."""
+
+    event: str | None = None
+    id: str | None = None
+    data: str | None = None
+    comment: str | None = None
+
+    def json(self) -> Any:
+        assert self.data is not None, self
+        return json.loads(self.data)
+
+
+class EventStream:
+    """Reads a text/event-stream response message by message, each read with a timeout."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+        self._lines = response.aiter_lines()
+
+    async def next(self) -> Message | None:
+        """The next message, or None at the end of the stream."""
+        message = Message()
+        async with asyncio.timeout(STREAM_TIMEOUT_SECONDS):
+            async for line in self._lines:
+                if line == "":
+                    if message != Message():
+                        return message
+                    continue
+                name, _, value = line.partition(":")
+                value = value.removeprefix(" ")
+                if name == "":
+                    message.comment = value
+                elif name == "data":
+                    message.data = value if message.data is None else f"{message.data}\n{value}"
+                elif name in ("event", "id"):
+                    setattr(message, name, value)
+        return None
+
+    async def next_event(self) -> Message | None:
+        """The next event, skipping heartbeats; None at the end of the stream."""
+        while (message := await self.next()) is not None:
+            if message.comment is None:
+                return message
+        return None
+
+    async def events_until_ready(self) -> list[Message]:
+        """The replayed events, up to the `ready` event that says the stream is live."""
+        replayed = []
+        while (message := await self.next_event()) is not None and message.event != "ready":
+            replayed.append(message)
+        assert message is not None, "the stream ended before it was ready"
+        return replayed
+
+    async def remaining_events(self) -> list[Message]:
+        """Every event until the server ends the stream."""
+        events = []
+        while (message := await self.next_event()) is not None:
+            events.append(message)
+        return events
+
+
+@asynccontextmanager
+async def open_stream(
+    client: AsyncClient,
+    board_id: int,
+    account: Account | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **params: Any,
+) -> AsyncIterator[EventStream]:
+    """A board's event stream, read as it arrives; asserts it opened."""
+    all_headers = {**(account.headers if account else {}), **(headers or {})}
+    async with client.stream(
+        "GET", f"/api/boards/{board_id}/events/stream", headers=all_headers, params=params
+    ) as response:
+        if response.status_code != 200:
+            await response.aread()
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield EventStream(response)
+
+
+async def board_events(
+    client: AsyncClient, account: Account, board_id: int, **params: Any
+) -> list[dict[str, Any]]:
+    response = await client.get(
+        f"/api/boards/{board_id}/events", headers=account.headers, params=params
+    )
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()
+    return events

@@ -8,7 +8,10 @@ from sqlalchemy.orm import selectinload
 from kanban_api.errors import NotFoundError
 from kanban_api.models import Board, Label, LabelColor, Membership, User
 from kanban_api.models.base import utcnow
-from kanban_api.schemas.board import BoardUpdate
+from kanban_api.schemas.board import BoardOut, BoardUpdate, LabelOut
+from kanban_api.schemas.event import EventType
+from kanban_api.schemas.user import UserPublic
+from kanban_api.services import events
 
 BOARD_NOT_FOUND = "Board not found"
 
@@ -52,26 +55,37 @@ async def create_board(session: AsyncSession, *, user: User, title: str, descrip
 
 
 async def update_board(session: AsyncSession, *, board: Board, update: BoardUpdate) -> Board:
+    """Rename the board and/or its labels.
+
+    Events: `board.updated` (the whole board) if the title or description changed,
+    and one `label.renamed` per label whose name changed, in colour order.
+    """
     changes = update.model_dump(exclude_unset=True, exclude={"labels"})
+    board_changed = any(getattr(board, field) != value for field, value in changes.items())
     for field, value in changes.items():
         setattr(board, field, value)
-    if update.labels:
-        labels_by_color = {label.color: label for label in board.labels}
-        renamed = False
-        for rename in update.labels:
-            label = labels_by_color[rename.color]
-            if label.name != rename.name:
-                label.name = rename.name
-                renamed = True
-        if renamed:
-            # A renamed label changes how the board reads, so the board counts as changed.
-            board.updated_at = utcnow()
+    names_before = {label.color: label.name for label in board.labels}
+    labels_by_color = {label.color: label for label in board.labels}
+    for rename in update.labels or ():
+        labels_by_color[rename.color].name = rename.name
+    # board.labels is in colour order.
+    renamed = [label for label in board.labels if label.name != names_before[label.color]]
+    if renamed:
+        # A renamed label changes how the board reads, so the board counts as changed.
+        board.updated_at = utcnow()
     await session.flush()
+    recorded: list[tuple[EventType, events.EventData]] = [
+        (EventType.LABEL_RENAMED, LabelOut.model_validate(label)) for label in renamed
+    ]
+    if board_changed:
+        recorded.append((EventType.BOARD_UPDATED, BoardOut.model_validate(board)))
+    await events.record_many(session, board_id=board.id, events=recorded)
     return board
 
 
 async def delete_board(session: AsyncSession, *, board: Board) -> None:
-    # The database cascades to cards, labels and memberships in the same statement.
+    await events.record_board_deleted(session, board_id=board.id)
+    # The database cascades to cards, labels, memberships and events in the same statement.
     await session.execute(delete(Board).where(Board.id == board.id))
 
 
@@ -96,7 +110,14 @@ async def add_member(session: AsyncSession, *, board: Board, user_id: int) -> Us
             async with session.begin_nested():
                 session.add(Membership(user_id=user_id, board_id=board.id))
         except IntegrityError:
-            pass
+            pass  # the other share recorded the event
+        else:
+            await events.record(
+                session,
+                board_id=board.id,
+                type=EventType.MEMBER_ADDED,
+                data=UserPublic.model_validate(user),
+            )
     return user
 
 
@@ -106,3 +127,6 @@ async def remove_member(session: AsyncSession, *, board: Board, user_id: int) ->
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError("User is not a member of this board")
+    await events.record(
+        session, board_id=board.id, type=EventType.MEMBER_REMOVED, data=events.deleted(user_id)
+    )

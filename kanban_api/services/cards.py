@@ -9,7 +9,9 @@ from kanban_api.errors import NotFoundError
 from kanban_api.models import Board, Card, CardLabel, Label, LabelColor, Membership, User
 from kanban_api.models.base import utcnow
 from kanban_api.models.enums import COLOR_ORDER
-from kanban_api.schemas.card import CardCreate, CardUpdate
+from kanban_api.schemas.card import CardCreate, CardOut, CardUpdate
+from kanban_api.schemas.event import EventType
+from kanban_api.services import events
 
 CARD_NOT_FOUND = "Card not found"
 
@@ -59,20 +61,37 @@ async def create_cards(
         session.add_all(CardLabel(card_id=card.id, label_id=label.id) for label in labels)
         set_committed_value(card, "labels", labels)
     await session.flush()
+    await events.record_many(
+        session,
+        board_id=board.id,
+        events=[(EventType.CARD_CREATED, CardOut.model_validate(card)) for card in created],
+    )
     return created
 
 
 async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) -> Card:
+    changed = False
     for field, value in update.model_dump(exclude_unset=True, exclude={"labels"}).items():
+        changed = changed or getattr(card, field) != value
         setattr(card, field, value)
     if update.labels is not None:
-        await _replace_labels(session, card=card, colors=update.labels)
+        changed = await _replace_labels(session, card=card, colors=update.labels) or changed
     await session.flush()
+    if changed:
+        await events.record(
+            session,
+            board_id=card.board_id,
+            type=EventType.CARD_UPDATED,
+            data=CardOut.model_validate(card),
+        )
     return card
 
 
 async def delete_card(session: AsyncSession, *, card: Card) -> None:
     await session.execute(delete(Card).where(Card.id == card.id))
+    await events.record(
+        session, board_id=card.board_id, type=EventType.CARD_DELETED, data=events.deleted(card.id)
+    )
 
 
 async def _replace_labels(
@@ -80,14 +99,15 @@ async def _replace_labels(
     *,
     card: Card,
     colors: Iterable[LabelColor],
-) -> None:
-    """Make the card's labels exactly `colors`, keeping rows for labels it already had."""
+) -> bool:
+    """Make the card's labels exactly `colors`, keeping rows for labels it already had;
+    tells whether that changed anything."""
     board_labels = await session.scalars(select(Label).where(Label.board_id == card.board_id))
     wanted = _labels_for({label.color: label for label in board_labels}, colors)
     current_ids = {label.id for label in card.labels}
     wanted_ids = {label.id for label in wanted}
     if current_ids == wanted_ids:
-        return
+        return False
     if removed := current_ids - wanted_ids:
         await session.execute(
             delete(CardLabel).where(CardLabel.card_id == card.id, CardLabel.label_id.in_(removed))
@@ -98,6 +118,7 @@ async def _replace_labels(
     set_committed_value(card, "labels", wanted)
     # The label rows live in another table, so the card's own row must be told it changed.
     card.updated_at = utcnow()
+    return True
 
 
 def _labels_for(
