@@ -1,12 +1,15 @@
 """The `kanban-api` command: serve the API and manage its database."""
 
+import asyncio
 import sys
 
 import click
 import uvicorn
 
 from kanban_api.config import ConfigError, Settings
+from kanban_api.database import Database
 from kanban_api.migrations.runner import upgrade
+from kanban_api.services import events as event_service
 
 
 def _load_settings() -> Settings:
@@ -52,3 +55,34 @@ def migrate() -> None:
     settings = _load_settings()
     upgrade(settings.database_url)
     click.echo("kanban-api: database is up to date", err=True)
+
+
+@main.command("prune-events")
+def prune_events() -> None:
+    """Delete events older than KANBAN_EVENT_RETENTION_DAYS, and expired stream tickets.
+
+    Every server worker also does this hourly; the command is for one-off clean-ups and cron.
+    """
+    settings = _load_settings()
+    deleted = asyncio.run(_prune(settings))
+    if settings.event_retention_days == 0:
+        click.echo("kanban-api: events are kept forever (KANBAN_EVENT_RETENTION_DAYS=0)", err=True)
+    else:
+        click.echo(
+            f"kanban-api: deleted {deleted} events older than "
+            f"{settings.event_retention_days} days",
+            err=True,
+        )
+
+
+async def _prune(settings: Settings) -> int:
+    database = Database(settings)
+    try:
+        async with database.sessionmaker() as session:
+            deleted = await event_service.prune(
+                session, retention_days=settings.event_retention_days
+            )
+            await session.commit()
+            return deleted
+    finally:
+        await database.dispose()

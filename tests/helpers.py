@@ -6,7 +6,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,8 +154,7 @@ class EventStream:
         self.response = response
         self._lines = response.aiter_lines()
 
-    async def next(self) -> Message | None:
-        """The next message, or None at the end of the stream."""
+    async def _read(self) -> Message | None:
         message = Message()
         async with asyncio.timeout(STREAM_TIMEOUT_SECONDS):
             async for line in self._lines:
@@ -173,25 +172,35 @@ class EventStream:
                     setattr(message, name, value)
         return None
 
-    async def next_event(self) -> Message | None:
-        """The next event, skipping heartbeats; None at the end of the stream."""
-        while (message := await self.next()) is not None:
+    async def _read_event(self) -> Message | None:
+        while (message := await self._read()) is not None:
             if message.comment is None:
                 return message
         return None
 
+    async def next(self) -> Message:
+        """The next message, heartbeats included."""
+        message = await self._read()
+        assert message is not None, "the stream ended"
+        return message
+
+    async def next_event(self) -> Message:
+        """The next event, skipping heartbeats."""
+        message = await self._read_event()
+        assert message is not None, "the stream ended"
+        return message
+
     async def events_until_ready(self) -> list[Message]:
         """The replayed events, up to the `ready` event that says the stream is live."""
         replayed = []
-        while (message := await self.next_event()) is not None and message.event != "ready":
+        while (message := await self.next_event()).event != "ready":
             replayed.append(message)
-        assert message is not None, "the stream ended before it was ready"
         return replayed
 
     async def remaining_events(self) -> list[Message]:
         """Every event until the server ends the stream."""
         events = []
-        while (message := await self.next_event()) is not None:
+        while (message := await self._read_event()) is not None:
             events.append(message)
         return events
 
@@ -226,3 +235,10 @@ async def board_events(
     assert response.status_code == 200, response.text
     events: list[dict[str, Any]] = response.json()
     return events
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait, within the stream timeout, for what a server does in the background."""
+    async with asyncio.timeout(STREAM_TIMEOUT_SECONDS):
+        while not condition():  # noqa: ASYNC110 (the condition is the server's, not an event)
+            await asyncio.sleep(0.01)
