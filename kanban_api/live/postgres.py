@@ -26,6 +26,8 @@ from kanban_api.schemas.event import EventOut
 logger = logging.getLogger(__name__)
 
 CHANNEL = "kanban_board_events"
+# Names the connection in pg_stat_activity, for operators.
+APPLICATION_NAME = "kanban-api event listener"
 CONNECT_TIMEOUT_SECONDS = 10
 # An idle LISTEN connection is probed this often, so a silently dropped one is noticed.
 PROBE_INTERVAL_SECONDS = 30
@@ -73,7 +75,11 @@ class PostgresListener:
         delay = RETRY_MIN_SECONDS
         while True:
             try:
-                connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+                connection = await asyncpg.connect(
+                    self._dsn,
+                    timeout=CONNECT_TIMEOUT_SECONDS,
+                    server_settings={"application_name": APPLICATION_NAME},
+                )
             except Exception as error:  # the listener must outlive any failure
                 logger.warning("event listener cannot reach the database (%s); retrying", error)
             else:
