@@ -89,16 +89,26 @@ async def get_stream_user(
 StreamUser = Annotated[User, Depends(get_stream_user)]
 
 
+def _changes_data(request: Request) -> bool:
+    return request.method not in ("GET", "HEAD", "OPTIONS")
+
+
 async def get_member_board(
-    session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
+    request: Request, session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
 ) -> Board:
-    return await board_service.get_member_board(session, board_id=board_id, user=user)
+    """The board; a request that may change it also takes its lock (`lock_board`)."""
+    return await board_service.get_member_board(
+        session, board_id=board_id, user=user, lock=_changes_data(request)
+    )
 
 
 async def get_member_card(
-    session: SessionDep, user: CurrentUser, card_id: Annotated[Id, Path()]
+    request: Request, session: SessionDep, user: CurrentUser, card_id: Annotated[Id, Path()]
 ) -> Card:
-    return await card_service.get_member_card(session, card_id=card_id, user=user)
+    """The card; a request that may change it also takes its board's lock (`lock_board`)."""
+    return await card_service.get_member_card(
+        session, card_id=card_id, user=user, lock=_changes_data(request)
+    )
 
 
 MemberBoard = Annotated[Board, Depends(get_member_board)]

@@ -269,3 +269,51 @@ async def test_pruned_events_make_older_positions_gone(
     assert "no longer kept" in detail(gone)
     kept = await board_events(client, alice, board["id"], after=2)
     assert [event["seq"] for event in kept] == [3]
+
+
+async def test_concurrent_writers_get_consecutive_seqs(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice)
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/boards/{board['id']}/cards", json=[{"title": str(n)}], headers=alice.headers
+            )
+            for n in range(10)
+        )
+    )
+    assert [response.status_code for response in responses] == [201] * 10
+    events = await board_events(client, alice, board["id"])
+    assert [event["seq"] for event in events] == list(range(1, 11))
+    created = {response.json()[0]["id"] for response in responses}
+    assert {event["data"]["id"] for event in events} == created
+
+
+async def test_writes_racing_a_board_deletion_never_fail(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    """Every change takes the board's lock first, so no order of these can deadlock."""
+    alice, bob = await accounts.create(), await accounts.create()
+    for _ in range(5):
+        board = await create_board(client, alice)
+        cards = await create_cards(client, alice, board["id"], {"title": "A"}, {"title": "B"})
+        responses = await asyncio.gather(
+            *(
+                client.patch(
+                    f"/api/cards/{card['id']}",
+                    json={"title": "Changed", "labels": ["red"]},
+                    headers=alice.headers,
+                )
+                for card in cards
+            ),
+            client.delete(f"/api/boards/{board['id']}", headers=alice.headers),
+            client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers),
+            client.post(
+                f"/api/boards/{board['id']}/cards", json=[{"title": "C"}], headers=alice.headers
+            ),
+        )
+        assert all(response.status_code < 500 for response in responses), [
+            (response.request.method, response.status_code) for response in responses
+        ]

@@ -27,18 +27,37 @@ async def list_boards(session: AsyncSession, *, user: User) -> Sequence[Board]:
     return (await session.scalars(statement)).all()
 
 
-async def get_member_board(session: AsyncSession, *, board_id: int, user: User) -> Board:
-    """The board if the user is a member; otherwise 404, so outsiders cannot tell it exists."""
+async def get_member_board(
+    session: AsyncSession, *, board_id: int, user: User, lock: bool = False
+) -> Board:
+    """The board if the user is a member; otherwise 404, so outsiders cannot tell it exists.
+
+    With `lock`, for a request that will change the board, see `lock_board`.
+    """
     statement = (
         select(Board)
         .join(Membership, Membership.board_id == Board.id)
         .where(Board.id == board_id, Membership.user_id == user.id)
         .options(selectinload(Board.labels))
     )
+    if lock:
+        statement = statement.with_for_update(of=Board, key_share=True)
     board = await session.scalar(statement)
     if board is None:
         raise NotFoundError(BOARD_NOT_FOUND)
     return board
+
+
+async def lock_board(session: AsyncSession, *, board_id: int) -> None:
+    """Take the board row's write lock (PostgreSQL; SQLite writers are serialized already).
+
+    Every change to a board takes it first, before any row on the board: writers then
+    queue per board in one order. Without it, a card update (card row, then the board's
+    event counter) and a board deletion (board row, then its cards by cascade) deadlock.
+    """
+    await session.execute(
+        select(Board.id).where(Board.id == board_id).with_for_update(key_share=True)
+    )
 
 
 async def create_board(session: AsyncSession, *, user: User, title: str, description: str) -> Board:

@@ -11,7 +11,7 @@ from kanban_api.models.base import utcnow
 from kanban_api.models.enums import COLOR_ORDER
 from kanban_api.schemas.card import CardCreate, CardOut, CardUpdate
 from kanban_api.schemas.event import EventType
-from kanban_api.services import events
+from kanban_api.services import boards, events
 
 CARD_NOT_FOUND = "Card not found"
 
@@ -26,8 +26,14 @@ async def list_cards(session: AsyncSession, *, board: Board) -> Sequence[Card]:
     return (await session.scalars(statement)).all()
 
 
-async def get_member_card(session: AsyncSession, *, card_id: int, user: User) -> Card:
-    """The card if the user is a member of its board; otherwise 404."""
+async def get_member_card(
+    session: AsyncSession, *, card_id: int, user: User, lock: bool = False
+) -> Card:
+    """The card if the user is a member of its board; otherwise 404.
+
+    With `lock`, for a request that will change the card, its board is locked first
+    (see `boards.lock_board`) and the card read again, as the last writer left it.
+    """
     statement = (
         select(Card)
         .join(Membership, Membership.board_id == Card.board_id)
@@ -35,6 +41,9 @@ async def get_member_card(session: AsyncSession, *, card_id: int, user: User) ->
         .options(selectinload(Card.labels))
     )
     card = await session.scalar(statement)
+    if card is not None and lock:
+        await boards.lock_board(session, board_id=card.board_id)
+        card = await session.scalar(statement.execution_options(populate_existing=True))
     if card is None:
         raise NotFoundError(CARD_NOT_FOUND)
     return card
