@@ -6,7 +6,7 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_venv = "yes"
 nox.options.default_venv_backend = "venv"
 
-SOURCES = ["kanban_api", "tests", "noxfile.py"]
+SOURCES = ["kanban_api", "tests", "bench", "noxfile.py"]
 
 
 def install(session: nox.Session, requirements: str) -> None:

@@ -109,9 +109,18 @@ def wait_for_server(url: str, server: subprocess.Popen[bytes]) -> httpx.Response
     raise AssertionError(f"server did not answer {url} within {STARTUP_DEADLINE_SECONDS}s")
 
 
+@dataclass
+class InProcessServer:
+    url: str
+    server: uvicorn.Server
+
+    def client(self) -> AsyncClient:
+        return AsyncClient(base_url=self.url, timeout=STREAM_TIMEOUT_SECONDS)
+
+
 @asynccontextmanager
-async def serve_in_process(app: FastAPI) -> AsyncIterator[str]:
-    """The app on a real port, on this event loop, lifespan included; yields its base URL.
+async def serve_in_process(app: FastAPI) -> AsyncIterator[InProcessServer]:
+    """The app on a real port, on this event loop, lifespan included.
 
     Streams need a real server: httpx's ASGI transport buffers whole responses.
     """
@@ -127,7 +136,7 @@ async def serve_in_process(app: FastAPI) -> AsyncIterator[str]:
             await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield InProcessServer(f"http://127.0.0.1:{port}", server)
     finally:
         server.should_exit = True
         await task

@@ -119,7 +119,7 @@ async def test_changes_reach_streams_on_another_server(
 async def test_the_listener_reconnects_and_nothing_is_lost(
     postgres_url: str, app: FastAPI, engine: AsyncEngine
 ) -> None:
-    async with serve_in_process(app) as url, AsyncClient(base_url=url, timeout=30) as client:
+    async with serve_in_process(app) as served, served.client() as client:
         alice = await Accounts(client).create()
         board_id = (await create_board(client, alice))["id"]
         async with open_stream(client, board_id, alice) as stream:

@@ -37,7 +37,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 async def live(app: FastAPI) -> AsyncIterator[AsyncClient]:
     """A client of the app served on a real port."""
-    async with serve_in_process(app) as url, AsyncClient(base_url=url, timeout=30) as client:
+    async with serve_in_process(app) as served, served.client() as client:
         yield client
 
 
@@ -226,7 +226,7 @@ async def test_a_stream_that_falls_behind_is_closed_and_catches_up_on_reconnect(
 ) -> None:
     # Too small a queue for one batch: the fan-out drops the stream instead of waiting for it.
     app = create_app(settings.model_copy(update={"stream_queue_size": 2}))
-    async with serve_in_process(app) as url, AsyncClient(base_url=url, timeout=30) as client:
+    async with serve_in_process(app) as served, served.client() as client:
         alice = await Accounts(client).create()
         board_id = (await create_board(client, alice))["id"]
         async with open_stream(client, board_id, alice) as stream:
@@ -241,3 +241,14 @@ async def test_a_stream_that_falls_behind_is_closed_and_catches_up_on_reconnect(
         async with open_stream(client, board_id, alice, headers=resumed) as stream:
             replayed = await stream.events_until_ready()
             assert [message.json()["data"] for message in replayed] == cards
+
+
+async def test_stopping_the_server_ends_streams_cleanly(app: FastAPI) -> None:
+    async with serve_in_process(app) as served, served.client() as client:
+        alice = await Accounts(client).create()
+        board_id = (await create_board(client, alice))["id"]
+        async with open_stream(client, board_id, alice) as stream:
+            await stream.events_until_ready()
+            served.server.should_exit = True
+            # A complete response, not a cut connection: the client reconnects elsewhere.
+            assert await stream.remaining_events() == []

@@ -20,7 +20,7 @@ from kanban_api.live.session import PUBLISH
 
 class Signal(enum.Enum):
     RESYNC = enum.auto()  # notifications may have been missed: re-read from the database
-    OVERFLOW = enum.auto()  # this subscriber fell behind and was dropped
+    END = enum.auto()  # end the stream: it fell behind and was dropped, or the server stops
 
 
 Item = LiveEvent | Signal
@@ -43,11 +43,14 @@ class Subscription:
         try:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
-            self.close()
-            # Free what it held at once; the stream ends when it reads the signal.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(Signal.OVERFLOW)
+            self.end()
+
+    def end(self) -> None:
+        """Drop the subscription and free what it held at once; its stream ends on the signal."""
+        self.close()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(Signal.END)
 
     async def next(self, within: float) -> Item | None:
         """The next item, or None when nothing came within that many seconds."""

@@ -6,15 +6,17 @@ live event that arrives ahead of the next expected seq, or a RESYNC after the
 listener reconnected, makes the stream read the missing events from the database.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sse_starlette import ServerSentEvent
 
 from kanban_api.errors import GoneError, NotFoundError
-from kanban_api.live.hub import EventHub, Signal
+from kanban_api.live.hub import EventHub, Signal, Subscription
 from kanban_api.live.message import LiveEvent
 from kanban_api.schemas.event import EventOut, EventType
 from kanban_api.services import events as event_service
@@ -48,9 +50,17 @@ class BoardStream:
         self._last = after
         self._heartbeat = heartbeat_seconds
         self._done = False
+        self._subscription: Subscription | None = None
+
+    async def end_on(self, shutdown: anyio.Event) -> None:
+        """Run beside the stream: end it, cleanly, when the server shuts down."""
+        await shutdown.wait()
+        self._done = True
+        if self._subscription is not None:
+            self._subscription.end()
 
     async def messages(self) -> AsyncIterator[ServerSentEvent]:
-        subscription = await self._hub.subscribe(self._viewer.board_id)
+        subscription = self._subscription = await self._hub.subscribe(self._viewer.board_id)
         try:
             async for message in self._catch_up():
                 yield message
@@ -60,13 +70,18 @@ class BoardStream:
             yield ServerSentEvent(
                 json.dumps({"seq": self._last}), event="ready", id=str(self._last), sep=SEPARATOR
             )
+            loop = asyncio.get_running_loop()
+            check_at = loop.time() + self._heartbeat
             while not self._done:
-                item = await subscription.next(self._heartbeat)
-                if item is None:
+                item = await subscription.next(max(check_at - loop.time(), 0))
+                if loop.time() >= check_at:
+                    # Timed, not only when idle: a busy board must not keep a lost user on.
                     if not await self._still_allowed():
                         return
+                    check_at = loop.time() + self._heartbeat
+                if item is None:
                     yield PING
-                elif item is Signal.OVERFLOW:
+                elif item is Signal.END:
                     return
                 elif item is Signal.RESYNC:
                     async for message in self._catch_up():

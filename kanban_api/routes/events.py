@@ -1,5 +1,7 @@
+from functools import partial
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Header, Path, Query, Request, status
 from sse_starlette import EventSourceResponse
 
@@ -15,6 +17,8 @@ router = APIRouter(prefix="/boards/{board_id}/events", tags=["events"])
 
 MAX_SEQ = 2**31 - 1
 MAX_EVENTS_PER_PAGE = 1000
+# How long open streams get to end by themselves when the server stops.
+SHUTDOWN_GRACE_SECONDS = 5
 
 GONE: Responses = {
     410: {"description": "Events after `after` were pruned (or never existed): reload the board"}
@@ -91,10 +95,15 @@ async def stream_events(
         after=resume_from,
         heartbeat_seconds=settings.stream_heartbeat_seconds,
     )
-    # Pings come from the stream itself, which re-checks access with each one.
+    shutdown = anyio.Event()
+    # Pings come from the stream itself, which re-checks access with each one. On shutdown
+    # the library sets `shutdown`; `end_on` (run beside the stream) then ends it cleanly.
     return EventSourceResponse(
         stream.messages(),
         ping=0,
         sep=SEPARATOR,
         send_timeout=settings.stream_send_timeout_seconds,
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+        data_sender_callable=partial(stream.end_on, shutdown),
     )
