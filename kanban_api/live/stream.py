@@ -35,6 +35,8 @@ class Viewer:
 
 
 class BoardStream:
+    """The messages of one stream, from `after` on; ends when the viewer may no longer see them."""
+
     def __init__(
         self,
         *,
@@ -68,7 +70,10 @@ class BoardStream:
                 return
             # Tells the client it is live, and sets its Last-Event-ID even if nothing happened.
             yield ServerSentEvent(
-                json.dumps({"seq": self._last}), event="ready", id=str(self._last), sep=SEPARATOR
+                json.dumps({"seq": self._last}, separators=(",", ":")),
+                event="ready",
+                id=str(self._last),
+                sep=SEPARATOR,
             )
             loop = asyncio.get_running_loop()
             check_at = loop.time() + self._heartbeat
