@@ -119,26 +119,35 @@ async def renumber(
 ) -> list[int]:
     """Give these cards, all of one board, evenly spaced positions in `column` in this order.
 
-    Every renumbered card counts as changed: its version grows, so cached copies
-    and ETags showing the old position go stale. Returns the new positions.
+    Only cards whose place changes are written; their version grows, so cached
+    copies and ETags showing the old position go stale. Returns the new positions.
     """
     positions = [FIRST_POSITION + index * GAP for index in range(len(card_ids))]
-    # Park every card at a negative place no position uses, then set the final ones.
+    current = {
+        row.id: (row.column, row.position)
+        for row in await session.execute(
+            select(_card.c.id, _card.c.column, _card.c.position).where(_card.c.id.in_(card_ids))
+        )
+    }
+    changes = [
+        {"card_id": card_id, "new_position": position}
+        for card_id, position in zip(card_ids, positions, strict=True)
+        if current[card_id] != (column, position)
+    ]
+    if not changes:
+        return positions
+    # Park the changing cards at negative places no position uses, then set the final
+    # ones: no statement ever puts two cards in one place, whatever order rows go in.
     await session.execute(
-        update(_card).where(_card.c.id.in_(card_ids)).values(position=-_card.c.id)
+        update(_card)
+        .where(_card.c.id.in_([change["card_id"] for change in changes]))
+        .values(position=-_card.c.id)
     )
     await session.execute(
         update(_card)
         .where(_card.c.id == bindparam("card_id"))
-        .values(
-            column=column,
-            position=bindparam("new_position"),
-            version=_card.c.version + 1,
-        ),
-        [
-            {"card_id": card_id, "new_position": position}
-            for card_id, position in zip(card_ids, positions, strict=True)
-        ],
+        .values(column=column, position=bindparam("new_position"), version=_card.c.version + 1),
+        changes,
     )
     return positions
 
