@@ -1,5 +1,6 @@
 """Card order: positions, moves, column changes and rebalancing, as clients see them."""
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -135,7 +136,7 @@ async def test_a_move_to_where_the_card_already_is_changes_nothing(
     client: AsyncClient, accounts: Accounts
 ) -> None:
     alice = await accounts.create()
-    board_id, (a, b, c) = await _column_of(client, alice, 3)
+    board_id, (a, b, _) = await _column_of(client, alice, 3)
     before = await list_cards(client, alice, board_id)
     for card_id, after_id in [(b, a), (a, None)]:
         response = await move_card(client, alice, card_id, "TODO", after_id)
@@ -259,7 +260,7 @@ async def test_moves_into_one_gap_rebalance_the_column_and_keep_the_order(
         gaps_below_top.append(cards[1]["position"] - cards[0]["position"])
 
     # The gap only shrinks, except where the column was renumbered.
-    assert any(later > earlier for earlier, later in zip(gaps_below_top, gaps_below_top[1:]))
+    assert any(later > earlier for earlier, later in pairwise(gaps_below_top))
 
 
 async def _set_position(engine: AsyncEngine, card_id: int, position: int) -> None:
