@@ -16,7 +16,6 @@ _ETAG = {
         "schema": {"type": "string"},
     }
 }
-_BAD_CONDITION: Responses = {400: {"description": "Malformed If-Match or If-None-Match header"}}
 
 
 def etag_answers(status_code: int = 200) -> Responses:
@@ -28,7 +27,7 @@ def conditional_read() -> Responses:
     return {
         **etag_answers(),
         304: {"description": "Not modified: If-None-Match names the current ETag; no body"},
-        **_BAD_CONDITION,
+        400: {"description": "Malformed If-None-Match header"},
     }
 
 
@@ -41,7 +40,7 @@ def conditional_write(model: type[BaseModel], status_code: int = 200) -> Respons
             "`current` is the resource now, and the ETag header its ETag",
             "headers": _ETAG,
         },
-        **_BAD_CONDITION,
+        400: {"description": "Malformed If-Match header"},
     }
     if status_code != 204:
         answers.update(etag_answers(status_code))
