@@ -5,14 +5,15 @@ index enforces it). Cards are spaced `GAP` apart, so a move takes the midpoint
 between its new neighbours and writes one row. Only after about log2(GAP) = 20
 moves into the very same gap is there no integer left between two neighbours;
 then that one column is renumbered in the same transaction, with `GAP` between
-cards again. Integers rather than string fractional keys: they compare the same
+cards again. Typical moves thus write one row; even a client that keeps splitting
+the same gap pays one renumbering of the column per ~20 moves. Integers rather than string fractional keys: they compare the same
 in every database and client, stay 8 bytes, and cannot grow without bound.
 
 Positions stay within 1..2**53 - 1 so JavaScript clients read them exactly, and
 a renumbered column starts in the middle of that range, leaving 2**32 inserts of
-room above and below it. Renumbering parks the column at negative positions
-first (each card at minus its id), so no intermediate state ever breaks the
-unique index, on any database and without deferred constraints.
+room above and below it. Renumbering first parks the cards it moves at negative
+positions (each at minus its id), so no intermediate state ever breaks the unique
+index, on any database and without deferred constraints.
 
 Callers must serialize writers of one board: on PostgreSQL by locking the board
 row (services.boards.lock_board); SQLite transactions already run one at a time.
@@ -52,10 +53,9 @@ def position_between(lower: int | None, upper: int | None) -> int | None:
 
     None when there is no integer left between them: the column needs renumbering.
     """
-    if lower is None and upper is None:
-        return FIRST_POSITION
     if upper is None:
-        assert lower is not None
+        if lower is None:
+            return FIRST_POSITION
         return lower + GAP if lower + GAP <= MAX_POSITION else _midpoint(lower, MAX_POSITION + 1)
     if lower is None:
         return upper - GAP if upper - GAP >= 1 else _midpoint(0, upper)
@@ -119,8 +119,9 @@ async def renumber(
 ) -> list[int]:
     """Give these cards, all of one board, evenly spaced positions in `column` in this order.
 
-    Only cards whose place changes are written; their version grows, so cached
-    copies and ETags showing the old position go stale. Returns the new positions.
+    Only cards whose place changes are written; their version (and updatedAt) grows,
+    so cached copies and ETags showing the old position go stale. Returns the new
+    positions.
     """
     positions = [FIRST_POSITION + index * GAP for index in range(len(card_ids))]
     current = {
