@@ -4,6 +4,7 @@ import asyncio
 
 from httpx import AsyncClient
 
+from kanban_api.services import ordering
 from tests.helpers import (
     Accounts,
     assert_board_order,
@@ -20,21 +21,25 @@ CLIENTS = 20
 async def test_parallel_moves_into_one_gap_keep_one_total_order(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    """Every move targets the same gap, the worst case for two moves taking one place."""
+    """Every move targets the same gap, the worst case for two moves taking one place.
+
+    More moves than the gap has room for, so the column is also renumbered midway.
+    """
     alice = await accounts.create()
     board = await create_board(client, alice)
+    count = ordering.GAP.bit_length() + 4
     cards = await create_cards(
         client,
         alice,
         board["id"],
-        *({"title": f"card {index}", "column": "DOING"} for index in range(CLIENTS + 1)),
+        *({"title": f"card {index}", "column": "DOING"} for index in range(count + 1)),
     )
     anchor, *movers = [card["id"] for card in cards]
 
     responses = await asyncio.gather(
         *(move_card(client, alice, card_id, "DOING", anchor) for card_id in movers)
     )
-    assert [response.status_code for response in responses] == [200] * CLIENTS
+    assert [response.status_code for response in responses] == [200] * count
 
     listed = await list_cards(client, alice, board["id"])
     order = column_ids(listed, "DOING")

@@ -6,8 +6,9 @@ between its new neighbours and writes one row. Only after about log2(GAP) = 20
 moves into the very same gap is there no integer left between two neighbours;
 then that one column is renumbered in the same transaction, with `GAP` between
 cards again. Typical moves thus write one row; even a client that keeps splitting
-the same gap pays one renumbering of the column per ~20 moves. Integers rather than string fractional keys: they compare the same
-in every database and client, stay 8 bytes, and cannot grow without bound.
+the same gap pays one renumbering of the column per ~20 moves. Integers rather
+than string fractional keys: they compare the same in every database and client,
+stay 8 bytes, and cannot grow without bound.
 
 Positions stay within 1..2**53 - 1 so JavaScript clients read them exactly, and
 a renumbered column starts in the middle of that range, leaving 2**32 inserts of
