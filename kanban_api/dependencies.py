@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,9 +11,12 @@ from kanban_api.config import Settings
 from kanban_api.database import Database
 from kanban_api.errors import ApiError
 from kanban_api.models import Board, Card, User
+from kanban_api.schemas.board import BoardOut
+from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
+from kanban_api.utils.etag import require_if_match
 from kanban_api.utils.token import decode_access_token
 
 
@@ -75,3 +78,51 @@ async def get_member_card(
 
 MemberBoard = Annotated[Board, Depends(get_member_board)]
 MemberCard = Annotated[Card, Depends(get_member_card)]
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="Change only if the resource is still at this ETag (or `*`); "
+        "otherwise 412 with the current resource. Without it, the last write wins."
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(description="Answer 304 without a body if the resource still has this ETag."),
+]
+
+
+async def get_member_board_for_update(
+    session: SessionDep,
+    user: CurrentUser,
+    board_id: Annotated[Id, Path()],
+    if_match: IfMatch = None,
+) -> Board:
+    """The board, locked for this transaction, after checking `If-Match` against it."""
+    board = await board_service.get_member_board(
+        session, board_id=board_id, user=user, for_update=True
+    )
+    require_if_match(
+        if_match,
+        version=board.version,
+        current=lambda: BoardOut.model_validate(board),
+        what="board",
+    )
+    return board
+
+
+async def get_member_card_for_update(
+    session: SessionDep, user: CurrentUser, card_id: Annotated[Id, Path()], if_match: IfMatch = None
+) -> Card:
+    """The card, its board locked for this transaction, after checking `If-Match` against it."""
+    card = await card_service.get_member_card(session, card_id=card_id, user=user, for_update=True)
+    require_if_match(
+        if_match, version=card.version, current=lambda: CardOut.model_validate(card), what="card"
+    )
+    return card
+
+
+# For routes that change the resource: serialized with other writers, If-Match honoured.
+MemberBoardForUpdate = Annotated[Board, Depends(get_member_board_for_update)]
+MemberCardForUpdate = Annotated[Card, Depends(get_member_card_for_update)]

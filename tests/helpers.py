@@ -8,6 +8,7 @@ from httpx import AsyncClient, Response
 
 DEFAULT_PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
+COLUMNS = ["BACKLOG", "TODO", "DOING", "DONE"]
 
 
 @dataclass
@@ -71,3 +72,36 @@ async def create_cards(
 
 def detail(response: Response) -> Any:
     return response.json()["detail"]
+
+
+async def list_cards(client: AsyncClient, account: Account, board_id: int) -> list[dict[str, Any]]:
+    response = await client.get(f"/api/boards/{board_id}/cards", headers=account.headers)
+    assert response.status_code == 200, response.text
+    cards: list[dict[str, Any]] = response.json()
+    return cards
+
+
+async def move_card(
+    client: AsyncClient,
+    account: Account,
+    card_id: int,
+    column: str,
+    after_id: int | None,
+    if_match: str | None = None,
+) -> Response:
+    headers = account.headers if if_match is None else {**account.headers, "If-Match": if_match}
+    return await client.post(
+        f"/api/cards/{card_id}/move", json={"column": column, "afterId": after_id}, headers=headers
+    )
+
+
+def column_ids(cards: list[dict[str, Any]], column: str) -> list[int]:
+    """Ids of the cards of one column, in the order listed."""
+    return [card["id"] for card in cards if card["column"] == column]
+
+
+def assert_board_order(cards: list[dict[str, Any]]) -> None:
+    """Listed by column, then by strictly growing position: no two cards share a place."""
+    keys = [(COLUMNS.index(card["column"]), card["position"]) for card in cards]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)

@@ -1,6 +1,6 @@
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
@@ -17,6 +17,8 @@ class Board(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Grows with every UPDATE of the row (a label rename touches it too); the ETag.
+    version: Mapped[int] = mapped_column(server_default=text("1"))
 
     labels: Mapped[list["Label"]] = relationship(
         back_populates="board",
@@ -31,6 +33,8 @@ class Board(TimestampMixin, Base):
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="board", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Membership(TimestampMixin, Base):

@@ -1,6 +1,6 @@
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
@@ -12,9 +12,11 @@ if TYPE_CHECKING:
 
 class Card(TimestampMixin, Base):
     __tablename__ = "card"
-    # Serves the board's card list in board order and lookups by board_id.
     __table_args__ = (
-        Index("ix_card_board_id_column", "board_id", "column"),
+        # No two cards share a place; also serves the board's card list in board order
+        # and lookups by board_id. A unique index rather than a constraint, so SQLite
+        # can add it without rebuilding the table.
+        Index("uq_card_board_id_column_position", "board_id", "column", "position", unique=True),
         CheckConstraint(f'"column" BETWEEN 0 AND {len(CardColumn) - 1}', name="column_known"),
     )
 
@@ -23,6 +25,10 @@ class Card(TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     column: Mapped[CardColumn] = mapped_column(OrdinalEnum(CardColumn), default=CardColumn.BACKLOG)
+    # Sort key within the column, assigned by services/ordering.py.
+    position: Mapped[int] = mapped_column(BigInteger)
+    # Grows with every UPDATE of the row (the ORM adds it to the UPDATE's WHERE); the ETag.
+    version: Mapped[int] = mapped_column(server_default=text("1"))
 
     board: Mapped["Board"] = relationship(back_populates="cards", lazy="raise")
     card_labels: Mapped[list["CardLabel"]] = relationship(
@@ -32,6 +38,8 @@ class Card(TimestampMixin, Base):
     labels: Mapped[list["Label"]] = relationship(
         secondary="card_label", viewonly=True, lazy="raise", order_by="Label.color"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class CardLabel(TimestampMixin, Base):

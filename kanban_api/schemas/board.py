@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models.enums import LabelColor
@@ -35,3 +36,4 @@ class BoardOut(ApiModel):
     labels: list[LabelOut]
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description="Grows with every change; the ETag is this, quoted.")

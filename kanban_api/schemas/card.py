@@ -6,7 +6,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models.enums import CardColumn, LabelColor
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
-from kanban_api.schemas.fields import Description, Title
+from kanban_api.schemas.fields import Description, Id, Title
 
 MAX_CARDS_PER_BATCH = 500
 
@@ -30,6 +30,14 @@ class CardUpdate(PatchModel):
     labels: LabelSet | SkipJsonSchema[None] = None
 
 
+class CardMove(InputModel):
+    column: CardColumn
+    after_id: Id | None = Field(
+        description="The card to place this one right after, in `column` of the same board; "
+        "`null` places it at the top. Required, so a forgotten field cannot mean the top."
+    )
+
+
 class CardOut(ApiModel):
     id: int
     title: str
@@ -39,6 +47,11 @@ class CardOut(ApiModel):
     labels: list[LabelColor]
     created_at: datetime
     updated_at: datetime
+    position: int = Field(
+        description="Sort key within the card's column (ascending = top to bottom). Compare "
+        "it only with cards of the same column; the server may renumber a column."
+    )
+    version: int = Field(description="Grows with every change; the ETag is this, quoted.")
 
     @field_validator("labels", mode="before")
     @classmethod

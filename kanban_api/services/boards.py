@@ -24,18 +24,39 @@ async def list_boards(session: AsyncSession, *, user: User) -> Sequence[Board]:
     return (await session.scalars(statement)).all()
 
 
-async def get_member_board(session: AsyncSession, *, board_id: int, user: User) -> Board:
-    """The board if the user is a member; otherwise 404, so outsiders cannot tell it exists."""
+async def get_member_board(
+    session: AsyncSession, *, board_id: int, user: User, for_update: bool = False
+) -> Board:
+    """The board if the user is a member; otherwise 404, so outsiders cannot tell it exists.
+
+    `for_update` also locks the board row (see `lock_board`) before reading it.
+    """
     statement = (
         select(Board)
         .join(Membership, Membership.board_id == Board.id)
         .where(Board.id == board_id, Membership.user_id == user.id)
         .options(selectinload(Board.labels))
     )
+    if for_update:
+        statement = statement.with_for_update(of=Board, key_share=True)
     board = await session.scalar(statement)
     if board is None:
         raise NotFoundError(BOARD_NOT_FOUND)
     return board
+
+
+async def lock_board(session: AsyncSession, *, board_id: int) -> None:
+    """Hold the board row until the transaction ends; every writer of the board takes it first.
+
+    One lock, always taken first, serializes the writers of a board's cards (their
+    positions depend on each other) and makes `If-Match` checks atomic with the
+    write that follows, without deadlocks. FOR NO KEY UPDATE leaves foreign key
+    checks, such as sharing the board, unblocked. SQLite needs none: its
+    transactions already run one at a time (BEGIN IMMEDIATE).
+    """
+    await session.execute(
+        select(Board.id).where(Board.id == board_id).with_for_update(key_share=True)
+    )
 
 
 async def create_board(session: AsyncSession, *, user: User, title: str, description: str) -> Board:
