@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
+        return JSONResponse(error.body(), error.status_code, headers=error.headers)
 
     if settings.cors_origins:
         # Bearer tokens travel in a header, not cookies, so credentials are never allowed.
@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             allow_methods=["*"],
             allow_headers=["*"],
+            # The card list's next page is announced in a Link header.
+            expose_headers=["Link"],
         )
 
     if settings.static_dir is not None:
