@@ -6,11 +6,12 @@ the board does not exist (404). A member whose role lacks the action gets 403.
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from kanban_api.errors import ForbiddenError
-from kanban_api.models.enums import Role
+from kanban_api.models import Board, Card, Comment, Role, User
 
 
 class Action(StrEnum):
@@ -23,6 +24,7 @@ class Action(StrEnum):
     DELETE_ANY_COMMENT = "delete anyone's comments"
     MANAGE_BOARD = "rename or delete the board"
     MANAGE_MEMBERS = "share the board, remove members and change roles"
+    EDIT_OTHERS_COMMENTS = "edit someone else's comment"
 
 
 _EVERYONE = frozenset(Role)
@@ -39,6 +41,8 @@ PERMISSIONS: Final[Mapping[Action, frozenset[Role]]] = {
     Action.DELETE_ANY_COMMENT: _OWNERS,
     Action.MANAGE_BOARD: _OWNERS,
     Action.MANAGE_MEMBERS: _OWNERS,
+    # A comment is its author's words: others may delete it, never reword it.
+    Action.EDIT_OTHERS_COMMENTS: frozenset(),
 }
 
 
@@ -55,3 +59,33 @@ def require(role: Role, action: Action) -> None:
 def board_update_actions(fields: Iterable[str]) -> set[Action]:
     """A board update needs RENAME_LABELS for `labels` and MANAGE_BOARD for anything else."""
     return {Action.RENAME_LABELS if field == "labels" else Action.MANAGE_BOARD for field in fields}
+
+
+@dataclass(frozen=True)
+class Access:
+    """The caller, reaching something on a board they are a member of, in their role."""
+
+    user: User
+    role: Role
+
+    def require(self, action: Action) -> None:
+        require(self.role, action)
+
+
+@dataclass(frozen=True)
+class BoardAccess(Access):
+    board: Board
+
+
+@dataclass(frozen=True)
+class CardAccess(Access):
+    card: Card
+
+
+@dataclass(frozen=True)
+class CommentAccess(Access):
+    comment: Comment
+
+    @property
+    def is_author(self) -> bool:
+        return self.comment.author_id == self.user.id

@@ -21,7 +21,7 @@ class LabelColor(StrEnum):
 
 
 class Role(StrEnum):
-    """A member's role on a board, from most to least powerful (what each may do: permissions.py)."""
+    """A member's role on a board, most powerful first; what each may do is in permissions.py."""
 
     OWNER = "owner"
     EDITOR = "editor"
