@@ -38,7 +38,8 @@ async def get_member_board(
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         raise NotFoundError(BOARD_NOT_FOUND)
-    return row.tuple()
+    found, role = row
+    return found, role
 
 
 async def create_board(session: AsyncSession, *, user: User, title: str, description: str) -> Board:

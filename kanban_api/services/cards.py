@@ -145,7 +145,8 @@ async def get_member_card(session: AsyncSession, *, card_id: int, user: User) ->
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         raise NotFoundError(CARD_NOT_FOUND)
-    return row.tuple()
+    found, role = row
+    return found, role
 
 
 async def create_cards(

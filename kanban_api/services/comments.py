@@ -36,7 +36,8 @@ async def get_member_comment(
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         raise NotFoundError(COMMENT_NOT_FOUND)
-    return row.tuple()
+    found, role = row
+    return found, role
 
 
 async def update_comment(
