@@ -56,7 +56,7 @@ async def create_board(session: AsyncSession, *, user: User, title: str, descrip
 
 
 async def update_board(session: AsyncSession, *, board: Board, update: BoardUpdate) -> Board:
-    changes = update.model_dump(exclude_unset=True, exclude={"labels"})
+    changes = update.model_dump(exclude_unset=True, exclude={"labels"}, by_alias=False)
     for field, value in changes.items():
         setattr(board, field, value)
     if update.labels:

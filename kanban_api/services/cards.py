@@ -186,7 +186,9 @@ async def create_cards(
 
 
 async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) -> Card:
-    columns = update.model_dump(exclude_unset=True, exclude={"labels", "assignee_ids"})
+    columns = update.model_dump(
+        exclude_unset=True, exclude={"labels", "assignee_ids"}, by_alias=False
+    )
     for field, value in columns.items():
         setattr(card, field, value)
     if update.labels is not None:

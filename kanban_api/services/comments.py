@@ -43,7 +43,7 @@ async def get_member_comment(
 async def update_comment(
     session: AsyncSession, *, comment: Comment, update: CommentUpdate
 ) -> Comment:
-    for field, value in update.model_dump(exclude_unset=True).items():
+    for field, value in update.model_dump(exclude_unset=True, by_alias=False).items():
         setattr(comment, field, value)
     await session.flush()
     return comment
