@@ -66,9 +66,7 @@ async def test_due_dates_are_stored_and_answered_in_utc(
         "2030-13-01T00:00:00Z",
     ],
 )
-async def test_bad_due_dates_are_422(
-    client: AsyncClient, accounts: Accounts, due_at: Any
-) -> None:
+async def test_bad_due_dates_are_422(client: AsyncClient, accounts: Accounts, due_at: Any) -> None:
     alice = await accounts.create()
     board = await create_board(client, alice)
     (card,) = await create_cards(client, alice, board["id"], {"title": "T"})
