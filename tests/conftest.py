@@ -75,6 +75,24 @@ async def _admin(dsn: str, statement: str) -> None:
         await connection.close()
 
 
+@pytest.fixture
+def blank_database_url(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database on the backend under test, for tests that run migrations themselves."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('blank') / 'kanban.db'}"
+        return
+    admin_url = make_url(POSTGRES_URL)
+    admin_dsn = admin_url.render_as_string(hide_password=False)
+    name = f"kanban_test_{secrets.token_hex(4)}"
+    asyncio.run(_admin(admin_dsn, f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _postgres_skip_reason:
         terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", yellow=True, bold=True)
