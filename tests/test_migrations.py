@@ -69,3 +69,9 @@ def test_existing_members_become_owners_and_nothing_is_lost(blank_database_url: 
     )
     assert memberships == [(1,), (2,)]
     assert labels == [(1,)]
+
+
+def test_migrations_build_exactly_the_models_schema(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    # Raises when autogenerate would find a difference between the models and the database.
+    command.check(alembic_config(blank_database_url))
