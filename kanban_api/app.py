@@ -13,7 +13,7 @@ from kanban_api import __version__
 from kanban_api.config import Settings
 from kanban_api.database import Database
 from kanban_api.errors import ApiError
-from kanban_api.routes import auth, boards, cards, members, users
+from kanban_api.routes import auth, boards, cards, comments, members, users
 
 # Paths the static web client may never answer, even when it has a file of that name.
 RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = settings.resolve_secret_key()
 
     api = APIRouter(prefix="/api")
-    for module in (auth, users, boards, members, cards):
+    for module in (auth, users, boards, members, cards, comments):
         api.include_router(module.router)
     app.include_router(api)
 
@@ -55,9 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             allow_methods=["*"],
             allow_headers=["*"],
-            # Browsers hide response headers from scripts unless listed; clients need the
-            # ETag to send If-Match.
-            expose_headers=["ETag"],
+            # Browsers hide response headers from scripts unless listed: clients need the
+            # ETag to send If-Match, and the Link header to fetch the next page of cards.
+            expose_headers=["ETag", "Link"],
         )
 
     if settings.static_dir is not None:

@@ -1,5 +1,6 @@
 """Errors the services raise; the app turns each into a JSON answer with `detail`."""
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -22,23 +23,32 @@ class NotFoundError(ApiError):
     status_code = 404
 
 
+class ForbiddenError(ApiError):
+    """A member whose role does not allow the action (outsiders get NotFoundError instead)."""
+
+    status_code = 403
+
+
 class ConflictError(ApiError):
     status_code = 409
 
 
-class InvalidFieldError(ApiError):
-    """A well-formed body the database state rejects, answered in FastAPI's 422 shape."""
+class InvalidInputError(ApiError):
+    """Well-formed input the database refuses (a non-member assignee, an unknown afterId).
+
+    Answered in FastAPI's 422 shape, so clients handle it like any validation error.
+    """
 
     status_code = 422
 
-    def __init__(self, field: str, detail: str, value: Any) -> None:
+    def __init__(self, loc: Sequence[str | int], detail: str, *, value: Any = None) -> None:
         super().__init__(detail)
-        self.field = field
+        self.loc = list(loc)
         self.value = value
 
     def content(self) -> dict[str, Any]:
-        error = {"type": "value_error", "loc": ["body", self.field], "msg": self.detail}
-        return {"detail": [{**error, "input": self.value}]}
+        error = {"type": "value_error", "loc": self.loc, "msg": self.detail, "input": self.value}
+        return {"detail": [error]}
 
 
 class PreconditionFailedError(ApiError):

@@ -105,3 +105,32 @@ def assert_board_order(cards: list[dict[str, Any]]) -> None:
     keys = [(COLUMNS.index(card["column"]), card["position"]) for card in cards]
     assert keys == sorted(keys)
     assert len(set(keys)) == len(keys)
+
+
+async def share(
+    client: AsyncClient, owner: Account, board_id: int, user_id: int, role: str | None = None
+) -> Response:
+    """PUT the membership: without a role exactly as the seed's clients do (no body)."""
+    return await client.put(
+        f"/api/boards/{board_id}/users/{user_id}",
+        headers=owner.headers,
+        json=None if role is None else {"role": role},
+    )
+
+
+async def add_member(
+    client: AsyncClient, owner: Account, board_id: int, member: Account, role: str
+) -> None:
+    response = await share(client, owner, board_id, member.id, role)
+    assert response.status_code == 200, response.text
+
+
+async def create_comment(
+    client: AsyncClient, account: Account, card_id: int, body: str = "A comment"
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/cards/{card_id}/comments", json={"body": body}, headers=account.headers
+    )
+    assert response.status_code == 201, response.text
+    comment: dict[str, Any] = response.json()
+    return comment

@@ -22,7 +22,9 @@ async def test_create_board(auth_client: AsyncClient) -> None:
         "createdAt",
         "updatedAt",
         "version",
+        "role",
     ]
+    assert board["role"] == "owner"
     assert board["title"] == "Test Board"
     assert board["description"] == "Test Description"
     assert board["labels"] == [{"color": color, "name": ""} for color in COLORS]

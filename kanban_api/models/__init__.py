@@ -2,18 +2,22 @@
 
 from kanban_api.models.base import Base
 from kanban_api.models.board import Board, Label, Membership
-from kanban_api.models.card import Card, CardLabel
-from kanban_api.models.enums import CardColumn, LabelColor
+from kanban_api.models.card import Card, CardAssignee, CardLabel
+from kanban_api.models.comment import Comment
+from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.models.user import User
 
 __all__ = [
     "Base",
     "Board",
     "Card",
+    "CardAssignee",
     "CardColumn",
     "CardLabel",
+    "Comment",
     "Label",
     "LabelColor",
     "Membership",
+    "Role",
     "User",
 ]

@@ -4,7 +4,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
-from kanban_api.models.enums import LabelColor
+from kanban_api.models.enums import LabelColor, Role
 
 if TYPE_CHECKING:
     from kanban_api.models.card import Card
@@ -38,9 +38,10 @@ class Board(TimestampMixin, Base):
 
 
 class Membership(TimestampMixin, Base):
-    """The seed's UserBoard: who may see and edit a board."""
+    """The seed's UserBoard: who may see a board, and in which role."""
 
     __tablename__ = "user_board"
+    __table_args__ = (CheckConstraint(f"role BETWEEN 0 AND {len(Role) - 1}", name="role_known"),)
 
     # The primary key (user_id, board_id) also serves lookups by user_id.
     user_id: Mapped[int] = mapped_column(
@@ -49,6 +50,7 @@ class Membership(TimestampMixin, Base):
     board_id: Mapped[int] = mapped_column(
         ForeignKey("board.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    role: Mapped[Role] = mapped_column(OrdinalEnum(Role))
 
     user: Mapped["User"] = relationship(back_populates="memberships", lazy="raise")
     board: Mapped[Board] = relationship(back_populates="memberships", lazy="raise")

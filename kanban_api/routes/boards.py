@@ -3,12 +3,16 @@ from fastapi import APIRouter, Response, status
 from kanban_api.dependencies import (
     CurrentUser,
     IfNoneMatch,
-    MemberBoard,
-    MemberBoardForUpdate,
+    ManageBoard,
     SessionDep,
+    UpdateBoard,
+    ViewBoard,
 )
+from kanban_api.models import Role
+from kanban_api.permissions import board_update_actions
 from kanban_api.routes.responses import (
     NOT_A_MEMBER,
+    ROLE_REQUIRED,
     conditional_read,
     conditional_write,
     etag_answers,
@@ -23,47 +27,49 @@ router = APIRouter(prefix="/boards", tags=["boards"])
 
 @router.get("")
 async def list_boards(session: SessionDep, user: CurrentUser) -> list[BoardOut]:
-    """The boards the caller is a member of."""
-    boards = await board_service.list_boards(session, user=user)
-    return [BoardOut.model_validate(board) for board in boards]
+    """The boards the caller is a member of, each with the caller's role."""
+    rows = await board_service.list_boards(session, user=user)
+    return [BoardOut.of(board, role) for board, role in rows]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=etag_answers(201))
 async def create_board(
     session: SessionDep, user: CurrentUser, body: BoardCreate, response: Response
 ) -> BoardOut:
-    """Create a board with its seven unnamed labels; the caller becomes a member."""
+    """Create a board with its seven unnamed labels; the caller becomes its owner."""
     board = await board_service.create_board(
         session, user=user, title=body.title, description=body.description
     )
-    return with_etag(response, BoardOut.model_validate(board))
+    return with_etag(response, BoardOut.of(board, Role.OWNER))
 
 
 @router.get("/{board_id}", responses={**NOT_A_MEMBER, **conditional_read()})
 async def read_board(
-    board: MemberBoard, response: Response, if_none_match: IfNoneMatch = None
+    access: ViewBoard, response: Response, if_none_match: IfNoneMatch = None
 ) -> BoardOut:
-    check_if_none_match(if_none_match, version=board.version)
-    return with_etag(response, BoardOut.model_validate(board))
+    check_if_none_match(if_none_match, version=access.board.version)
+    return with_etag(response, BoardOut.of(access.board, access.role))
 
 
 @router.patch(
-    "/{board_id}", responses={**NOT_A_MEMBER, **conditional_write(BoardPreconditionFailed)}
+    "/{board_id}", responses={**ROLE_REQUIRED, **conditional_write(BoardPreconditionFailed)}
 )
 async def update_board(
-    session: SessionDep, board: MemberBoardForUpdate, body: BoardUpdate, response: Response
+    session: SessionDep, access: UpdateBoard, body: BoardUpdate, response: Response
 ) -> BoardOut:
-    """Rename the board or its labels; labels are matched by colour."""
-    board = await board_service.update_board(session, board=board, update=body)
-    return with_etag(response, BoardOut.model_validate(board))
+    """Rename the board (owners) or its labels, matched by colour (owners and editors)."""
+    for action in board_update_actions(body.model_fields_set):
+        access.require(action)
+    board = await board_service.update_board(session, board=access.board, update=body)
+    return with_etag(response, BoardOut.of(board, access.role))
 
 
 @router.delete(
     "/{board_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**NOT_A_MEMBER, **conditional_write(BoardPreconditionFailed, 204)},
+    responses={**ROLE_REQUIRED, **conditional_write(BoardPreconditionFailed, 204)},
 )
-async def delete_board(session: SessionDep, board: MemberBoardForUpdate) -> Response:
+async def delete_board(session: SessionDep, access: ManageBoard) -> Response:
     """Delete the board with its cards, labels and memberships."""
-    await board_service.delete_board(session, board=board)
+    await board_service.delete_board(session, board=access.board)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

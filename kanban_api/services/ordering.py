@@ -27,7 +27,7 @@ from typing import Final, Literal, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kanban_api.errors import InvalidFieldError
+from kanban_api.errors import InvalidInputError
 from kanban_api.models import Card, CardColumn
 
 GAP: Final = 2**20
@@ -158,15 +158,19 @@ async def _anchor_position(
     session: AsyncSession, card: Card, column: CardColumn, anchor: int
 ) -> int:
     if anchor == card.id:
-        raise InvalidFieldError("afterId", "A card cannot be placed after itself", anchor)
+        raise InvalidInputError(
+            ("body", "afterId"), "A card cannot be placed after itself", value=anchor
+        )
     position = await session.scalar(
         select(Card.position).where(
             Card.id == anchor, Card.board_id == card.board_id, Card.column == column
         )
     )
     if position is None:
-        raise InvalidFieldError(
-            "afterId", f"afterId must be the id of a card in column {column} of this board", anchor
+        raise InvalidInputError(
+            ("body", "afterId"),
+            f"afterId must be the id of a card in column {column} of this board",
+            value=anchor,
         )
     return position
 
