@@ -17,7 +17,7 @@ from kanban_api.database import Database
 from kanban_api.errors import ApiError
 from kanban_api.live.hub import EventHub
 from kanban_api.live.retention import prune_periodically
-from kanban_api.routes import auth, boards, cards, events, members, users
+from kanban_api.routes import auth, boards, cards, comments, events, members, users
 
 # Paths the static web client may never answer, even when it has a file of that name.
 RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
@@ -52,13 +52,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = settings.resolve_secret_key()
 
     api = APIRouter(prefix="/api")
-    for module in (auth, users, boards, members, cards, events):
+    for module in (auth, users, boards, members, cards, comments, events):
         api.include_router(module.router)
     app.include_router(api)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
+        return JSONResponse(error.content(), error.status_code, headers=error.headers)
 
     if settings.cors_origins:
         # Bearer tokens travel in a header, not cookies, so credentials are never allowed.
@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             allow_methods=["*"],
             allow_headers=["*"],
+            # Browsers hide response headers from scripts unless listed: clients need the
+            # ETag to send If-Match, and the Link header to fetch the next page of cards.
+            expose_headers=["ETag", "Link"],
         )
 
     if settings.static_dir is not None:

@@ -14,7 +14,17 @@ async def test_create_board(auth_client: AsyncClient) -> None:
     )
     assert response.status_code == 201
     board = response.json()
-    assert list(board) == ["id", "title", "description", "labels", "createdAt", "updatedAt"]
+    assert list(board) == [
+        "id",
+        "title",
+        "description",
+        "labels",
+        "createdAt",
+        "updatedAt",
+        "version",
+        "role",
+    ]
+    assert board["role"] == "owner"
     assert board["title"] == "Test Board"
     assert board["description"] == "Test Description"
     assert board["labels"] == [{"color": color, "name": ""} for color in COLORS]

@@ -14,7 +14,7 @@ from kanban_api.cli import main
 from kanban_api.config import Settings
 from kanban_api.models.base import UTCDateTime
 from tests.conftest import TEST_SECRET
-from tests.helpers import Accounts, board_events, create_board, create_cards, detail
+from tests.helpers import Accounts, board_events, create_board, create_cards, detail, share
 
 
 def _at(name: str) -> BindParameter[datetime]:
@@ -85,24 +85,29 @@ async def test_board_and_label_changes(client: AsyncClient, accounts: Accounts) 
     assert nothing.status_code == 200
     events = await board_events(client, alice, board["id"])
     # One label.renamed per label whose name changed, in colour order; board.updated only
-    # when the title or description changed.
+    # when the title or description changed. Every member gets the event, so the board in
+    # it carries no one's role.
+    board_data = {field: value for field, value in both.json().items() if field != "role"}
     assert [(event["type"], event["data"]) for event in events] == [
         ("label.renamed", {"color": "red", "name": "Urgent"}),
         ("label.renamed", {"color": "gray", "name": "Later"}),
-        ("board.updated", both.json()),
+        ("board.updated", board_data),
     ]
 
 
-async def test_members_added_and_removed(client: AsyncClient, accounts: Accounts) -> None:
+async def test_members_added_changed_and_removed(client: AsyncClient, accounts: Accounts) -> None:
     alice, bob = await accounts.create(), await accounts.create()
     board = await create_board(client, alice)
-    member_url = f"/api/boards/{board['id']}/users/{bob.id}"
     for _ in range(2):  # sharing again changes nothing, so records nothing
-        assert (await client.put(member_url, headers=alice.headers)).status_code == 200
-    assert (await client.delete(member_url, headers=alice.headers)).status_code == 204
+        assert (await share(client, alice, board["id"], bob.id)).status_code == 200
+    for _ in range(2):  # nor does setting the role a member already has
+        assert (await share(client, alice, board["id"], bob.id, "viewer")).status_code == 200
+    url = f"/api/boards/{board['id']}/users/{bob.id}"
+    assert (await client.delete(url, headers=alice.headers)).status_code == 204
     events = await board_events(client, alice, board["id"])
     assert [(event["type"], event["data"]) for event in events] == [
-        ("member.added", {"id": bob.id, "email": bob.email}),
+        ("member.added", {"id": bob.id, "email": bob.email, "role": "editor"}),
+        ("member.updated", {"id": bob.id, "email": bob.email, "role": "viewer"}),
         ("member.removed", {"id": bob.id}),
     ]
 

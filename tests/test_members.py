@@ -10,12 +10,12 @@ async def test_share_and_list_members(client: AsyncClient, accounts: Accounts) -
     board = await create_board(client, alice)
     response = await client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers)
     assert response.status_code == 200
-    assert response.json() == {"id": bob.id, "email": bob.email}
+    assert response.json() == {"id": bob.id, "email": bob.email, "role": "editor"}
     members = await client.get(f"/api/boards/{board['id']}/users", headers=bob.headers)
     assert members.status_code == 200
     assert members.json() == [
-        {"id": alice.id, "email": alice.email},
-        {"id": bob.id, "email": bob.email},
+        {"id": alice.id, "email": alice.email, "role": "owner"},
+        {"id": bob.id, "email": bob.email, "role": "editor"},
     ]
     assert [b["id"] for b in (await client.get("/api/boards", headers=bob.headers)).json()] == [
         board["id"]

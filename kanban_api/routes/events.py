@@ -5,13 +5,15 @@ import anyio
 from fastapi import APIRouter, Header, Path, Query, Request, status
 from sse_starlette import EventSourceResponse
 
-from kanban_api.dependencies import CurrentUser, MemberBoard, SessionDep, SettingsDep, StreamUser
+from kanban_api.dependencies import SessionDep, SettingsDep, StreamUser, ViewBoard
 from kanban_api.live.stream import SEPARATOR, BoardStream, Viewer
+from kanban_api.permissions import Action, require
 from kanban_api.routes.responses import NOT_A_MEMBER, Responses
 from kanban_api.schemas.event import EventOut, TicketOut
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
 from kanban_api.services import events as event_service
+from kanban_api.services import tickets as ticket_service
 
 router = APIRouter(prefix="/boards/{board_id}/events", tags=["events"])
 
@@ -41,20 +43,22 @@ After = Annotated[
 @router.get("", responses={**NOT_A_MEMBER, **GONE})
 async def list_events(
     session: SessionDep,
-    board: MemberBoard,
+    access: ViewBoard,
     after: After = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_EVENTS_PER_PAGE)] = 100,
 ) -> list[EventOut]:
     """The board's change log, oldest first: page with `after` = the last seq you have."""
-    rows = await event_service.list_events(session, board_id=board.id, after=after, limit=limit)
+    rows = await event_service.list_events(
+        session, board_id=access.board.id, after=after, limit=limit
+    )
     return [EventOut.model_validate(row) for row in rows]
 
 
 @router.post("/tickets", status_code=status.HTTP_201_CREATED, responses=NOT_A_MEMBER)
-async def create_ticket(session: SessionDep, user: CurrentUser, board: MemberBoard) -> TicketOut:
+async def create_ticket(session: SessionDep, access: ViewBoard) -> TicketOut:
     """A single-use ticket to open this board's stream as `?ticket=`, valid for 60 seconds."""
-    ticket = await event_service.issue_ticket(session, user=user, board=board)
-    return TicketOut(ticket=ticket, expires_in=event_service.TICKET_SECONDS)
+    ticket = await ticket_service.issue_ticket(session, user=access.user, board=access.board)
+    return TicketOut(ticket=ticket, expires_in=ticket_service.TICKET_SECONDS)
 
 
 @router.get(
@@ -81,7 +85,8 @@ async def stream_events(
 ) -> EventSourceResponse:
     """Live events of the board. Missed events (after `Last-Event-ID` or `after`) come first;
     without either, the stream starts at the board's latest event."""
-    board = await board_service.get_member_board(session, board_id=board_id, user=user)
+    board, role = await board_service.get_member_board(session, board_id=board_id, user=user)
+    require(role, Action.VIEW)
     resume_from = last_event_id if last_event_id is not None else after
     if resume_from is None:
         resume_from = board.event_seq

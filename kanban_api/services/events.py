@@ -10,8 +10,6 @@ next `seq` of its board from `board.event_seq`; the UPDATE that bumps it holds t
 board row's lock until commit, so seqs are gapless and become visible in order.
 """
 
-import hashlib
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -26,9 +24,9 @@ from kanban_api.live.postgres import CHANNEL
 from kanban_api.live.session import publish_after_commit
 from kanban_api.models import Board, BoardEvent, EventTicket, Membership, User
 from kanban_api.models.base import utcnow
+from kanban_api.permissions import Action, can
 from kanban_api.schemas.event import EventOut, EventType
 
-TICKET_SECONDS = 60
 _ACTOR_ID = "kanban.actor_id"
 
 # Only the columns the counter needs: the mapped Board would also bump `updated_at`.
@@ -159,62 +157,20 @@ async def list_events(
 async def can_read(
     session: AsyncSession, *, board_id: int, user_id: int, credentials_version: int
 ) -> bool:
-    """Whether the user is still a member, with the credentials the stream was opened with."""
-    version = await session.scalar(
-        select(User.credentials_version)
-        .join(Membership, Membership.user_id == User.id)
-        .where(User.id == user_id, Membership.board_id == board_id)
-    )
-    return version == credentials_version
-
-
-async def issue_ticket(session: AsyncSession, *, user: User, board: Board) -> str:
-    """A single-use ticket to open the board's stream within TICKET_SECONDS; only its hash is
-    stored, in the database, so any worker can redeem it exactly once."""
-    now = utcnow()
-    await session.execute(delete(EventTicket).where(EventTicket.expires_at < now))
-    ticket = secrets.token_urlsafe(32)
-    session.add(
-        EventTicket(
-            ticket_hash=_hash(ticket),
-            user_id=user.id,
-            board_id=board.id,
-            credentials_version=user.credentials_version,
-            expires_at=now + timedelta(seconds=TICKET_SECONDS),
-        )
-    )
-    await session.flush()
-    return ticket
-
-
-async def redeem_ticket(session: AsyncSession, *, ticket: str, board_id: int) -> User | None:
-    """The ticket's user, if it is valid for this board and unused.
-
-    DELETE ... RETURNING makes redeeming atomic: of two concurrent requests, on any
-    workers, only one gets the row.
-    """
+    """Whether the user's role still lets them view the board, with the credentials the
+    stream was opened with."""
     row = (
         await session.execute(
-            delete(EventTicket)
-            .where(EventTicket.ticket_hash == _hash(ticket))
-            .returning(
-                EventTicket.user_id,
-                EventTicket.board_id,
-                EventTicket.credentials_version,
-                EventTicket.expires_at,
-            )
+            select(User.credentials_version, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.id == user_id, Membership.board_id == board_id)
         )
     ).one_or_none()
-    if row is None or row.board_id != board_id or row.expires_at <= utcnow():
-        return None
-    user = await session.get(User, row.user_id)
-    if user is None or user.credentials_version != row.credentials_version:
-        return None
-    return user
-
-
-def _hash(ticket: str) -> str:
-    return hashlib.sha256(ticket.encode()).hexdigest()
+    return (
+        row is not None
+        and row.credentials_version == credentials_version
+        and can(row.role, Action.VIEW)
+    )
 
 
 async def prune(session: AsyncSession, *, retention_days: int) -> int:

@@ -1,7 +1,7 @@
 """Board events (the change feed) and single-use stream tickets
 
 Revision ID: d084a05dea1c
-Revises: 7637f58c86e6
+Revises: f9e3d1fde61c
 Create Date: 2026-11-26 15:36:34.291852
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "d084a05dea1c"
-down_revision: str | Sequence[str] | None = "7637f58c86e6"
+down_revision: str | Sequence[str] | None = "f9e3d1fde61c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
