@@ -14,7 +14,17 @@ from kanban_api.cli import main
 from kanban_api.config import Settings
 from kanban_api.models.base import UTCDateTime
 from tests.conftest import TEST_SECRET
-from tests.helpers import Accounts, board_events, create_board, create_cards, detail, share
+from tests.helpers import (
+    Accounts,
+    add_member,
+    board_events,
+    create_board,
+    create_cards,
+    create_comment,
+    detail,
+    move_card,
+    share,
+)
 
 
 def _at(name: str) -> BindParameter[datetime]:
@@ -300,10 +310,20 @@ async def test_writes_racing_a_board_deletion_never_fail(
     client: AsyncClient, accounts: Accounts
 ) -> None:
     """Every change takes the board's lock first, so no order of these can deadlock."""
-    alice, bob = await accounts.create(), await accounts.create()
+    alice, bob, carol, dave, erin = [await accounts.create() for _ in range(5)]
     for _ in range(5):
         board = await create_board(client, alice)
-        cards = await create_cards(client, alice, board["id"], {"title": "A"}, {"title": "B"})
+        board_url = f"/api/boards/{board['id']}"
+        for member in (bob, carol, dave):
+            await add_member(client, alice, board["id"], member, "editor")
+        cards = await create_cards(
+            client,
+            alice,
+            board["id"],
+            {"title": "A", "assigneeIds": [carol.id]},
+            {"title": "B", "assigneeIds": [bob.id]},
+        )
+        first, second = [await create_comment(client, bob, cards[0]["id"]) for _ in range(2)]
         responses = await asyncio.gather(
             *(
                 client.patch(
@@ -313,12 +333,22 @@ async def test_writes_racing_a_board_deletion_never_fail(
                 )
                 for card in cards
             ),
-            client.delete(f"/api/boards/{board['id']}", headers=alice.headers),
-            client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers),
+            client.delete(board_url, headers=alice.headers),
+            client.put(f"{board_url}/users/{erin.id}", headers=alice.headers),
+            share(client, alice, board["id"], dave.id, "viewer"),
+            client.delete(f"{board_url}/users/{carol.id}", headers=alice.headers),
+            client.post(f"{board_url}/cards", json=[{"title": "C"}], headers=alice.headers),
+            move_card(client, alice, cards[1]["id"], "DONE", None),
             client.post(
-                f"/api/boards/{board['id']}/cards", json=[{"title": "C"}], headers=alice.headers
+                f"/api/cards/{cards[0]['id']}/comments", json={"body": "Hi"}, headers=bob.headers
             ),
+            client.patch(
+                f"/api/comments/{first['id']}", json={"body": "Reworded"}, headers=bob.headers
+            ),
+            client.delete(f"/api/comments/{second['id']}", headers=bob.headers),
+            client.post(f"{board_url}/events/tickets", headers=bob.headers),
         )
         assert all(response.status_code < 500 for response in responses), [
-            (response.request.method, response.status_code) for response in responses
+            (response.request.method, response.request.url.path, response.status_code)
+            for response in responses
         ]

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.helpers import (
@@ -18,6 +17,7 @@ from tests.helpers import (
     detail,
     list_cards,
     move_card,
+    set_card_position,
 )
 
 # Positions stay exactly representable in JavaScript numbers.
@@ -263,28 +263,20 @@ async def test_moves_into_one_gap_rebalance_the_column_and_keep_the_order(
     assert any(later > earlier for earlier, later in pairwise(gaps_below_top))
 
 
-async def _set_position(engine: AsyncEngine, card_id: int, position: int) -> None:
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("UPDATE card SET position = :position WHERE id = :id"),
-            {"position": position, "id": card_id},
-        )
-
-
 async def test_cards_added_below_the_last_possible_position_renumber_the_column(
     client: AsyncClient, accounts: Accounts, engine: AsyncEngine
 ) -> None:
     alice = await accounts.create()
     board_id, (a, b) = await _column_of(client, alice, 2)
     (other,) = await create_cards(client, alice, board_id, {"title": "other"})
-    await _set_position(engine, b, MAX_JS_INTEGER)
+    await set_card_position(engine, b, MAX_JS_INTEGER)
     response = await client.patch(
         f"/api/cards/{other['id']}", json={"column": "TODO"}, headers=alice.headers
     )
     assert response.status_code == 200, response.text
     assert column_ids(await list_cards(client, alice, board_id), "TODO") == [a, b, other["id"]]
 
-    await _set_position(engine, other["id"], MAX_JS_INTEGER)
+    await set_card_position(engine, other["id"], MAX_JS_INTEGER)
     new = await create_cards(
         client,
         alice,
@@ -304,7 +296,7 @@ async def test_a_move_above_the_first_possible_position_renumbers_the_column(
 ) -> None:
     alice = await accounts.create()
     board_id, (a, b, c) = await _column_of(client, alice, 3)
-    await _set_position(engine, a, 1)
+    await set_card_position(engine, a, 1)
     before = _by_id(await list_cards(client, alice, board_id))
 
     response = await move_card(client, alice, c, "TODO", None)
