@@ -13,6 +13,7 @@ from tests.helpers import (
     Account,
     Accounts,
     Message,
+    add_member,
     board_events,
     create_board,
     create_cards,
@@ -143,6 +144,29 @@ async def test_the_stream_of_a_removed_member_ends(live: AsyncClient, people: Ac
         assert (await alice_stream.next_event()).event == "member.removed"
         await create_cards(live, alice, board_id, {"title": "After"})
         assert (await alice_stream.next_event()).event == "card.created"
+
+
+async def test_a_viewer_follows_the_board_and_keeps_following_after_a_role_change(
+    live: AsyncClient, people: Accounts
+) -> None:
+    alice, vera = await people.create(), await people.create()
+    board_id = (await create_board(live, alice))["id"]
+    await add_member(live, alice, board_id, vera, "viewer")
+    issued = await live.post(f"/api/boards/{board_id}/events/tickets", headers=vera.headers)
+    assert issued.status_code == 201
+    async with open_stream(live, board_id, ticket=issued.json()["ticket"]) as stream:
+        await stream.events_until_ready()
+        await add_member(live, alice, board_id, vera, "editor")
+        message = await stream.next_event()
+        assert (message.event, message.json()["data"]["role"]) == ("member.updated", "editor")
+        await add_member(live, alice, board_id, vera, "viewer")
+        assert (await stream.next_event()).event == "member.updated"
+        # The access check at the heartbeat interval lets a viewer go on.
+        while (await stream.next()).comment != "ping":
+            pass
+        (card,) = await create_cards(live, alice, board_id, {"title": "Still seen"})
+        message = await stream.next_event()
+        assert (message.event, message.json()["data"]) == ("card.created", card)
 
 
 async def test_deleting_the_board_ends_its_streams(live: AsyncClient, people: Accounts) -> None:

@@ -58,11 +58,12 @@ async def lock_board(
     One lock, always taken first, serializes the writers of a board's cards (their
     positions depend on each other) and makes `If-Match` checks atomic with the
     write that follows, without deadlocks. It must come before any other row lock or
-    write on the board: each change also bumps the board's event counter (services/
-    events.py), and a writer holding, say, a card row while a board deletion holds the
-    board row would deadlock with it. FOR NO KEY UPDATE leaves foreign key checks,
-    such as sharing the board, unblocked. SQLite needs none: its transactions already
-    run one at a time (BEGIN IMMEDIATE).
+    write on the board: each change also bumps the board's event counter (see
+    services/events.py), so a writer holding, say, a card row when it reaches the
+    counter would deadlock with a board deletion holding the board row and waiting
+    for the card. FOR NO KEY UPDATE leaves foreign key checks, such as sharing the
+    board, unblocked. SQLite needs none: its transactions already run one at a time
+    (BEGIN IMMEDIATE).
 
     404 (`not_found`) if the board was deleted while this request waited for it.
     """
