@@ -22,6 +22,7 @@ from tests.helpers import (
     free_port,
     open_stream,
     serve_in_process,
+    share,
     wait_for_server,
 )
 
@@ -85,8 +86,9 @@ async def test_changes_reach_streams_on_another_server(
     first, second = clients
     alice, bob = await Accounts(first).create(), await Accounts(second).create()
     board_id = (await create_board(first, alice))["id"]
-    share = await first.put(f"/api/boards/{board_id}/users/{bob.id}", headers=alice.headers)
-    assert share.status_code == 200
+    # An owner, so that bob may delete the board below.
+    shared = await share(first, alice, board_id, bob.id, "owner")
+    assert shared.status_code == 200
     # A ticket issued by one server is redeemed by the other: tickets live in the database.
     ticket = (
         await first.post(f"/api/boards/{board_id}/events/tickets", headers=bob.headers)
