@@ -233,7 +233,7 @@ async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) 
     `card.updated` for this card if anything about it changed.
     """
     version = card.version
-    renumbered = []
+    renumbered: list[int] = []
     if update.column is not None and update.column != card.column:
         renumbered = await ordering.place_card(
             session, card=card, column=update.column, anchor=ordering.BOTTOM
