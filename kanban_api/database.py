@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,14 +18,49 @@ from kanban_api.config import Settings
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine(url: URL, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: URL,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = 5.0,
+    command_timeout: float = 30.0,
+    **kwargs: Any,
+) -> AsyncEngine:
+    """An engine that fails fast when the database is unreachable instead of hanging.
+
+    On PostgreSQL, `connect_timeout` bounds opening a connection and waiting for a
+    pooled one, and `command_timeout` bounds every statement (including the
+    pre-ping), so a database that stops answering yields errors, not stuck requests.
+    """
+    # Statement parameters stay out of error messages, hence out of logged tracebacks.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **kwargs
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=connect_timeout,
+        connect_args={"timeout": connect_timeout, "command_timeout": command_timeout},
+        **kwargs,
     )
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached now, rather than a bug.
+
+    Refused or timed-out connects surface from the driver as OSError/TimeoutError;
+    lost connections, an unopenable SQLite file, a lock held past the busy timeout
+    and an exhausted pool surface as these SQLAlchemy errors.
+    """
+    if isinstance(error, exc.DBAPIError):
+        return error.connection_invalidated or isinstance(
+            error, exc.OperationalError | exc.InterfaceError
+        )
+    return isinstance(error, OSError | exc.TimeoutError)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -59,7 +94,10 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(
-            settings.async_database_url, pool_size=settings.database_pool_size
+            settings.async_database_url,
+            pool_size=settings.database_pool_size,
+            connect_timeout=settings.database_connect_timeout,
+            command_timeout=settings.database_command_timeout,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 

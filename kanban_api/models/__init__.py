@@ -4,6 +4,7 @@ from kanban_api.models.base import Base
 from kanban_api.models.board import Board, Label, Membership
 from kanban_api.models.card import Card, CardLabel
 from kanban_api.models.enums import CardColumn, LabelColor
+from kanban_api.models.login_throttle import LoginThrottle
 from kanban_api.models.user import User
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "CardLabel",
     "Label",
     "LabelColor",
+    "LoginThrottle",
     "Membership",
     "User",
 ]

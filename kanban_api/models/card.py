@@ -3,6 +3,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kanban_api.limits import DESCRIPTION_MAX, TITLE_MAX
 from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
 from kanban_api.models.enums import CardColumn
 
@@ -16,6 +17,8 @@ class Card(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_card_board_id_column", "board_id", "column"),
         CheckConstraint(f'"column" BETWEEN 0 AND {len(CardColumn) - 1}', name="column_known"),
+        CheckConstraint(f"length(title) BETWEEN 1 AND {TITLE_MAX}", name="title_length"),
+        CheckConstraint(f"length(description) <= {DESCRIPTION_MAX}", name="description_length"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,17 +4,30 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
+from kanban_api.limits import (
+    DESCRIPTION_MAX,
+    EMAIL_MAX,
+    LABEL_NAME_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    TITLE_MAX,
+)
 
-def _no_nul(value: str) -> str:
+
+def no_nul(value: str) -> str:
     """NUL bytes cannot be stored by PostgreSQL and are never meaningful in text."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
 
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul)]
-Description = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_nul)]
-LabelName = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
-Email = Annotated[EmailStr, StringConstraints(max_length=254)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256), AfterValidator(_no_nul)]
+Title = Annotated[
+    str, StringConstraints(min_length=1, max_length=TITLE_MAX), AfterValidator(no_nul)
+]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(no_nul)]
+LabelName = Annotated[str, StringConstraints(max_length=LABEL_NAME_MAX), AfterValidator(no_nul)]
+Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX)]
+Password = Annotated[
+    str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX), AfterValidator(no_nul)
+]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]

@@ -1,11 +1,19 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
-from kanban_api.schemas.fields import Email, Password
+from kanban_api.schemas.fields import Email, Password, no_nul
+
+# Lenient on purpose: accounts imported from the seed may predate today's password rules.
+LoginPassword = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(no_nul)
+]
+LoginUsername = Annotated[
+    str, StringConstraints(min_length=1, max_length=254), AfterValidator(no_nul)
+]
 
 
 class UserCreate(InputModel):
@@ -30,6 +38,13 @@ class UserPublic(ApiModel):
 class UserOut(UserPublic):
     created_at: datetime
     updated_at: datetime
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password flow's form; its other fields (`grant_type`, `scope`) are ignored."""
+
+    username: LoginUsername
+    password: LoginPassword
 
 
 class Token(BaseModel):
