@@ -2,14 +2,12 @@
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
-from kanban_api.app import create_app
-from kanban_api.config import Settings
+from tests.conftest import ClientFactory
 from tests.helpers import Accounts, detail
 
 ACCESS_LOGGER = "kanban_api.access"
@@ -45,11 +43,8 @@ async def test_api_answers_carry_safe_headers(client: AsyncClient) -> None:
         assert "strict-transport-security" not in headers
 
 
-async def test_https_answers_ask_for_hsts(app: object, settings: Settings) -> None:
-    async with AsyncClient(
-        transport=ASGITransport(app=create_app(settings)), base_url="https://test"
-    ) as client:
-        response = await client.get("/health/live")
+async def test_https_answers_ask_for_hsts(client: AsyncClient) -> None:
+    response = await client.get("https://test/health/live")
     assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
@@ -64,26 +59,19 @@ async def test_swagger_ui_is_not_broken_by_the_policy(client: AsyncClient) -> No
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_static_client_pages_keep_their_scripts(settings: Settings, tmp_path: Path) -> None:
+async def test_static_client_pages_keep_their_scripts(
+    client_with: ClientFactory, tmp_path: Path
+) -> None:
     (tmp_path / "index.html").write_text("<script>boot()</script>", encoding="utf-8")
-    app = create_app(settings.model_copy(update={"static_dir": tmp_path}))
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
-        response = await client.get("/")
+    client = await client_with(static_dir=tmp_path)
+    response = await client.get("/")
     assert response.status_code == 200
     assert "script-src" not in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
-    await app.state.database.dispose()
 
 
-@pytest.fixture
-async def cors_client(settings: Settings) -> AsyncIterator[AsyncClient]:
-    app = create_app(settings.model_copy(update={"cors_origins": ["*"]}))
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
-        yield client
-    await app.state.database.dispose()
-
-
-async def test_wildcard_cors_origin_never_allows_credentials(cors_client: AsyncClient) -> None:
+async def test_wildcard_cors_origin_never_allows_credentials(client_with: ClientFactory) -> None:
+    cors_client = await client_with(cors_origins=["*"])
     preflight = await cors_client.options(
         "/api/boards",
         headers={
