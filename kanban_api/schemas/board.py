@@ -1,5 +1,7 @@
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models.enums import LabelColor
@@ -17,6 +19,10 @@ class LabelRename(InputModel):
     name: LabelName
 
 
+# One rename per colour is all a request needs; more is only work for the server.
+LabelRenames = Annotated[list[LabelRename], Field(max_length=len(LabelColor))]
+
+
 class BoardCreate(InputModel):
     title: Title
     description: Description = ""
@@ -25,7 +31,7 @@ class BoardCreate(InputModel):
 class BoardUpdate(PatchModel):
     title: Title | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None
-    labels: list[LabelRename] | SkipJsonSchema[None] = None
+    labels: LabelRenames | SkipJsonSchema[None] = None
 
 
 class BoardOut(ApiModel):

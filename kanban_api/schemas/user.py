@@ -1,19 +1,11 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import BaseModel
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
-from kanban_api.schemas.fields import Email, Password, no_nul
-
-# Lenient on purpose: accounts imported from the seed may predate today's password rules.
-LoginPassword = Annotated[
-    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(no_nul)
-]
-LoginUsername = Annotated[
-    str, StringConstraints(min_length=1, max_length=254), AfterValidator(no_nul)
-]
+from kanban_api.schemas.fields import Email, LoginPassword, LoginUsername, Password
 
 
 class UserCreate(InputModel):
