@@ -10,7 +10,7 @@ from sqlalchemy import exc, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.middleware import MAX_BODY_BYTES
-from kanban_api.models import Board, Card, Label, LabelColor, User
+from kanban_api.models import Base, Board, Card, Label, LabelColor, User
 from tests.helpers import Accounts, detail
 
 
@@ -257,7 +257,7 @@ async def test_bodies_up_to_1_mib_are_accepted(auth_client: AsyncClient) -> None
     ],
 )
 async def test_the_database_refuses_what_the_api_would(
-    engine: AsyncEngine, model: type, column: str, limit: int, minimum: int
+    engine: AsyncEngine, model: type[Base], column: str, limit: int, minimum: int
 ) -> None:
     """Whatever code path writes, the tables themselves hold the limits (SQLite too)."""
     async with engine.begin() as connection:
@@ -265,12 +265,13 @@ async def test_the_database_refuses_what_the_api_would(
             insert(Board).values(title="b", description="").returning(Board.id)
         )
         board_id = board.scalar_one()
-    valid = {
+    rows: dict[type[Base], dict[str, Any]] = {
         Board: {"title": "b", "description": ""},
         Card: {"board_id": board_id, "title": "c", "description": ""},
         Label: {"board_id": board_id, "color": LabelColor.RED, "name": ""},
         User: {"email": "", "hashed_password": "x"},
-    }[model]
+    }
+    valid = rows[model]
     if minimum:
         with pytest.raises(exc.DBAPIError):
             async with engine.begin() as connection:
