@@ -11,11 +11,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
 from kanban_api.config import Settings
-from kanban_api.database import Database, is_unavailable
+from kanban_api.database import Database, is_concurrent_conflict, is_unavailable
 from kanban_api.errors import ApiError
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
@@ -26,6 +27,8 @@ from kanban_api.routes import auth, boards, cards, health, members, users
 from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
+
+CONCURRENT_CHANGE = "The request collided with a simultaneous change; send it again"
 
 # Paths the static web client may never answer, even when it has a file of that name.
 RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
@@ -91,8 +94,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
 
-    async def _database_unavailable(_: Request, error: Exception) -> JSONResponse:
-        """A clean 503 while the database is unreachable; anything else stays a 500 (a bug)."""
+    async def _database_error(_: Request, error: Exception) -> JSONResponse:
+        """409 for a lost race, 503 while the database is unreachable; else a 500 (a bug)."""
+        if is_concurrent_conflict(error):
+            return JSONResponse({"detail": CONCURRENT_CHANGE}, 409)
         if not is_unavailable(error):
             raise error
         # The class and driver message only: SQLAlchemy's own text may quote statement values.
@@ -100,8 +105,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         logger.warning("database unavailable: %s: %s", type(cause).__name__, cause)
         return JSONResponse({"detail": "Service unavailable: the database cannot be reached"}, 503)
 
-    for error_class in (exc.DBAPIError, exc.TimeoutError, OSError):
-        app.add_exception_handler(error_class, _database_unavailable)
+    for error_class in (exc.DBAPIError, exc.TimeoutError, OSError, StaleDataError):
+        app.add_exception_handler(error_class, _database_error)
 
 
 class _ReservedPathGuard:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kanban_api.config import Settings
@@ -46,6 +47,21 @@ def create_engine(
         pool_timeout=connect_timeout,
         connect_args={"timeout": connect_timeout, "command_timeout": command_timeout},
         **kwargs,
+    )
+
+
+# PostgreSQL's "serialization failure" and "deadlock detected": the transaction lost a
+# race with another one and was rolled back; the same request sent again would succeed.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_concurrent_conflict(error: BaseException) -> bool:
+    """Whether the transaction collided with a simultaneous one (so a 409, not a bug)."""
+    if isinstance(error, StaleDataError):  # a row changed or vanished under an UPDATE
+        return True
+    return (
+        isinstance(error, exc.DBAPIError)
+        and getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
     )
 
 

@@ -63,6 +63,7 @@ async def create_cards(
 
 
 async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) -> Card:
+    await _lock(session, card=card)
     for field, value in update.model_dump(exclude_unset=True, exclude={"labels"}).items():
         setattr(card, field, value)
     if update.labels is not None:
@@ -71,7 +72,26 @@ async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) 
     return card
 
 
+async def _lock(session: AsyncSession, *, card: Card) -> None:
+    """Serialize writers of one card, and see what the one before us left.
+
+    Without the row lock, two simultaneous label changes both read the old set and
+    both insert the same link (a unique violation). The board is locked first
+    (shared: card writers do not block each other), as deleting the board does, so
+    that its cascade and a card write wait for each other instead of deadlocking.
+    SQLite transactions are serialized already; there FOR ... is a no-op.
+    """
+    await session.execute(
+        select(Board.id).where(Board.id == card.board_id).with_for_update(read=True, key_share=True)
+    )
+    locked = await session.scalar(select(Card.id).where(Card.id == card.id).with_for_update())
+    if locked is None:  # deleted since it was read
+        raise NotFoundError(CARD_NOT_FOUND)
+    await session.refresh(card, ["labels"])
+
+
 async def delete_card(session: AsyncSession, *, card: Card) -> None:
+    await _lock(session, card=card)
     await session.execute(delete(Card).where(Card.id == card.id))
 
 
