@@ -24,7 +24,7 @@ from kanban_api.middleware import (
     SecurityHeadersMiddleware,
 )
 from kanban_api.routes import auth, boards, cards, health, members, users
-from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE
+from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.secret_key = settings.resolve_secret_key()
 
-    api = APIRouter(prefix="/api", responses={**BODY_TOO_LARGE, **SERVICE_UNAVAILABLE})
+    api = APIRouter(
+        prefix="/api", responses={**UNPARSABLE_BODY, **BODY_TOO_LARGE, **SERVICE_UNAVAILABLE}
+    )
     for module in (auth, users, boards, members, cards):
         api.include_router(module.router)
     app.include_router(api)

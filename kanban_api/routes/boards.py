@@ -1,11 +1,11 @@
 from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import CurrentUser, MemberBoard, SessionDep
-from kanban_api.routes.responses import NOT_A_MEMBER
+from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED
 from kanban_api.schemas.board import BoardCreate, BoardOut, BoardUpdate
 from kanban_api.services import boards as board_service
 
-router = APIRouter(prefix="/boards", tags=["boards"])
+router = APIRouter(prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATED)
 
 
 @router.get("")

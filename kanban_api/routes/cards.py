@@ -1,11 +1,11 @@
 from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import MemberBoard, MemberCard, SessionDep
-from kanban_api.routes.responses import NOT_A_MEMBER
+from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED
 from kanban_api.schemas.card import CardBatch, CardOut, CardUpdate
 from kanban_api.services import cards as card_service
 
-router = APIRouter(tags=["cards"])
+router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
 
 
 @router.get("/boards/{board_id}/cards", responses=NOT_A_MEMBER)

@@ -3,12 +3,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from kanban_api.dependencies import MemberBoard, SessionDep
-from kanban_api.routes.responses import NOT_A_MEMBER
+from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED
 from kanban_api.schemas.fields import Id
 from kanban_api.schemas.user import UserPublic
 from kanban_api.services import boards as board_service
 
-router = APIRouter(prefix="/boards/{board_id}/users", tags=["members"])
+router = APIRouter(prefix="/boards/{board_id}/users", tags=["members"], responses=NOT_AUTHENTICATED)
 
 UserId = Annotated[Id, Path()]
 
