@@ -3,10 +3,15 @@
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
+from click.testing import CliRunner
 from httpx import AsyncClient
 
+from kanban_api import cli
+from kanban_api.middleware import access_log
 from tests.conftest import ClientFactory
 from tests.helpers import Accounts, detail
 
@@ -155,3 +160,20 @@ async def test_tokens_and_query_strings_are_never_logged(
     assert len(access_lines(caplog)) == 3
     for secret in (account.token, "leaked-query-token", "forged.token.value", account.password):
         assert secret not in server_log(caplog)
+
+
+def test_the_server_logs_requests_through_the_app_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn's own access log would write query strings, so `serve` turns it off."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **options: calls.append(options))
+    monkeypatch.setenv("KANBAN_ENV", "production")
+    monkeypatch.setenv("KANBAN_SECRET_KEY", "k" * 40)
+    result = CliRunner().invoke(cli.main, ["serve"])
+    assert result.exit_code == 0, result.output
+    [options] = calls
+    assert options["access_log"] is False
+    assert options["proxy_headers"] is True
+    config = options["log_config"]
+    [handler] = config["loggers"][access_log.name]["handlers"]
+    formatter = config["handlers"][handler]["formatter"]
+    assert config["formatters"][formatter] == {"format": "%(message)s"}  # bare JSON lines
