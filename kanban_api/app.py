@@ -96,7 +96,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
 
-    async def _database_error(_: Request, error: Exception) -> JSONResponse:
+    async def _database_error(request: Request, error: Exception) -> JSONResponse:
         """409 for a lost race, 503 while the database is unreachable; else a 500 (a bug)."""
         if is_concurrent_conflict(error):
             return JSONResponse({"detail": CONCURRENT_CHANGE}, 409)
@@ -104,7 +104,12 @@ def _add_error_handlers(app: FastAPI) -> None:
             raise error
         # The class and driver message only: SQLAlchemy's own text may quote statement values.
         cause = error.orig if isinstance(error, exc.DBAPIError) else error
-        logger.warning("database unavailable: %s: %s", type(cause).__name__, cause)
+        logger.warning(
+            "database unavailable (request %s): %s: %s",
+            getattr(request.state, "request_id", "-"),
+            type(cause).__name__,
+            cause,
+        )
         return JSONResponse({"detail": "Service unavailable: the database cannot be reached"}, 503)
 
     for error_class in (exc.DBAPIError, exc.TimeoutError, OSError, StaleDataError):

@@ -99,11 +99,11 @@ def settings(database_url: str) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     yield app
-    await _empty_tables(app.state.database.engine)
+    await empty_tables(app.state.database.engine)
     await app.state.database.dispose()
 
 
-async def _empty_tables(engine: AsyncEngine) -> None:
+async def empty_tables(engine: AsyncEngine) -> None:
     tables = [table.name for table in Base.metadata.sorted_tables]
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from kanban_api.app import create_app
 from kanban_api.config import Settings
 from kanban_api.database import create_engine
-from tests.conftest import TEST_SECRET, _empty_tables
+from tests.conftest import TEST_SECRET, empty_tables
 
 EXAMPLES_PER_MODE = 12
 CHECKS = [
@@ -165,7 +165,7 @@ def target(database_url: str) -> Iterator[Target]:
 
 async def _empty(settings: Settings) -> None:
     engine: AsyncEngine = create_engine(settings.async_database_url)
-    await _empty_tables(engine)
+    await empty_tables(engine)
     await engine.dispose()
 
 
