@@ -49,7 +49,7 @@ class BodySizeLimitMiddleware:
         declared = _header(scope, b"content-length")
         if declared is not None:
             declared = declared.strip()
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):
                 await JSONResponse({"detail": "Invalid Content-Length"}, 400)(scope, receive, send)
                 return
             if int(declared) > self.max_bytes:

@@ -281,3 +281,14 @@ async def test_the_database_refuses_what_the_api_would(
             await connection.execute(insert(model).values({**valid, column: "é" * (limit + 1)}))
     async with engine.begin() as connection:
         await connection.execute(insert(model).values({**valid, column: "é" * limit}))
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"\xb2", b"1e9"])
+async def test_nonsense_content_length_gets_400(auth_client: AsyncClient, length: bytes) -> None:
+    response = await auth_client.post(
+        "/api/boards",
+        content=b'{"title": "t"}',
+        headers=[(b"content-type", b"application/json"), (b"content-length", length)],
+    )
+    assert response.status_code == 400
+    assert detail(response) == "Invalid Content-Length"

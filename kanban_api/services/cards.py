@@ -64,6 +64,7 @@ async def create_cards(
 
 async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) -> Card:
     await _lock(session, card=card)
+    await session.refresh(card, ["labels"])  # as the previous writer left them
     for field, value in update.model_dump(exclude_unset=True, exclude={"labels"}).items():
         setattr(card, field, value)
     if update.labels is not None:
@@ -73,7 +74,7 @@ async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) 
 
 
 async def _lock(session: AsyncSession, *, card: Card) -> None:
-    """Serialize writers of one card, and see what the one before us left.
+    """Serialize writers of one card; 404 if it was deleted since it was read.
 
     Without the row lock, two simultaneous label changes both read the old set and
     both insert the same link (a unique violation). The board is locked first
@@ -85,9 +86,8 @@ async def _lock(session: AsyncSession, *, card: Card) -> None:
         select(Board.id).where(Board.id == card.board_id).with_for_update(read=True, key_share=True)
     )
     locked = await session.scalar(select(Card.id).where(Card.id == card.id).with_for_update())
-    if locked is None:  # deleted since it was read
+    if locked is None:
         raise NotFoundError(CARD_NOT_FOUND)
-    await session.refresh(card, ["labels"])
 
 
 async def delete_card(session: AsyncSession, *, card: Card) -> None:

@@ -100,26 +100,27 @@ async def reserve(
 async def forgive(session: AsyncSession, *, attempt: Attempt) -> None:
     """After a successful login: the account starts afresh, the address gets its attempt back.
 
-    Runs in the login's own transaction, so it is undone if the login is.
+    Runs in the login's own transaction, so it is undone if the login is; rows are
+    locked in the same order as in `reserve`.
     """
-    for key in sorted((attempt.account_key, attempt.address_key)):
-        if key == attempt.account_key:
-            await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
-        else:
-            await session.execute(
-                update(LoginThrottle)
-                .where(LoginThrottle.key == key, LoginThrottle.failures > 0)
-                .values(failures=LoginThrottle.failures - 1)
-            )
+    clear_account = delete(LoginThrottle).where(LoginThrottle.key == attempt.account_key)
+    refund_address = (
+        update(LoginThrottle)
+        .where(LoginThrottle.key == attempt.address_key, LoginThrottle.failures > 0)
+        .values(failures=LoginThrottle.failures - 1)
+    )
+    statements = {attempt.account_key: clear_account, attempt.address_key: refund_address}
+    for key in sorted(statements):
+        await session.execute(statements[key])
 
 
 async def _count(
     session: AsyncSession, *, key: str, limit: int, now: datetime, window: timedelta
 ) -> tuple[int, datetime]:
     """Atomically add one attempt to the key's window (or open a new one); the new state."""
-    insert: Any = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else (sqlite.insert)
-    )
+    # Both dialects speak INSERT ... ON CONFLICT DO UPDATE ... RETURNING (SQLite since 3.35).
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert: Any = postgresql.insert if postgres else sqlite.insert
     expired = LoginThrottle.window_start <= now - window
     statement = (
         insert(LoginThrottle)
