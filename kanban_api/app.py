@@ -23,7 +23,7 @@ from kanban_api.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from kanban_api.routes import auth, boards, cards, health, members, users
+from kanban_api.routes import auth, boards, cards, comments, health, members, users
 from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(
         prefix="/api", responses={**UNPARSABLE_BODY, **BODY_TOO_LARGE, **SERVICE_UNAVAILABLE}
     )
-    for module in (auth, users, boards, members, cards):
+    for module in (auth, users, boards, members, cards, comments):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
@@ -73,7 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            # Browsers hide response headers from scripts unless listed: clients need the
+            # ETag to send If-Match, the Link header to fetch the next page of cards, and
+            # Retry-After to wait out a login limit.
+            expose_headers=["ETag", "Link", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
@@ -86,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
+        return JSONResponse(error.content(), error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:

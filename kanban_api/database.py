@@ -23,6 +23,7 @@ def create_engine(
     url: URL,
     *,
     pool_size: int = 10,
+    sqlite_foreign_keys: bool = True,
     connect_timeout: float = 5.0,
     command_timeout: float = 30.0,
     **kwargs: Any,
@@ -37,7 +38,7 @@ def create_engine(
     kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
         return engine
     return create_async_engine(
         url,
@@ -79,7 +80,7 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, OSError | exc.TimeoutError)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     """Foreign keys, WAL and write transactions that queue instead of failing.
 
     SQLite upgrades a read transaction to a write lock lazily, and that upgrade
@@ -94,7 +95,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")

@@ -1,19 +1,24 @@
 """Request dependencies, as `Annotated` aliases routes can name as parameter types."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.config import Settings
 from kanban_api.database import Database
 from kanban_api.errors import ApiError
-from kanban_api.models import Board, Card, User
+from kanban_api.models import User
+from kanban_api.permissions import Action, BoardAccess, CardAccess, CommentAccess, require
+from kanban_api.schemas.board import BoardOut
+from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
+from kanban_api.services import comments as comment_service
+from kanban_api.utils.etag import require_if_match
 from kanban_api.utils.token import decode_access_token
 
 
@@ -61,17 +66,104 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-async def get_member_board(
-    session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
-) -> Board:
-    return await board_service.get_member_board(session, board_id=board_id, user=user)
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="Change only if the resource is still at this ETag (or `*`); "
+        "otherwise 412 with the current resource. Without it, the last write wins."
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(description="Answer 304 without a body if the resource still has this ETag."),
+]
 
 
-async def get_member_card(
-    session: SessionDep, user: CurrentUser, card_id: Annotated[Id, Path()]
-) -> Card:
-    return await card_service.get_member_card(session, card_id=card_id, user=user)
+# Each route names the action it performs through one of the aliases below:
+# outsiders get 404, members whose role lacks the action 403 (rules: permissions.py).
+# `for_update` dependencies serve routes that change the resource: they lock the
+# board for the transaction (writers of one board queue up) and honour If-Match.
 
 
-MemberBoard = Annotated[Board, Depends(get_member_board)]
-MemberCard = Annotated[Card, Depends(get_member_card)]
+def board_for(action: Action, *, for_update: bool = False) -> Callable[..., Awaitable[BoardAccess]]:
+    async def board_access(
+        session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
+    ) -> BoardAccess:
+        board, role = await board_service.get_member_board(session, board_id=board_id, user=user)
+        require(role, action)
+        return BoardAccess(user=user, role=role, board=board)
+
+    async def board_access_for_update(
+        session: SessionDep,
+        user: CurrentUser,
+        board_id: Annotated[Id, Path()],
+        if_match: IfMatch = None,
+    ) -> BoardAccess:
+        board, role = await board_service.get_member_board(
+            session, board_id=board_id, user=user, for_update=True
+        )
+        require(role, action)
+        require_if_match(
+            if_match,
+            version=board.version,
+            current=lambda: BoardOut.of(board, role),
+            what="board",
+        )
+        return BoardAccess(user=user, role=role, board=board)
+
+    return board_access_for_update if for_update else board_access
+
+
+def card_for(action: Action, *, for_update: bool = False) -> Callable[..., Awaitable[CardAccess]]:
+    async def card_access(
+        session: SessionDep, user: CurrentUser, card_id: Annotated[Id, Path()]
+    ) -> CardAccess:
+        card, role = await card_service.get_member_card(session, card_id=card_id, user=user)
+        require(role, action)
+        return CardAccess(user=user, role=role, card=card)
+
+    async def card_access_for_update(
+        session: SessionDep,
+        user: CurrentUser,
+        card_id: Annotated[Id, Path()],
+        if_match: IfMatch = None,
+    ) -> CardAccess:
+        card, role = await card_service.get_member_card(
+            session, card_id=card_id, user=user, for_update=True
+        )
+        require(role, action)
+        require_if_match(
+            if_match,
+            version=card.version,
+            current=lambda: CardOut.model_validate(card),
+            what="card",
+        )
+        return CardAccess(user=user, role=role, card=card)
+
+    return card_access_for_update if for_update else card_access
+
+
+def comment_for(action: Action) -> Callable[..., Awaitable[CommentAccess]]:
+    async def comment_access(
+        session: SessionDep, user: CurrentUser, comment_id: Annotated[Id, Path()]
+    ) -> CommentAccess:
+        comment, role = await comment_service.get_member_comment(
+            session, comment_id=comment_id, user=user
+        )
+        require(role, action)
+        return CommentAccess(user=user, role=role, comment=comment)
+
+    return comment_access
+
+
+# Routes whose action depends on the request (which fields, whose comment) take
+# the VIEW alias and call `access.require(...)` once they know.
+ViewBoard = Annotated[BoardAccess, Depends(board_for(Action.VIEW))]
+UpdateBoard = Annotated[BoardAccess, Depends(board_for(Action.VIEW, for_update=True))]
+ManageBoard = Annotated[BoardAccess, Depends(board_for(Action.MANAGE_BOARD, for_update=True))]
+ManageMembers = Annotated[BoardAccess, Depends(board_for(Action.MANAGE_MEMBERS))]
+EditCardsOnBoard = Annotated[BoardAccess, Depends(board_for(Action.EDIT_CARDS))]
+ViewCard = Annotated[CardAccess, Depends(card_for(Action.VIEW))]
+EditCard = Annotated[CardAccess, Depends(card_for(Action.EDIT_CARDS, for_update=True))]
+CommentOnCard = Annotated[CardAccess, Depends(card_for(Action.COMMENT))]
+ViewComment = Annotated[CommentAccess, Depends(comment_for(Action.VIEW))]

@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -32,7 +33,7 @@ POSTGRES_URL = os.environ.get(
 )
 BACKENDS = os.environ.get("KANBAN_TEST_BACKENDS", "sqlite,postgresql").split(",")
 REQUIRE_POSTGRES = os.environ.get("KANBAN_TEST_REQUIRE_POSTGRES") == "1"
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+TEST_SECRET = "test-secret-key-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 
 _postgres_skip_reason: list[str] = []
 
@@ -49,7 +50,8 @@ def database_url(
     yield from _postgres_database()
 
 
-def _postgres_database() -> Iterator[str]:
+def _postgres_database(revision: str | None = "head") -> Iterator[str]:
+    """A throw-away database, migrated to `revision` (None: left empty)."""
     admin_url = make_url(POSTGRES_URL)
     admin_dsn = admin_url.render_as_string(hide_password=False)
     name = f"kanban_test_{secrets.token_hex(4)}"
@@ -63,7 +65,8 @@ def _postgres_database() -> Iterator[str]:
         pytest.skip(reason)
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
+        if revision is not None:
+            upgrade(url, revision)
         yield url
     finally:
         asyncio.run(_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -84,6 +87,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             "Only SQLite was tested. Start PostgreSQL or set KANBAN_TEST_POSTGRES_URL to test both."
         )
+
+
+@pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database without any table, on the same backend, for testing migrations."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    yield from _postgres_database(revision=None)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from httpx import AsyncClient, Response
 
 DEFAULT_PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
+COLUMNS = ["BACKLOG", "TODO", "DOING", "DONE"]
 
 
 @dataclass
@@ -73,3 +74,65 @@ async def create_cards(
 
 def detail(response: Response) -> Any:
     return response.json()["detail"]
+
+
+async def list_cards(client: AsyncClient, account: Account, board_id: int) -> list[dict[str, Any]]:
+    response = await client.get(f"/api/boards/{board_id}/cards", headers=account.headers)
+    assert response.status_code == 200, response.text
+    cards: list[dict[str, Any]] = response.json()
+    return cards
+
+
+async def move_card(
+    client: AsyncClient,
+    account: Account,
+    card_id: int,
+    column: str,
+    after_id: int | None,
+    if_match: str | None = None,
+) -> Response:
+    headers = account.headers if if_match is None else {**account.headers, "If-Match": if_match}
+    return await client.post(
+        f"/api/cards/{card_id}/move", json={"column": column, "afterId": after_id}, headers=headers
+    )
+
+
+def column_ids(cards: list[dict[str, Any]], column: str) -> list[int]:
+    """Ids of the cards of one column, in the order listed."""
+    return [card["id"] for card in cards if card["column"] == column]
+
+
+def assert_board_order(cards: list[dict[str, Any]]) -> None:
+    """Listed by column, then by strictly growing position: no two cards share a place."""
+    keys = [(COLUMNS.index(card["column"]), card["position"]) for card in cards]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+
+
+async def share(
+    client: AsyncClient, owner: Account, board_id: int, user_id: int, role: str | None = None
+) -> Response:
+    """PUT the membership: without a role exactly as the seed's clients do (no body)."""
+    return await client.put(
+        f"/api/boards/{board_id}/users/{user_id}",
+        headers=owner.headers,
+        json=None if role is None else {"role": role},
+    )
+
+
+async def add_member(
+    client: AsyncClient, owner: Account, board_id: int, member: Account, role: str
+) -> None:
+    response = await share(client, owner, board_id, member.id, role)
+    assert response.status_code == 200, response.text
+
+
+async def create_comment(
+    client: AsyncClient, account: Account, card_id: int, body: str = "A comment"
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/cards/{card_id}/comments", json={"body": body}, headers=account.headers
+    )
+    assert response.status_code == 201, response.text
+    comment: dict[str, Any] = response.json()
+    return comment

@@ -1,122 +1,139 @@
-"""Many simultaneous writes to one board: each succeeds or fails cleanly; nothing is lost."""
+"""Parallel requests: each runs its handler concurrently, on its own database connection."""
 
 import asyncio
-from collections import Counter
 
 from httpx import AsyncClient
 
-from tests.helpers import Accounts, create_board, create_cards
+from kanban_api.services import ordering
+from tests.helpers import (
+    Accounts,
+    assert_board_order,
+    column_ids,
+    create_board,
+    create_cards,
+    list_cards,
+    move_card,
+)
 
-CLIENTS = 50
-
-
-async def test_simultaneous_card_creations(client: AsyncClient, accounts: Accounts) -> None:
-    account = await accounts.create()
-    board = await create_board(client, account)
-    path = f"/api/boards/{board['id']}/cards"
-    responses = await asyncio.gather(
-        *(
-            client.post(
-                path, json=[{"title": f"card {n}", "labels": ["red"]}], headers=account.headers
-            )
-            for n in range(CLIENTS)
-        )
-    )
-    assert {response.status_code for response in responses} == {201}
-    created = [response.json()[0] for response in responses]
-    listed = (await client.get(path, headers=account.headers)).json()
-    assert sorted(card["id"] for card in listed) == sorted(card["id"] for card in created)
-    assert Counter(card["title"] for card in listed) == {f"card {n}": 1 for n in range(CLIENTS)}
-    assert all(card["labels"] == ["red"] for card in listed)
+CLIENTS = 20
 
 
-async def test_simultaneous_updates_of_different_cards(
+async def test_parallel_moves_into_one_gap_keep_one_total_order(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    account = await accounts.create()
-    board = await create_board(client, account)
+    """Every move targets the same gap, the worst case for two moves taking one place.
+
+    More moves than the gap has room for, so the column is also renumbered midway.
+    """
+    alice = await accounts.create()
+    board = await create_board(client, alice)
+    count = ordering.GAP.bit_length() + 4
     cards = await create_cards(
-        client, account, board["id"], *({"title": f"card {n}"} for n in range(CLIENTS))
+        client,
+        alice,
+        board["id"],
+        *({"title": f"card {index}", "column": "DOING"} for index in range(count + 1)),
     )
+    anchor, *movers = [card["id"] for card in cards]
+
+    responses = await asyncio.gather(
+        *(move_card(client, alice, card_id, "DOING", anchor) for card_id in movers)
+    )
+    assert [response.status_code for response in responses] == [200] * count
+
+    listed = await list_cards(client, alice, board["id"])
+    order = column_ids(listed, "DOING")
+    assert order[0] == anchor
+    assert sorted(order[1:]) == sorted(movers)
+    assert_board_order(listed)
+
+
+async def test_parallel_moves_across_a_column_keep_one_total_order(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    alice, bob = await accounts.create(), await accounts.create()
+    board = await create_board(client, alice)
+    await client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers)
+    cards = await create_cards(
+        client,
+        alice,
+        board["id"],
+        *({"title": f"card {index}", "column": "TODO"} for index in range(CLIENTS)),
+    )
+    ids = [card["id"] for card in cards]
+    # Card i goes after card 7i+3 (mod 20), or to the top when that is itself.
+    moves = [
+        (card_id, None if ids[(7 * i + 3) % CLIENTS] == card_id else ids[(7 * i + 3) % CLIENTS])
+        for i, card_id in enumerate(ids)
+    ]
+
     responses = await asyncio.gather(
         *(
-            client.patch(
-                f"/api/cards/{card['id']}",
-                json={"title": f"renamed {n}", "column": "DONE", "labels": ["blue", "red"]},
-                headers=account.headers,
-            )
-            for n, card in enumerate(cards)
+            move_card(client, (alice, bob)[i % 2], card_id, "TODO", after_id)
+            for i, (card_id, after_id) in enumerate(moves)
         )
     )
-    assert {response.status_code for response in responses} == {200}
-    listed = (await client.get(f"/api/boards/{board['id']}/cards", headers=account.headers)).json()
-    assert sorted((card["id"], card["title"]) for card in listed) == sorted(
-        (card["id"], f"renamed {n}") for n, card in enumerate(cards)
-    )
-    assert all(card["column"] == "DONE" for card in listed)
-    assert all(card["labels"] == ["red", "blue"] for card in listed)
+    assert [response.status_code for response in responses] == [200] * CLIENTS
+
+    listed = await list_cards(client, alice, board["id"])
+    assert sorted(column_ids(listed, "TODO")) == sorted(ids)
+    assert_board_order(listed)
 
 
-async def test_simultaneous_updates_of_one_card(client: AsyncClient, accounts: Accounts) -> None:
-    """Last writer wins for each field; label sets never end up mixed or duplicated."""
-    account = await accounts.create()
-    board = await create_board(client, account)
-    [card] = await create_cards(client, account, board["id"], {"title": "shared"})
-    label_sets = [["red"], ["blue", "green"], [], ["red", "gray"], ["yellow"]]
-    changes = [
-        {"title": f"title {n}", "labels": label_sets[n % len(label_sets)]} for n in range(CLIENTS)
+async def test_parallel_batches_each_land_whole_and_in_order(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice)
+    batches = [
+        [{"title": f"{batch}.{index}", "column": "TODO"} for index in range(3)]
+        for batch in range(CLIENTS)
     ]
+
     responses = await asyncio.gather(
         *(
-            client.patch(f"/api/cards/{card['id']}", json=change, headers=account.headers)
-            for change in changes
+            client.post(f"/api/boards/{board['id']}/cards", json=batch, headers=alice.headers)
+            for batch in batches
         )
     )
-    assert {response.status_code for response in responses} == {200}
-    final = (await client.get(f"/api/cards/{card['id']}", headers=account.headers)).json()
-    assert {"title": final["title"], "labels": final["labels"]} in [
-        {"title": change["title"], "labels": sorted(change["labels"], key=COLOR_ORDER.index)}
-        for change in changes
-    ]
-    listed = (await client.get(f"/api/boards/{board['id']}/cards", headers=account.headers)).json()
-    assert [c["id"] for c in listed] == [card["id"]]
+    assert [response.status_code for response in responses] == [201] * CLIENTS
+
+    listed = await list_cards(client, alice, board["id"])
+    titles = [card["title"] for card in listed]
+    assert sorted(titles) == sorted(card["title"] for batch in batches for card in batch)
+    # Each batch went to the bottom at once: its cards sit together, in request order.
+    for start in range(0, len(titles), 3):
+        batch = titles[start].split(".")[0]
+        assert titles[start : start + 3] == [f"{batch}.{index}" for index in range(3)]
+    assert_board_order(listed)
 
 
-COLOR_ORDER = ["red", "orange", "yellow", "green", "blue", "purple", "gray"]
+async def test_parallel_changes_with_one_etag_let_exactly_one_through(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice)
+    (card,) = await create_cards(client, alice, board["id"], {"title": "c"})
+    url = f"/api/cards/{card['id']}"
+    headers = {**alice.headers, "If-Match": '"1"'}
 
-
-async def test_updates_racing_a_delete(client: AsyncClient, accounts: Accounts) -> None:
-    """Whoever loses the race to a delete gets a 404, as if it had come a moment later."""
-    account = await accounts.create()
-    board = await create_board(client, account)
-    cards = await create_cards(client, account, board["id"], *({"title": "c"} for _ in range(3)))
-    card_path, board_path = f"/api/cards/{cards[0]['id']}", f"/api/boards/{board['id']}"
-    card_updates = [{"title": f"t{n}", "labels": [["red"], ["blue"]][n % 2]} for n in range(20)]
-    board_updates = [
-        {"title": f"b{n}", "labels": [{"color": "red", "name": f"n{n}"}]} for n in range(20)
-    ]
-    requests = [
-        *(client.patch(card_path, json=change, headers=account.headers) for change in card_updates),
-        client.delete(card_path, headers=account.headers),
+    responses = await asyncio.gather(
         *(
-            client.patch(board_path, json=change, headers=account.headers)
-            for change in board_updates
+            client.patch(url, json={"title": f"edit {index}"}, headers=headers)
+            for index in range(CLIENTS // 2)
         ),
         *(
-            client.patch(f"/api/cards/{card['id']}", json={"title": "x"}, headers=account.headers)
-            for card in cards[1:]
+            client.post(f"{url}/move", json={"column": "DONE", "afterId": None}, headers=headers)
+            for _ in range(CLIENTS // 2)
         ),
-        client.delete(board_path, headers=account.headers),
-    ]
-    responses = await asyncio.gather(*requests)
-    statuses = Counter(response.status_code for response in responses)
-    # 409: a board update whose board was deleted between its read and its write.
-    assert set(statuses) <= {200, 204, 404, 409}, [
-        r.text for r in responses if r.status_code >= 500
-    ]
-    card_deleted, board_deleted = responses[len(card_updates)], responses[-1]
-    if board_deleted.status_code == 204:
-        assert (await client.get(board_path, headers=account.headers)).status_code == 404
-        assert (await client.get(card_path, headers=account.headers)).status_code == 404
-    elif card_deleted.status_code == 204:
-        assert (await client.get(card_path, headers=account.headers)).status_code == 404
+    )
+    statuses = [response.status_code for response in responses]
+    assert sorted(statuses) == [200] + [412] * (CLIENTS - 1)
+
+    (winner,) = [response.json() for response in responses if response.status_code == 200]
+    final = (await client.get(url, headers=alice.headers)).json()
+    assert final == winner
+    assert final["version"] == 2
+    for response in responses:
+        if response.status_code == 412:
+            assert response.json()["current"] == final

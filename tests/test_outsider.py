@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from httpx import AsyncClient
 
-from tests.helpers import Accounts, create_board, create_cards
+from tests.helpers import Accounts, create_board, create_cards, create_comment
 
 # Path parameters that place a route inside one board.
-SCOPED = {"board_id", "card_id"}
+SCOPED = {"board_id", "card_id", "comment_id"}
 
 
 def example(schema: dict[str, Any], openapi: dict[str, Any]) -> Any:
@@ -81,16 +81,28 @@ async def test_outsiders_find_nothing(
 ) -> None:
     owner, outsider = await accounts.create(), await accounts.create()
     board = await create_board(client, owner, "Private", description="secret plans")
-    [card] = await create_cards(client, owner, board["id"], {"title": "Secret", "labels": ["red"]})
+    cards = await create_cards(
+        client, owner, board["id"], {"title": "Secret", "labels": ["red"]}, {"title": "Other"}
+    )
+    card = cards[0]
+    comment = await create_comment(client, owner, card["id"], "secret remark")
     # Every path parameter gets real ids; user ids both the owner's and the outsider's own.
-    ids = {"board_id": [board["id"]], "card_id": [card["id"]], "user_id": [owner.id, outsider.id]}
+    ids = {
+        "board_id": [board["id"]],
+        "card_id": [card["id"]],
+        "comment_id": [comment["id"]],
+        "user_id": [owner.id, outsider.id],
+    }
     openapi = app.openapi()
 
     async def owners_view() -> list[Any]:
-        paths = (f"/api/boards/{board['id']}", f"/api/cards/{card['id']}")
-        views = [(await client.get(path, headers=owner.headers)).json() for path in paths]
-        members = await client.get(f"/api/boards/{board['id']}/users", headers=owner.headers)
-        return [*views, members.json()]
+        paths = (
+            f"/api/boards/{board['id']}",
+            f"/api/boards/{board['id']}/cards",
+            f"/api/boards/{board['id']}/users",
+            f"/api/cards/{card['id']}/comments",
+        )
+        return [(await client.get(path, headers=owner.headers)).json() for path in paths]
 
     before = await owners_view()
     walked, answers = [], []

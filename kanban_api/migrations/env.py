@@ -5,10 +5,8 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import TypeDecorator, event
+from sqlalchemy import TypeDecorator
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import ConnectionPoolEntry
 
 from kanban_api.config import Settings, to_async_url
 from kanban_api.database import create_engine
@@ -41,38 +39,18 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
-        if connection.dialect.name == "sqlite":
-            _check_foreign_keys(connection)
-
-
-def _suspend_sqlite_foreign_keys(engine: AsyncEngine) -> None:
-    """Migrate SQLite with foreign keys off, as SQLite's documented table-rebuild recipe says.
-
-    Batch mode alters a SQLite table by copying it and dropping the original; with
-    foreign keys on, that drop would cascade-delete every row referencing it (a
-    board's cards). The pragma only takes effect outside a transaction, hence at connect.
-    """
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _foreign_keys_off(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = OFF")
-        cursor.close()
-
-
-def _check_foreign_keys(connection: Connection) -> None:
-    """What foreign keys would have enforced, checked once before the migration commits."""
-    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    if violations:
-        raise RuntimeError(f"migration left rows with dangling foreign keys: {violations[:10]}")
 
 
 async def _run_online() -> None:
-    engine = create_engine(to_async_url(_database_url()))
-    if engine.dialect.name == "sqlite":
-        _suspend_sqlite_foreign_keys(engine)
+    # Batch mode rebuilds a SQLite table by dropping the old one; with foreign keys on,
+    # that drop would cascade and empty every child table. They are checked afterwards.
+    engine = create_engine(to_async_url(_database_url()), sqlite_foreign_keys=False)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
+        if engine.dialect.name == "sqlite":
+            violations = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            if violations:
+                raise RuntimeError(f"migration left dangling references: {violations[:10]}")
         await connection.commit()
     await engine.dispose()
 

@@ -2,8 +2,9 @@
 
 from kanban_api.models.base import Base
 from kanban_api.models.board import Board, Label, Membership
-from kanban_api.models.card import Card, CardLabel
-from kanban_api.models.enums import CardColumn, LabelColor
+from kanban_api.models.card import Card, CardAssignee, CardLabel
+from kanban_api.models.comment import Comment
+from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.models.login_throttle import LoginThrottle
 from kanban_api.models.user import User
 
@@ -11,11 +12,14 @@ __all__ = [
     "Base",
     "Board",
     "Card",
+    "CardAssignee",
     "CardColumn",
     "CardLabel",
+    "Comment",
     "Label",
     "LabelColor",
     "LoginThrottle",
     "Membership",
+    "Role",
     "User",
 ]

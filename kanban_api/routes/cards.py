@@ -1,41 +1,125 @@
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
-from kanban_api.dependencies import MemberBoard, MemberCard, SessionDep
-from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED
-from kanban_api.schemas.card import CardBatch, CardOut, CardUpdate
+from fastapi import APIRouter, Query, Request, Response, status
+
+from kanban_api.dependencies import (
+    EditCard,
+    EditCardsOnBoard,
+    IfNoneMatch,
+    SessionDep,
+    ViewBoard,
+    ViewCard,
+)
+from kanban_api.routes.responses import (
+    NOT_A_MEMBER,
+    NOT_AUTHENTICATED,
+    ROLE_REQUIRED,
+    conditional_read,
+    conditional_write,
+)
+from kanban_api.schemas.card import CardBatch, CardListQuery, CardMove, CardOut, CardUpdate
+from kanban_api.schemas.conditional import CardPreconditionFailed
 from kanban_api.services import cards as card_service
+from kanban_api.utils.etag import check_if_none_match, with_etag
 
 router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
 
 
-@router.get("/boards/{board_id}/cards", responses=NOT_A_MEMBER)
-async def list_cards(session: SessionDep, board: MemberBoard) -> list[CardOut]:
-    cards = await card_service.list_cards(session, board=board)
-    return [CardOut.model_validate(card) for card in cards]
+@router.get(
+    "/boards/{board_id}/cards",
+    responses={
+        **NOT_A_MEMBER,
+        200: {
+            "description": "The cards, in board order",
+            "headers": {
+                "Link": {
+                    "description": 'With `limit`, when more cards remain: `<url>; rel="next"`',
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+    },
+)
+async def list_cards(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    access: ViewBoard,
+    query: Annotated[CardListQuery, Query()],
+) -> list[CardOut]:
+    """The board's cards that pass every given filter, in board order (column, then position).
+
+    Archived cards only with `archived=true`. With `limit`, the answer is one page;
+    the next page's URL (same filters, plus a `cursor`) comes in the `Link` header,
+    and no header means this was the last.
+    """
+    page = await card_service.list_cards(session, board=access.board, query=query)
+    if page.next_cursor is not None:
+        url = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+    return [CardOut.model_validate(card) for card in page.cards]
 
 
 @router.post(
-    "/boards/{board_id}/cards", status_code=status.HTTP_201_CREATED, responses=NOT_A_MEMBER
+    "/boards/{board_id}/cards", status_code=status.HTTP_201_CREATED, responses=ROLE_REQUIRED
 )
-async def create_cards(session: SessionDep, board: MemberBoard, body: CardBatch) -> list[CardOut]:
-    """Create a batch of cards, answered in request order; if one is invalid, none is created."""
-    cards = await card_service.create_cards(session, board=board, cards=body)
+async def create_cards(
+    session: SessionDep, access: EditCardsOnBoard, body: CardBatch
+) -> list[CardOut]:
+    """Create a batch of cards, answered in request order; if one is invalid, none is created.
+
+    Each card goes to the bottom of its column, in request order.
+    """
+    cards = await card_service.create_cards(session, board=access.board, cards=body)
     return [CardOut.model_validate(card) for card in cards]
 
 
-@router.get("/cards/{card_id}", responses=NOT_A_MEMBER)
-async def read_card(card: MemberCard) -> CardOut:
-    return CardOut.model_validate(card)
+@router.get("/cards/{card_id}", responses={**NOT_A_MEMBER, **conditional_read()})
+async def read_card(
+    access: ViewCard, response: Response, if_none_match: IfNoneMatch = None
+) -> CardOut:
+    check_if_none_match(if_none_match, version=access.card.version)
+    return with_etag(response, CardOut.model_validate(access.card))
 
 
-@router.patch("/cards/{card_id}", responses=NOT_A_MEMBER)
-async def update_card(session: SessionDep, card: MemberCard, body: CardUpdate) -> CardOut:
-    """Change some fields; `labels` replaces the card's label set (`[]` clears it)."""
-    card = await card_service.update_card(session, card=card, update=body)
-    return CardOut.model_validate(card)
+@router.patch(
+    "/cards/{card_id}", responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed)}
+)
+async def update_card(
+    session: SessionDep, access: EditCard, body: CardUpdate, response: Response
+) -> CardOut:
+    """Change some fields; `labels` and `assigneeIds` replace their sets (`[]` clears them).
+
+    A new `column` puts the card at the bottom of that column.
+    """
+    card = await card_service.update_card(session, card=access.card, update=body)
+    return with_etag(response, CardOut.model_validate(card))
 
 
-@router.delete("/cards/{card_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_A_MEMBER)
-async def delete_card(session: SessionDep, card: MemberCard) -> Response:
-    await card_service.delete_card(session, card=card)
+@router.post(
+    "/cards/{card_id}/move",
+    responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed)},
+)
+async def move_card(
+    session: SessionDep, access: EditCard, body: CardMove, response: Response
+) -> CardOut:
+    """Put the card right after card `afterId` of `column`, or at its top when `afterId` is null.
+
+    `afterId` must name another card that is in `column` of the same board (else 422).
+    Only the moved card changes, except when its new neighbours have no room left
+    between them: then the column is renumbered, and those cards' versions grow too.
+    """
+    card = await card_service.move_card(
+        session, card=access.card, column=body.column, after_id=body.after_id
+    )
+    return with_etag(response, CardOut.model_validate(card))
+
+
+@router.delete(
+    "/cards/{card_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed, 204)},
+)
+async def delete_card(session: SessionDep, access: EditCard) -> Response:
+    await card_service.delete_card(session, card=access.card)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,15 +1,19 @@
 """Field types with the limits every request body shares."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints
 
 from kanban_api.limits import (
+    COMMENT_BODY_MAX,
     DESCRIPTION_MAX,
     EMAIL_MAX,
     LABEL_NAME_MAX,
+    LOGIN_PASSWORD_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN,
+    SEARCH_TEXT_MAX,
     TITLE_MAX,
 )
 
@@ -21,7 +25,15 @@ def _no_nul(value: str) -> str:
     return value
 
 
-# The rule above, told to the OpenAPI schema (and so to generated clients and fuzzers).
+def _to_utc(value: datetime) -> datetime:
+    """Stored and answered in UTC; a far-edge date may not survive the conversion."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("is out of range once converted to UTC") from error
+
+
+# The NUL rule above, told to the OpenAPI schema (and so to generated clients and fuzzers).
 _NO_NUL_DOC = Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})
 
 
@@ -34,6 +46,15 @@ Description = Annotated[
 LabelName = Annotated[
     str, StringConstraints(max_length=LABEL_NAME_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
 ]
+CommentBody = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=COMMENT_BODY_MAX),
+    AfterValidator(_no_nul),
+    _NO_NUL_DOC,
+]
+SearchText = Annotated[
+    str, StringConstraints(max_length=SEARCH_TEXT_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
+]
 Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX)]
 Password = Annotated[
     str,
@@ -42,11 +63,17 @@ Password = Annotated[
     _NO_NUL_DOC,
 ]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# A naive datetime is a 422: guessing its zone would silently shift deadlines.
+UTCTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
-# Login is lenient on purpose: accounts imported from the seed predate today's password rules.
+# Login is lenient on purpose: accounts imported from the seed predate today's password
+# rules. The bounds still refuse absurd input before any hashing is spent on it.
 LoginUsername = Annotated[
     str, StringConstraints(min_length=1, max_length=EMAIL_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
 ]
 LoginPassword = Annotated[
-    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_no_nul), _NO_NUL_DOC
+    str,
+    StringConstraints(min_length=1, max_length=LOGIN_PASSWORD_MAX),
+    AfterValidator(_no_nul),
+    _NO_NUL_DOC,
 ]

@@ -1,7 +1,7 @@
 """Failed-login counters, and the schemas' length limits as CHECK constraints
 
 Revision ID: c5f0694bf70b
-Revises: 7637f58c86e6
+Revises: f9e3d1fde61c
 Create Date: 2026-11-26 15:31:27.520489
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "c5f0694bf70b"
-down_revision: str | Sequence[str] | None = "7637f58c86e6"
+down_revision: str | Sequence[str] | None = "f9e3d1fde61c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -29,6 +29,7 @@ CHECKS = {
         "ck_card_description_length": "length(description) <= 20000",
     },
     "label": {"ck_label_name_length": "length(name) <= 200"},
+    "comment": {"ck_comment_body_length": "length(body) BETWEEN 1 AND 10000"},
     "user": {"ck_user_email_length": "length(email) <= 254"},
 }
 
