@@ -20,7 +20,7 @@ import schemathesis
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from fastapi import FastAPI
 from hypothesis import strategies as st
-from schemathesis import GenerationMode
+from schemathesis import CheckContext, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import (
@@ -40,7 +40,40 @@ from kanban_api.config import Settings
 from kanban_api.database import create_engine
 from tests.conftest import TEST_SECRET, empty_tables
 
-EXAMPLES_PER_MODE = 12
+EXAMPLES_PER_MODE = 10
+FuzzCase = schemathesis.Case[Any]
+
+# Rules no schema can state (a cursor must come from a Link header, assignees must be
+# members, afterId a card of that column): schema-valid data may break them and get a
+# 422 at one of these places. Keyed by operation; `*` stands for a batch index.
+REFERENCE_RULES = {
+    "GET /api/boards/{board_id}/cards": {("query", "cursor")},
+    "POST /api/boards/{board_id}/cards": {("body", "*", "assigneeIds")},
+    "PATCH /api/cards/{card_id}": {("body", "assigneeIds")},
+    "POST /api/cards/{card_id}/move": {("body", "afterId")},
+}
+
+
+def valid_data_accepted(
+    ctx: CheckContext, response: schemathesis.Response, case: FuzzCase
+) -> bool | None:
+    """Schemathesis' positive_data_acceptance, except for two answers that are right.
+
+    A 412 for a valid but stale If-Match, and a 422 for breaking a reference rule.
+    """
+    if response.status_code == 412:
+        return None
+    if response.status_code == 422:
+        allowed = REFERENCE_RULES.get(case.operation.label, set())
+        locs = {
+            tuple("*" if isinstance(part, int) else part for part in error["loc"])
+            for error in response.json()["detail"]
+        }
+        if locs <= allowed:
+            return None
+    return positive_data_acceptance(ctx, response, case)
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -48,7 +81,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
     negative_data_rejection,
-    positive_data_acceptance,
+    valid_data_accepted,
     ignored_auth,
 ]
 
@@ -72,11 +105,8 @@ def reserved_email(body: Any) -> bool:
     return email.rsplit(".", 1)[-1].rsplit("@", 1)[-1].lower() in SPECIAL_USE_DOMAIN_NAMES
 
 
-FuzzCase = schemathesis.Case[Any]
-
-
 class World:
-    """A user with a token, a second user, a board with a card: real ids for the fuzzer."""
+    """A user with a token, another user, a board, a card with a comment: real ids to fuzz."""
 
     def __init__(self, client: asgi.ASGIClient) -> None:
         self.client = client
@@ -84,7 +114,7 @@ class World:
         self.user_id = self._sign_up(self.email, self.password)
         self.other_user_id = self._sign_up("fuzz-other@example.com", "fuzz other password")
         self.token = self._login()
-        self.board_id = self.card_id = 0
+        self.board_id = self.card_id = self.comment_id = 0
         self.repair()
 
     @property
@@ -92,7 +122,12 @@ class World:
         return {"Authorization": f"Bearer {self.token}"}
 
     def ids(self) -> dict[str, int]:
-        return {"board_id": self.board_id, "card_id": self.card_id, "user_id": self.other_user_id}
+        return {
+            "board_id": self.board_id,
+            "card_id": self.card_id,
+            "comment_id": self.comment_id,
+            "user_id": self.other_user_id,
+        }
 
     def after(self, case: FuzzCase, response: schemathesis.Response) -> None:
         """Follow a successful change of our own credentials, as a client would."""
@@ -109,6 +144,10 @@ class World:
         if self._get(f"/api/cards/{self.card_id}") != 200:
             cards = self._post(f"/api/boards/{self.board_id}/cards", [{"title": "Fuzzed"}])
             self.card_id = cards[0]["id"]
+        comments = self.client.get(f"/api/cards/{self.card_id}/comments", headers=self.headers)
+        if self.comment_id not in {comment["id"] for comment in comments.json()}:
+            path = f"/api/cards/{self.card_id}/comments"
+            self.comment_id = self._post(path, {"body": "Fuzzed"})["id"]
 
     def _sign_up(self, email: str, password: str) -> int:
         response = self.client.post("/api/users", json={"email": email, "password": password})

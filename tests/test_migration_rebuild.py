@@ -10,26 +10,26 @@ from kanban_api.migrations.runner import alembic_config, upgrade
 from tests.test_migration_roles import _run
 
 BEFORE_LIMITS = "f9e3d1fde61c"
-NOW = "CURRENT_TIMESTAMP"
 # One row in every table, each referencing the one before it, so a rebuild that cascaded
 # (or dropped a child table's rows) would show as a missing row.
 SEED_ROWS = {
     "user": 'INSERT INTO "user" (id, email, hashed_password, credentials_version, created_at,'
-    f" updated_at) VALUES (1, 'A@example.com', 'x', 0, {NOW}, {NOW})",
+    " updated_at) VALUES (1, 'A@example.com', 'x', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     "board": "INSERT INTO board (id, title, description, version, created_at, updated_at)"
-    f" VALUES (1, 'B', '', 1, {NOW}, {NOW})",
+    " VALUES (1, 'B', '', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     "user_board": "INSERT INTO user_board (user_id, board_id, role, created_at, updated_at)"
-    f" VALUES (1, 1, 0, {NOW}, {NOW})",
+    " VALUES (1, 1, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     "label": "INSERT INTO label (id, board_id, color, name, created_at, updated_at)"
-    f" VALUES (1, 1, 0, 'Urgent', {NOW}, {NOW})",
+    " VALUES (1, 1, 0, 'Urgent', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     "card": 'INSERT INTO card (id, board_id, title, description, "column", position, version,'
-    f" archived, created_at, updated_at) VALUES (1, 1, 'Card', '', 0, 1, 1, false, {NOW}, {NOW})",
+    " archived, created_at, updated_at)"
+    " VALUES (1, 1, 'Card', '', 0, 1, 1, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     "card_label": "INSERT INTO card_label (card_id, label_id, created_at, updated_at)"
-    f" VALUES (1, 1, {NOW}, {NOW})",
+    " VALUES (1, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     "card_assignee": "INSERT INTO card_assignee (card_id, user_id, board_id, created_at,"
-    f" updated_at) VALUES (1, 1, 1, {NOW}, {NOW})",
+    " updated_at) VALUES (1, 1, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
     "comment": "INSERT INTO comment (id, card_id, author_id, body, created_at, updated_at)"
-    f" VALUES (1, 1, 1, 'Hi', {NOW}, {NOW})",
+    " VALUES (1, 1, 1, 'Hi', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
 }
 
 
