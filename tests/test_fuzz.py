@@ -46,7 +46,7 @@ FuzzCase = schemathesis.Case[Any]
 # Rules no schema can state (a cursor must come from a Link header, assignees must be
 # members, afterId a card of that column): schema-valid data may break them and get a
 # 422 at one of these places. Keyed by operation; `*` stands for a batch index.
-REFERENCE_RULES = {
+REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     "GET /api/boards/{board_id}/cards": {("query", "cursor")},
     "POST /api/boards/{board_id}/cards": {("body", "*", "assigneeIds")},
     "PATCH /api/cards/{card_id}": {("body", "assigneeIds")},

@@ -10,18 +10,19 @@ from sqlalchemy import exc, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.middleware import MAX_BODY_BYTES
-from kanban_api.models import Base, Board, Card, Label, LabelColor, User
+from kanban_api.models import Base, Board, Card, Comment, Label, LabelColor, User
 from tests.helpers import Accounts, detail
 
 
 @pytest.fixture
 async def card(auth_client: AsyncClient) -> dict[str, Any]:
-    """A card on a board of the `auth_client` user."""
+    """A card on a board of the `auth_client` user, with one comment (`commentId`)."""
     response = await auth_client.post("/api/boards", json={"title": "Board"})
     board_id = response.json()["id"]
     response = await auth_client.post(f"/api/boards/{board_id}/cards", json=[{"title": "Card"}])
     created: dict[str, Any] = response.json()[0]
-    return created
+    response = await auth_client.post(f"/api/cards/{created['id']}/comments", json={"body": "c"})
+    return {**created, "commentId": response.json()["id"]}
 
 
 # (method, path template, body maker, kind of text field) for every free-text field.
@@ -45,8 +46,17 @@ TEXT_FIELDS: list[tuple[str, str, Callable[[str], Any], str]] = [
     ),
     ("PATCH", "/api/cards/{card}", lambda text: {"title": text}, "title"),
     ("PATCH", "/api/cards/{card}", lambda text: {"description": text}, "description"),
+    ("POST", "/api/cards/{card}/comments", lambda text: {"body": text}, "body"),
+    ("PATCH", "/api/comments/{comment}", lambda text: {"body": text}, "body"),
 ]
-TOO_LONG = {"title": "t" * 201, "description": "d" * 20_001, "name": "n" * 201}
+TOO_LONG = {
+    "title": "t" * 201,
+    "description": "d" * 20_001,
+    "name": "n" * 201,
+    "body": "b" * 10_001,
+}
+# Text that must not be empty.
+REQUIRED = {"title", "body"}
 
 
 async def send_json(client: AsyncClient, method: str, path: str, body: Any) -> Response:
@@ -61,17 +71,21 @@ async def test_unstorable_text_is_refused_with_422(
     auth_client: AsyncClient, card: dict[str, Any], invalid: str
 ) -> None:
     for method, template, body, _ in TEXT_FIELDS:
-        path = template.format(board=card["boardId"], card=card["id"])
+        path = template.format(board=card["boardId"], card=card["id"], comment=card["commentId"])
         response = await send_json(auth_client, method, path, body(invalid))
         assert response.status_code == 422, (method, path, response.text)
+    if "\x00" in invalid:  # a URL cannot carry a lone surrogate at all
+        path = f"/api/boards/{card['boardId']}/cards"
+        response = await auth_client.get(path, params={"q": invalid})
+        assert response.status_code == 422, response.text
 
 
 async def test_length_limits(auth_client: AsyncClient, card: dict[str, Any]) -> None:
     for method, template, body, kind in TEXT_FIELDS:
-        path = template.format(board=card["boardId"], card=card["id"])
+        path = template.format(board=card["boardId"], card=card["id"], comment=card["commentId"])
         response = await send_json(auth_client, method, path, body(TOO_LONG[kind]))
         assert response.status_code == 422, (method, path, kind)
-        if kind == "title":
+        if kind in REQUIRED:
             response = await send_json(auth_client, method, path, body(""))
             assert response.status_code == 422, (method, path, kind)
     # The limits themselves are allowed, counted in characters, not bytes.
@@ -254,6 +268,7 @@ async def test_bodies_up_to_1_mib_are_accepted(auth_client: AsyncClient) -> None
         (Card, "description", 20_000, 0),
         (Label, "name", 200, 0),
         (User, "email", 254, 0),
+        (Comment, "body", 10_000, 1),
     ],
 )
 async def test_the_database_refuses_what_the_api_would(
@@ -265,11 +280,18 @@ async def test_the_database_refuses_what_the_api_would(
             insert(Board).values(title="b", description="").returning(Board.id)
         )
         board_id = board.scalar_one()
+        card = await connection.execute(
+            insert(Card)
+            .values(board_id=board_id, title="c", description="", position=0)
+            .returning(Card.id)
+        )
+        card_id = card.scalar_one()
     rows: dict[type[Base], dict[str, Any]] = {
         Board: {"title": "b", "description": ""},
-        Card: {"board_id": board_id, "title": "c", "description": ""},
+        Card: {"board_id": board_id, "title": "c", "description": "", "position": 1},
         Label: {"board_id": board_id, "color": LabelColor.RED, "name": ""},
         User: {"email": "", "hashed_password": "x"},
+        Comment: {"card_id": card_id, "body": "b"},
     }
     valid = rows[model]
     if minimum:
