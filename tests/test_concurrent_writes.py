@@ -120,3 +120,27 @@ async def test_updates_racing_a_delete(client: AsyncClient, accounts: Accounts) 
         assert (await client.get(card_path, headers=account.headers)).status_code == 404
     elif card_deleted.status_code == 204:
         assert (await client.get(card_path, headers=account.headers)).status_code == 404
+
+
+async def test_comments_racing_their_card_s_delete(client: AsyncClient, accounts: Accounts) -> None:
+    """A comment sent while its card is deleted is either kept until the delete or a 404."""
+    account = await accounts.create()
+    board = await create_board(client, account)
+    [card] = await create_cards(client, account, board["id"], {"title": "doomed"})
+    card_path = f"/api/cards/{card['id']}"
+    comment = {"body": "last words"}
+    requests = [
+        *(
+            client.post(f"{card_path}/comments", json=comment, headers=account.headers)
+            for _ in range(CLIENTS // 2)
+        ),
+        client.delete(card_path, headers=account.headers),
+        *(
+            client.post(f"{card_path}/comments", json=comment, headers=account.headers)
+            for _ in range(CLIENTS // 2)
+        ),
+    ]
+    responses = await asyncio.gather(*requests)
+    assert responses[CLIENTS // 2].status_code == 204
+    statuses = {response.status_code for response in responses}
+    assert statuses <= {201, 204, 404}, [r.text for r in responses if r.status_code >= 500]

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kanban_api.errors import NotFoundError
 from kanban_api.models import Card, Comment, Membership, Role, User
 from kanban_api.schemas.comment import CommentUpdate
+from kanban_api.services.cards import CARD_NOT_FOUND
 
 COMMENT_NOT_FOUND = "Comment not found"
 
@@ -17,6 +18,16 @@ async def list_comments(session: AsyncSession, *, card: Card) -> Sequence[Commen
 
 
 async def create_comment(session: AsyncSession, *, card: Card, author: User, body: str) -> Comment:
+    """404 if the card was deleted since it was read, rather than a foreign key error.
+
+    The card stays share-locked until commit: deleting it concurrently waits, then
+    takes the comment along. (SQLite runs one transaction at a time; no lock needed.)
+    """
+    locked = await session.scalar(
+        select(Card.id).where(Card.id == card.id).with_for_update(read=True, key_share=True)
+    )
+    if locked is None:
+        raise NotFoundError(CARD_NOT_FOUND)
     comment = Comment(card_id=card.id, author_id=author.id, body=body)
     session.add(comment)
     await session.flush()
