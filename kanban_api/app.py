@@ -1,23 +1,38 @@
-"""The ASGI application: routers, error answers and the optional static web client."""
+"""The ASGI application: routers, middleware, error answers and the optional static client."""
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
 from kanban_api.config import Settings
-from kanban_api.database import Database
+from kanban_api.database import Database, is_concurrent_conflict, is_unavailable
 from kanban_api.errors import ApiError
 from kanban_api.live.hub import EventHub
 from kanban_api.live.retention import prune_periodically
-from kanban_api.routes import auth, boards, cards, comments, events, members, users
+from kanban_api.middleware import (
+    BodySizeLimitMiddleware,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+)
+from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
+from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
+
+logger = logging.getLogger(__name__)
+
+CONCURRENT_CHANGE = "The request collided with a simultaneous change; send it again"
 
 # Paths the static web client may never answer, even when it has a file of that name.
 RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
@@ -51,17 +66,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.events = hub
     app.state.secret_key = settings.resolve_secret_key()
 
-    api = APIRouter(prefix="/api")
+    api = APIRouter(
+        prefix="/api", responses={**UNPARSABLE_BODY, **BODY_TOO_LARGE, **SERVICE_UNAVAILABLE}
+    )
     for module in (auth, users, boards, members, cards, comments, events):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(health.router)
+    _add_error_handlers(app)
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error.content(), error.status_code, headers=error.headers)
-
+    # Added innermost first: the request log sees every answer, including 413s and preflights.
+    app.add_middleware(BodySizeLimitMiddleware)
     if settings.cors_origins:
-        # Bearer tokens travel in a header, not cookies, so credentials are never allowed.
+        # Bearer tokens travel in a header, not cookies, so credentials are never allowed;
+        # that also makes a `*` origin safe to configure.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -69,13 +87,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
             # Browsers hide response headers from scripts unless listed: clients need the
-            # ETag to send If-Match, and the Link header to fetch the next page of cards.
-            expose_headers=["ETag", "Link"],
+            # ETag to send If-Match, the Link header to fetch the next page of cards, and
+            # Retry-After to wait out a login limit.
+            expose_headers=["ETag", "Link", "X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestLogMiddleware)
 
     if settings.static_dir is not None:
         app.mount("/", _ReservedPathGuard(StaticFiles(directory=settings.static_dir, html=True)))
     return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error.content(), error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422 shape without `input`, which would echo passwords back."""
+        errors = [
+            {key: value for key, value in item.items() if key != "input"} for item in error.errors()
+        ]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
+
+    async def _database_error(request: Request, error: Exception) -> JSONResponse:
+        """409 for a lost race, 503 while the database is unreachable; else a 500 (a bug)."""
+        if is_concurrent_conflict(error):
+            return JSONResponse({"detail": CONCURRENT_CHANGE}, 409)
+        if not is_unavailable(error):
+            raise error
+        # The class and driver message only: SQLAlchemy's own text may quote statement values.
+        cause = error.orig if isinstance(error, exc.DBAPIError) else error
+        logger.warning(
+            "database unavailable (request %s): %s: %s",
+            getattr(request.state, "request_id", "-"),
+            type(cause).__name__,
+            cause,
+        )
+        return JSONResponse({"detail": "Service unavailable: the database cannot be reached"}, 503)
+
+    for error_class in (exc.DBAPIError, exc.TimeoutError, OSError, StaleDataError):
+        app.add_exception_handler(error_class, _database_error)
 
 
 class _ReservedPathGuard:

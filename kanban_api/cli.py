@@ -1,10 +1,13 @@
 """The `kanban-api` command: serve the API and manage its database."""
 
 import asyncio
+import copy
 import sys
+from typing import Any
 
 import click
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from kanban_api.config import ConfigError, Settings
 from kanban_api.database import Database
@@ -45,8 +48,31 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=None if reload else workers,
         reload=reload,
+        # Client addresses from X-Forwarded-For, trusted only from FORWARDED_ALLOW_IPS
+        # (uvicorn's setting; 127.0.0.1 unless set), so login limits count real clients.
         proxy_headers=True,
+        # The app logs each request itself (JSON, no query string, which may carry tokens).
+        access_log=False,
+        log_config=log_config(),
     )
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the app's: the request log as bare JSON lines on stdout."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["json_line"] = {"format": "%(message)s"}
+    config["handlers"]["requests"] = {
+        "formatter": "json_line",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["kanban_api"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["kanban_api.access"] = {
+        "handlers": ["requests"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 @main.command()

@@ -26,8 +26,15 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///kanban.db"
     database_pool_size: int = Field(default=10, ge=1, le=1000)
+    database_connect_timeout: float = Field(default=5.0, gt=0, le=300)
+    database_command_timeout: float = Field(default=30.0, gt=0, le=3600)
     secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    # Ten guesses per quarter hour stop online guessing, yet leave room for a few typos.
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    # Higher, because offices and mobile carriers put many people behind one address.
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1, le=24 * 60 * 60)
     cors_origins: Annotated[list[str], NoDecode] = []
     static_dir: Path | None = None
     # Events older than this are deleted (hourly, and by `kanban-api prune-events`); 0 keeps all.

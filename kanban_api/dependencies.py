@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.config import Settings
@@ -20,7 +21,7 @@ from kanban_api.services import cards as card_service
 from kanban_api.services import comments as comment_service
 from kanban_api.services import events as event_service
 from kanban_api.services import tickets as ticket_service
-from kanban_api.utils.etag import require_if_match
+from kanban_api.utils.etag import ETAGS_PATTERN, require_if_match
 from kanban_api.utils.token import decode_access_token
 
 
@@ -95,16 +96,21 @@ async def get_stream_user(
 StreamUser = Annotated[User, Depends(get_stream_user)]
 
 
+# Optional headers; SkipJsonSchema keeps `null`, which no header can be, out of the schema.
 IfMatch = Annotated[
-    str | None,
+    str | SkipJsonSchema[None],
     Header(
         description="Change only if the resource is still at this ETag (or `*`); "
-        "otherwise 412 with the current resource. Without it, the last write wins."
+        "otherwise 412 with the current resource. Without it, the last write wins.",
+        json_schema_extra={"pattern": ETAGS_PATTERN},
     ),
 ]
 IfNoneMatch = Annotated[
-    str | None,
-    Header(description="Answer 304 without a body if the resource still has this ETag."),
+    str | SkipJsonSchema[None],
+    Header(
+        description="Answer 304 without a body if the resource still has this ETag.",
+        json_schema_extra={"pattern": ETAGS_PATTERN},
+    ),
 ]
 
 

@@ -36,19 +36,18 @@ class ConflictError(ApiError):
 class InvalidInputError(ApiError):
     """Well-formed input the database refuses (a non-member assignee, an unknown afterId).
 
-    Answered in FastAPI's 422 shape, so clients handle it like any validation error.
+    Answered in FastAPI's 422 shape, without `input` like every 422 here (see app.py), so
+    clients handle it like any validation error.
     """
 
     status_code = 422
 
-    def __init__(self, loc: Sequence[str | int], detail: str, *, value: Any = None) -> None:
+    def __init__(self, loc: Sequence[str | int], detail: str) -> None:
         super().__init__(detail)
         self.loc = list(loc)
-        self.value = value
 
     def content(self) -> dict[str, Any]:
-        error = {"type": "value_error", "loc": self.loc, "msg": self.detail, "input": self.value}
-        return {"detail": [error]}
+        return {"detail": [{"type": "value_error", "loc": self.loc, "msg": self.detail}]}
 
 
 class PreconditionFailedError(ApiError):

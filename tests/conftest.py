@@ -9,8 +9,10 @@ KANBAN_TEST_REQUIRE_POSTGRES=1, as in CI, where that is a failure.
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -110,11 +112,11 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     yield app
     await app.state.events.close()
-    await _empty_tables(app.state.database.engine)
+    await empty_tables(app.state.database.engine)
     await app.state.database.dispose()
 
 
-async def _empty_tables(engine: AsyncEngine) -> None:
+async def empty_tables(engine: AsyncEngine) -> None:
     tables = [table.name for table in Base.metadata.sorted_tables]
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -123,6 +125,29 @@ async def _empty_tables(engine: AsyncEngine) -> None:
         else:
             for name in reversed(tables):
                 await connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608
+
+
+ClientFactory = Callable[..., Awaitable[AsyncClient]]
+
+
+@pytest.fixture
+async def client_with(app: FastAPI, settings: Settings) -> AsyncIterator[ClientFactory]:
+    """Makes clients of apps with other settings, e.g. `await client_with(cors_origins=["*"])`.
+
+    Each call is a new app instance, like another worker process, calling from
+    `address`. They share the test's database, which the `app` fixture empties afterwards.
+    """
+    async with AsyncExitStack() as stack:
+
+        async def make(address: str = "127.0.0.1", **overrides: Any) -> AsyncClient:
+            other = create_app(Settings(_env_file=None, **(settings.model_dump() | overrides)))
+            stack.push_async_callback(other.state.database.dispose)
+            transport = ASGITransport(app=other, client=(address, 50000))
+            return await stack.enter_async_context(
+                AsyncClient(transport=transport, base_url="http://test")
+            )
+
+        yield make
 
 
 @pytest.fixture

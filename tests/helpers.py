@@ -52,12 +52,14 @@ class Accounts:
         )
 
     async def login(self, email: str, password: str) -> str:
-        response = await self.client.post(
-            "/api/auth/tokens", data={"username": email, "password": password}
-        )
+        response = await login(self.client, email, password)
         assert response.status_code == 200, response.text
         token: str = response.json()["access_token"]
         return token
+
+
+async def login(client: AsyncClient, email: str, password: str) -> Response:
+    return await client.post("/api/auth/tokens", data={"username": email, "password": password})
 
 
 async def create_board(

@@ -35,6 +35,8 @@ UNSCOPED = {
     ("POST", "/api/users/search"),
     ("GET", "/api/boards"),
     ("POST", "/api/boards"),
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
 }
 
 

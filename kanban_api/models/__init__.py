@@ -6,6 +6,7 @@ from kanban_api.models.card import Card, CardAssignee, CardLabel
 from kanban_api.models.comment import Comment
 from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.models.event import BoardEvent, EventTicket
+from kanban_api.models.login_throttle import LoginThrottle
 from kanban_api.models.user import User
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "EventTicket",
     "Label",
     "LabelColor",
+    "LoginThrottle",
     "Membership",
     "Role",
     "User",

@@ -3,6 +3,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kanban_api.limits import DESCRIPTION_MAX, LABEL_NAME_MAX, TITLE_MAX
 from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
 from kanban_api.models.enums import LabelColor, Role
 
@@ -13,6 +14,11 @@ if TYPE_CHECKING:
 
 class Board(TimestampMixin, Base):
     __tablename__ = "board"
+    # The schemas' limits again, so no code path can store what the API would refuse.
+    __table_args__ = (
+        CheckConstraint(f"length(title) BETWEEN 1 AND {TITLE_MAX}", name="title_length"),
+        CheckConstraint(f"length(description) <= {DESCRIPTION_MAX}", name="description_length"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -64,6 +70,7 @@ class Label(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("board_id", "color"),
         CheckConstraint(f"color BETWEEN 0 AND {len(LabelColor) - 1}", name="color_known"),
+        CheckConstraint(f"length(name) <= {LABEL_NAME_MAX}", name="name_length"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kanban_api.limits import DESCRIPTION_MAX, TITLE_MAX
 from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin, UTCDateTime
 from kanban_api.models.enums import CardColumn
 
@@ -31,6 +32,8 @@ class Card(TimestampMixin, Base):
         # Serves the card list's dueBefore filter as a range scan within the board.
         Index("ix_card_board_id_due_at", "board_id", "due_at"),
         CheckConstraint(f'"column" BETWEEN 0 AND {len(CardColumn) - 1}', name="column_known"),
+        CheckConstraint(f"length(title) BETWEEN 1 AND {TITLE_MAX}", name="title_length"),
+        CheckConstraint(f"length(description) <= {DESCRIPTION_MAX}", name="description_length"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,13 +1,17 @@
-from sqlalchemy import ForeignKey, Index, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kanban_api.limits import COMMENT_BODY_MAX
 from kanban_api.models.base import Base, TimestampMixin
 
 
 class Comment(TimestampMixin, Base):
     __tablename__ = "comment"
-    # Serves a card's comments, oldest (lowest id) first.
-    __table_args__ = (Index("ix_comment_card_id_id", "card_id", "id"),)
+    __table_args__ = (
+        # Serves a card's comments, oldest (lowest id) first.
+        Index("ix_comment_card_id_id", "card_id", "id"),
+        CheckConstraint(f"length(body) BETWEEN 1 AND {COMMENT_BODY_MAX}", name="body_length"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("card.id", ondelete="CASCADE"))

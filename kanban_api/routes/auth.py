@@ -1,14 +1,22 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request
 
+from kanban_api.database import Database
 from kanban_api.dependencies import NotAuthenticatedError, SessionDep, SettingsDep
-from kanban_api.schemas.user import Token
+from kanban_api.routes.responses import TOO_MANY_ATTEMPTS, Responses
+from kanban_api.schemas.error import ErrorOut
+from kanban_api.schemas.user import LoginForm, Token
+from kanban_api.services import login_limits
 from kanban_api.services import users as user_service
+from kanban_api.services.login_limits import Attempt, LoginLimits, TooManyAttemptsError
 from kanban_api.utils.token import create_access_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+INVALID_CREDENTIALS: Responses = {
+    401: {"model": ErrorOut, "description": "Unknown email or wrong password (one answer for both)"}
+}
 
 
 class InvalidCredentialsError(NotAuthenticatedError):
@@ -17,20 +25,31 @@ class InvalidCredentialsError(NotAuthenticatedError):
         self.detail = "Incorrect email or password"
 
 
-@router.post(
-    "/tokens",
-    responses={401: {"description": "Unknown email or wrong password (one answer for both)"}},
-)
+@router.post("/tokens", responses={**INVALID_CREDENTIALS, **TOO_MANY_ATTEMPTS})
 async def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
 ) -> Token:
-    """Exchange an email (as `username`) and password for a bearer token."""
+    """Exchange an email (as `username`) and password for a bearer token.
+
+    Failed logins are limited per account and per client address (429 with
+    `Retry-After` past the limit); a successful login clears its account's count.
+    """
+    attempt = Attempt.of(
+        email=form.username, address=request.client.host if request.client else None
+    )
+    database: Database = request.app.state.database
+    retry_after = await login_limits.reserve(
+        database.sessionmaker, attempt=attempt, limits=LoginLimits.from_settings(settings)
+    )
+    if retry_after is not None:
+        raise TooManyAttemptsError(retry_after)
     user = await user_service.authenticate(session, email=form.username, password=form.password)
     if user is None:
         raise InvalidCredentialsError
+    await login_limits.forgive(session, attempt=attempt)
     token = create_access_token(
         user_id=user.id,
         email=user.email,

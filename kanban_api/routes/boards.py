@@ -12,6 +12,7 @@ from kanban_api.models import Role
 from kanban_api.permissions import board_update_actions
 from kanban_api.routes.responses import (
     NOT_A_MEMBER,
+    NOT_AUTHENTICATED,
     ROLE_REQUIRED,
     conditional_read,
     conditional_write,
@@ -22,7 +23,7 @@ from kanban_api.schemas.conditional import BoardPreconditionFailed
 from kanban_api.services import boards as board_service
 from kanban_api.utils.etag import check_if_none_match, with_etag
 
-router = APIRouter(prefix="/boards", tags=["boards"])
+router = APIRouter(prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATED)
 
 
 @router.get("")

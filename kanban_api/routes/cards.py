@@ -12,6 +12,7 @@ from kanban_api.dependencies import (
 )
 from kanban_api.routes.responses import (
     NOT_A_MEMBER,
+    NOT_AUTHENTICATED,
     ROLE_REQUIRED,
     conditional_read,
     conditional_write,
@@ -21,7 +22,7 @@ from kanban_api.schemas.conditional import CardPreconditionFailed
 from kanban_api.services import cards as card_service
 from kanban_api.utils.etag import check_if_none_match, with_etag
 
-router = APIRouter(tags=["cards"])
+router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
 
 
 @router.get(

@@ -2,11 +2,11 @@ from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import ChangeComment, CommentOnCard, SessionDep, ViewCard
 from kanban_api.permissions import Action
-from kanban_api.routes.responses import NOT_A_MEMBER, ROLE_REQUIRED
+from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED, ROLE_REQUIRED
 from kanban_api.schemas.comment import CommentCreate, CommentOut, CommentUpdate
 from kanban_api.services import comments as comment_service
 
-router = APIRouter(tags=["comments"])
+router = APIRouter(tags=["comments"], responses=NOT_AUTHENTICATED)
 
 
 @router.get("/cards/{card_id}/comments", responses=NOT_A_MEMBER)

@@ -8,14 +8,14 @@ from sse_starlette import EventSourceResponse
 from kanban_api.dependencies import SessionDep, SettingsDep, StreamUser, ViewBoard
 from kanban_api.live.stream import SEPARATOR, BoardStream, Viewer
 from kanban_api.permissions import Action, require
-from kanban_api.routes.responses import NOT_A_MEMBER, Responses
+from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED, Responses
 from kanban_api.schemas.event import EventOut, TicketOut
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
 from kanban_api.services import events as event_service
 from kanban_api.services import tickets as ticket_service
 
-router = APIRouter(prefix="/boards/{board_id}/events", tags=["events"])
+router = APIRouter(prefix="/boards/{board_id}/events", tags=["events"], responses=NOT_AUTHENTICATED)
 
 MAX_SEQ = 2**31 - 1
 MAX_EVENTS_PER_PAGE = 1000

@@ -4,12 +4,12 @@ from fastapi import APIRouter, Body, Path, Response, status
 
 from kanban_api.dependencies import ManageMembers, SessionDep, ViewBoard
 from kanban_api.permissions import Action
-from kanban_api.routes.responses import LAST_OWNER, NOT_A_MEMBER, ROLE_REQUIRED
+from kanban_api.routes.responses import LAST_OWNER, NOT_A_MEMBER, NOT_AUTHENTICATED, ROLE_REQUIRED
 from kanban_api.schemas.fields import Id
 from kanban_api.schemas.member import MemberOut, MemberShare
 from kanban_api.services import boards as board_service
 
-router = APIRouter(prefix="/boards/{board_id}/users", tags=["members"])
+router = APIRouter(prefix="/boards/{board_id}/users", tags=["members"], responses=NOT_AUTHENTICATED)
 
 UserId = Annotated[Id, Path()]
 

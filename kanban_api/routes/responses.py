@@ -1,20 +1,33 @@
-"""Documented error answers shared by several routes (they appear in the OpenAPI schema)."""
+"""Documented answers shared by several routes (they appear in the OpenAPI schema)."""
 
 from typing import Any
 
 from pydantic import BaseModel
 
+from kanban_api.schemas.error import ErrorOut
+
 Responses = dict[int | str, dict[str, Any]]
 
-NOT_A_MEMBER: Responses = {404: {"description": "No such board or card, or not a member"}}
+
+def _error(status: int, description: str) -> Responses:
+    return {status: {"model": ErrorOut, "description": description}}
+
+
+NOT_AUTHENTICATED = _error(401, "Missing, malformed, expired or revoked token")
+NOT_A_MEMBER = _error(404, "No such board or card, or not a member")
 # For routes some members may not use; the rules are in permissions.py.
 ROLE_REQUIRED: Responses = {
     **NOT_A_MEMBER,
-    403: {"description": "A member whose role does not allow this"},
+    **_error(403, "A member whose role does not allow this"),
 }
-LAST_OWNER: Responses = {409: {"description": "It would leave the board without an owner"}}
-EMAIL_TAKEN: Responses = {409: {"description": "Email taken (compared case-insensitively)"}}
-USER_NOT_FOUND: Responses = {404: {"description": "No user with this email"}}
+LAST_OWNER = _error(409, "It would leave the board without an owner")
+EMAIL_TAKEN = _error(409, "Email taken (compared case-insensitively)")
+USER_NOT_FOUND = _error(404, "No user with this email")
+TOO_MANY_ATTEMPTS = _error(429, "Too many failed logins; retry after `Retry-After` seconds")
+_UNPARSABLE = "the body could not be parsed (not UTF-8, or nested too deeply)"
+UNPARSABLE_BODY = _error(400, _UNPARSABLE.capitalize())
+BODY_TOO_LARGE = _error(413, "Request body over 1 MiB")
+SERVICE_UNAVAILABLE = _error(503, "The database is unreachable; retry later")
 
 _ETAG = {
     "ETag": {
@@ -32,8 +45,12 @@ def etag_answers(status_code: int = 200) -> Responses:
 def conditional_read() -> Responses:
     return {
         **etag_answers(),
-        304: {"description": "Not modified: If-None-Match names the current ETag; no body"},
-        400: {"description": "Malformed If-None-Match header"},
+        # No `model`: a 304 has no body.
+        304: {
+            "description": "Not modified: If-None-Match names the current ETag; no body",
+            "headers": _ETAG,
+        },
+        **_error(400, "Malformed If-None-Match header"),
     }
 
 
@@ -46,7 +63,8 @@ def conditional_write(model: type[BaseModel], status_code: int = 200) -> Respons
             "`current` is the resource now, and the ETag header its ETag",
             "headers": _ETAG,
         },
-        400: {"description": "Malformed If-Match header"},
+        # Replaces the router-wide 400, so it names both causes.
+        **_error(400, f"Malformed If-Match header, or {_UNPARSABLE}"),
     }
     if status_code != 204:
         answers.update(etag_answers(status_code))

@@ -3,7 +3,7 @@ from fastapi import APIRouter, status
 from kanban_api.dependencies import CurrentUser, SessionDep
 from kanban_api.errors import NotFoundError
 from kanban_api.models import User
-from kanban_api.routes.responses import EMAIL_TAKEN, USER_NOT_FOUND
+from kanban_api.routes.responses import EMAIL_TAKEN, NOT_AUTHENTICATED, USER_NOT_FOUND
 from kanban_api.schemas.user import UserCreate, UserOut, UserPublic, UserSearch, UserUpdate
 from kanban_api.services import users as user_service
 
@@ -17,12 +17,12 @@ async def create_user(session: SessionDep, body: UserCreate) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.get("/me")
+@router.get("/me", responses=NOT_AUTHENTICATED)
 async def read_me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.patch("/me", responses=EMAIL_TAKEN)
+@router.patch("/me", responses={**NOT_AUTHENTICATED, **EMAIL_TAKEN})
 async def update_me(session: SessionDep, user: CurrentUser, body: UserUpdate) -> UserOut:
     """Change email or password; tokens issued before the change stop working."""
     updated = await user_service.update_user(
@@ -31,7 +31,7 @@ async def update_me(session: SessionDep, user: CurrentUser, body: UserUpdate) ->
     return UserOut.model_validate(updated)
 
 
-@router.post("/search", responses=USER_NOT_FOUND)
+@router.post("/search", responses={**NOT_AUTHENTICATED, **USER_NOT_FOUND})
 async def search_user(session: SessionDep, _: CurrentUser, body: UserSearch) -> UserPublic:
     """Find a user by exact email (case-insensitive), to share a board with them."""
     user: User | None = await user_service.get_by_email(session, email=body.email)

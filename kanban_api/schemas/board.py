@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
@@ -20,6 +20,10 @@ class LabelRename(InputModel):
     name: LabelName
 
 
+# One rename per colour is all a request needs; more is only work for the server.
+LabelRenames = Annotated[list[LabelRename], Field(max_length=len(LabelColor))]
+
+
 class BoardCreate(InputModel):
     title: Title
     description: Description = ""
@@ -28,7 +32,7 @@ class BoardCreate(InputModel):
 class BoardUpdate(PatchModel):
     title: Title | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None
-    labels: list[LabelRename] | SkipJsonSchema[None] = None
+    labels: LabelRenames | SkipJsonSchema[None] = None
 
 
 class BoardEventOut(ApiModel):

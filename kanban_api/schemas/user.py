@@ -5,7 +5,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
-from kanban_api.schemas.fields import Email, Password
+from kanban_api.schemas.fields import Email, LoginPassword, LoginUsername, Password
 
 
 class UserCreate(InputModel):
@@ -30,6 +30,13 @@ class UserPublic(ApiModel):
 class UserOut(UserPublic):
     created_at: datetime
     updated_at: datetime
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password flow's form; its other fields (`grant_type`, `scope`) are ignored."""
+
+    username: LoginUsername
+    password: LoginPassword
 
 
 class Token(BaseModel):

@@ -173,9 +173,7 @@ async def _anchor_position(
     session: AsyncSession, card: Card, column: CardColumn, anchor: int
 ) -> int:
     if anchor == card.id:
-        raise InvalidInputError(
-            ("body", "afterId"), "A card cannot be placed after itself", value=anchor
-        )
+        raise InvalidInputError(("body", "afterId"), "A card cannot be placed after itself")
     position = await session.scalar(
         select(Card.position).where(
             Card.id == anchor, Card.board_id == card.board_id, Card.column == column
@@ -185,7 +183,6 @@ async def _anchor_position(
         raise InvalidInputError(
             ("body", "afterId"),
             f"afterId must be the id of a card in column {column} of this board",
-            value=anchor,
         )
     return position
 

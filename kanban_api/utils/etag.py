@@ -16,8 +16,14 @@ from pydantic import BaseModel
 
 from kanban_api.errors import ApiError, PreconditionFailedError
 
-# One list member: optional weakness marker, then a quoted opaque tag, then a comma or the end.
-_MEMBER = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,|$)')
+# The header grammar: `*`, or a comma-separated list of (optionally weak) quoted tags.
+# Tags are printable ASCII (the RFC also allows obs-text, which no client of ours sends).
+_STAR = r"[ \t]*\*[ \t]*"
+_MEMBER = r'[ \t]*(?:W/)?"[\x21\x23-\x7e]*"[ \t]*'
+_LIST = rf"(?:{_MEMBER},)*{_MEMBER},?"
+_TAG = re.compile(r'(W/)?"([^"]*)"')
+# The same grammar for the OpenAPI schema (ECMA-262), so clients and fuzzers know it.
+ETAGS_PATTERN = rf"^(?:{_STAR}|{_LIST})$"
 
 
 class Versioned(Protocol):
@@ -47,18 +53,11 @@ def format_etag(version: int) -> str:
 
 def parse_etags(value: str, *, name: str) -> Literal["*"] | list[EntityTag]:
     """`*` or the listed tags; anything else is a client bug, answered 400."""
-    if value.strip() == "*":
+    if re.fullmatch(_STAR, value):
         return "*"
-    tags, offset = [], 0
-    while offset < len(value):
-        match = _MEMBER.match(value, offset)
-        if match is None:
-            raise MalformedHeaderError(name)
-        tags.append(EntityTag(opaque=match[2], weak=match[1] is not None))
-        offset = match.end()
-    if not tags:
+    if not re.fullmatch(_LIST, value):
         raise MalformedHeaderError(name)
-    return tags
+    return [EntityTag(opaque=match[2], weak=match[1] is not None) for match in _TAG.finditer(value)]
 
 
 def require_if_match(

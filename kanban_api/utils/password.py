@@ -16,6 +16,21 @@ ARGON2_MEMORY_KIB = 19_456
 ARGON2_TIME_COST = 2
 ARGON2_PARALLELISM = 1
 
+BCRYPT_MAX_BYTES = 72
+
+
+class _SeedBcryptHasher(BcryptHasher):
+    """Verifies the seed's bcrypt hashes as passlib made them: from the first 72 bytes.
+
+    bcrypt itself now refuses longer passwords with an error instead of ignoring
+    the rest, which would turn a long password into a server error.
+    """
+
+    def verify(self, password: str | bytes, hash: str | bytes) -> bool:
+        encoded = password.encode() if isinstance(password, str) else password
+        return super().verify(encoded[:BCRYPT_MAX_BYTES], hash)
+
+
 _hasher = PasswordHash(
     (
         Argon2Hasher(
@@ -23,7 +38,7 @@ _hasher = PasswordHash(
             time_cost=ARGON2_TIME_COST,
             parallelism=ARGON2_PARALLELISM,
         ),
-        BcryptHasher(),
+        _SeedBcryptHasher(),
     )
 )
 _hashing_slots = anyio.CapacityLimiter(max(2, (os.cpu_count() or 1) * 2))

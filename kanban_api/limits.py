@@ -1,0 +1,13 @@
+"""Size limits of the API: the request schemas answer 422 past them, and the ones on
+stored text are repeated as the database's CHECK constraints."""
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+LABEL_NAME_MAX = 200
+COMMENT_BODY_MAX = 10_000
+EMAIL_MAX = 254
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+# Login accepts any password an account might have from before today's rules, up to this.
+LOGIN_PASSWORD_MAX = 1024
+SEARCH_TEXT_MAX = 200

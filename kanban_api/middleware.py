@@ -1,0 +1,163 @@
+"""Pure ASGI middleware: request size limit, security headers, request ids and the access log.
+
+Pure ASGI (rather than BaseHTTPMiddleware) so that bodies stream through untouched
+and each layer costs one function call per message.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 1024 * 1024
+BODY_TOO_LARGE = f"Request body exceeds {MAX_BODY_BYTES} bytes"
+
+access_log = logging.getLogger("kanban_api.access")
+
+# Ids from a client or proxy are echoed and logged, so only short, plain ones are trusted.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+# Responses the API itself writes (JSON): nothing may load, nothing may frame them.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# Swagger UI and the static web client run scripts from a CDN or inline; they only lose framing.
+PAGE_CSP = "frame-ancestors 'none'"
+API_PREFIXES = ("/api", "/health", "/openapi.json")
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 to bodies over the limit, before reading them when Content-Length tells.
+
+    Chunked uploads have no Content-Length, so the bytes are also counted as the app
+    reads them; the first chunk past the limit stops the request.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            declared = declared.strip()
+            if not (declared.isascii() and declared.isdigit()):
+                await JSONResponse({"detail": "Invalid Content-Length"}, 400)(scope, receive, send)
+                return
+            if int(declared) > self.max_bytes:
+                await JSONResponse({"detail": BODY_TOO_LARGE}, 413)(scope, receive, send)
+                return
+
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised inside the route, where the app's handlers turn it into a JSON 413.
+                    raise HTTPException(413, BODY_TOO_LARGE)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """Headers that stop MIME sniffing, framing, referrer leaks and caching of API answers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        is_api = any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES)
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                headers.setdefault("Content-Security-Policy", API_CSP if is_api else PAGE_CSP)
+                if is_api:
+                    # Answers carry tokens and private boards; no shared cache may keep them.
+                    headers.setdefault("Cache-Control", "no-store")
+                if https:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestLogMiddleware:
+    """One JSON log line per request, and an `X-Request-ID` to find it by.
+
+    A sane `X-Request-ID` from the client or a proxy is kept, so one id follows the
+    request across services; otherwise one is generated. The query string and
+    headers are never logged: they may carry tokens.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(_header(scope, b"x-request-id"))
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            client = scope.get("client")
+            access_log.info(
+                json.dumps(
+                    {
+                        "event": "request",
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        "request_id": request_id,
+                        "client": client[0] if client else None,
+                    }
+                )
+            )
+
+
+def _request_id(candidate: str | None) -> str:
+    if candidate is not None and _SAFE_REQUEST_ID.fullmatch(candidate):
+        return candidate
+    return uuid.uuid4().hex
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None

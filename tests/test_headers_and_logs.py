@@ -1,0 +1,179 @@
+"""Safe response headers, CORS without credentials, the access log, and no secrets leaking."""
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from click.testing import CliRunner
+from httpx import AsyncClient
+
+from kanban_api import cli
+from kanban_api.middleware import access_log
+from tests.conftest import ClientFactory
+from tests.helpers import Accounts, detail
+
+ACCESS_LOGGER = "kanban_api.access"
+# The test's own HTTP client logs the URLs it requests; that is the client's log, not ours.
+CLIENT_LOGGERS = ("httpx", "httpcore")
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == ACCESS_LOGGER]
+
+
+def server_log(caplog: pytest.LogCaptureFixture) -> str:
+    """Everything the server side logged, tracebacks included."""
+    return "\n".join(
+        caplog.handler.format(record)
+        for record in caplog.records
+        if not record.name.startswith(CLIENT_LOGGERS)
+    )
+
+
+async def test_api_answers_carry_safe_headers(client: AsyncClient) -> None:
+    for response in (
+        await client.get("/api/boards"),  # an error
+        await client.get("/health/live"),  # a success
+        await client.get("/openapi.json"),
+    ):
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "default-src 'none'" in headers["content-security-policy"]
+        assert headers["cache-control"] == "no-store"
+        assert "strict-transport-security" not in headers
+
+
+async def test_https_answers_ask_for_hsts(client: AsyncClient) -> None:
+    response = await client.get("https://test/health/live")
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_swagger_ui_is_not_broken_by_the_policy(client: AsyncClient) -> None:
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    assert "cdn.jsdelivr.net" in response.text  # Swagger UI loads its script from a CDN...
+    policy = response.headers["content-security-policy"]
+    assert "default-src" not in policy
+    assert "script-src" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_static_client_pages_keep_their_scripts(
+    client_with: ClientFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "index.html").write_text("<script>boot()</script>", encoding="utf-8")
+    client = await client_with(static_dir=tmp_path)
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_wildcard_cors_origin_never_allows_credentials(client_with: ClientFactory) -> None:
+    cors_client = await client_with(cors_origins=["*"])
+    preflight = await cors_client.options(
+        "/api/boards",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in preflight.headers
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+
+    response = await cors_client.get("/health/live", headers={"Origin": "https://app.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+
+
+async def test_one_structured_log_line_per_request(
+    client: AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    response = await client.get("/api/boards/12", headers={"X-Request-ID": "trace-42.a:b"})
+    assert response.status_code == 401
+    assert response.headers["x-request-id"] == "trace-42.a:b"
+    [line] = access_lines(caplog)
+    assert line["method"] == "GET"
+    assert line["path"] == "/api/boards/12"
+    assert line["status"] == 401
+    assert line["request_id"] == "trace-42.a:b"
+    assert isinstance(line["duration_ms"], float)
+    assert line["duration_ms"] >= 0
+
+
+@pytest.mark.parametrize("sent", [None, "", "x" * 129, "evil\r\nid", "<script>", "ü-id"])
+async def test_request_id_is_generated_unless_sane(
+    client: AsyncClient, caplog: pytest.LogCaptureFixture, sent: str | None
+) -> None:
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    headers = [] if sent is None else [(b"x-request-id", sent.encode())]
+    response = await client.get("/health/live", headers=headers)
+    request_id = response.headers["x-request-id"]
+    assert request_id != sent
+    assert len(request_id) == 32
+    assert access_lines(caplog)[0]["request_id"] == request_id
+
+
+async def test_rejected_password_appears_in_no_answer_and_no_log(
+    client: AsyncClient, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = await accounts.create()
+    caplog.set_level(logging.DEBUG)
+    secret = "Sh0rt!"  # too short to sign up with
+    responses = [
+        await client.post("/api/users", json={"email": "a@example.com", "password": secret}),
+        # A whole-body error (the email is missing) would echo every field.
+        await client.post("/api/users", json={"password": secret * 2}),
+        await client.patch("/api/users/me", json={"password": secret}, headers=account.headers),
+        # Too long for the login form.
+        await client.post(
+            "/api/auth/tokens", data={"username": account.email, "password": secret * 200}
+        ),
+    ]
+    for response in responses:
+        assert response.status_code == 422
+        assert secret not in response.text
+        assert all("input" not in error for error in detail(response))
+    assert detail(responses[0])[0]["loc"] == ["body", "password"]
+    assert secret not in server_log(caplog)
+
+
+async def test_tokens_and_query_strings_are_never_logged(
+    client: AsyncClient, accounts: Accounts, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = await accounts.create()
+    caplog.set_level(logging.DEBUG)
+    await client.get("/api/users/me", headers=account.headers)
+    await client.get("/api/boards", params={"access_token": "leaked-query-token"})
+    await client.get("/api/boards", headers={"Authorization": "Bearer forged.token.value"})
+    assert len(access_lines(caplog)) == 3
+    for secret in (account.token, "leaked-query-token", "forged.token.value", account.password):
+        assert secret not in server_log(caplog)
+
+
+def test_the_server_logs_requests_through_the_app_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn's own access log would write query strings, so `serve` turns it off."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **options: calls.append(options))
+    monkeypatch.setenv("KANBAN_ENV", "production")
+    monkeypatch.setenv("KANBAN_SECRET_KEY", "k" * 40)
+    result = CliRunner().invoke(cli.main, ["serve"])
+    assert result.exit_code == 0, result.output
+    [options] = calls
+    assert options["access_log"] is False
+    assert options["proxy_headers"] is True
+    config = options["log_config"]
+    [handler] = config["loggers"][access_log.name]["handlers"]
+    formatter = config["handlers"][handler]["formatter"]
+    assert config["formatters"][formatter] == {"format": "%(message)s"}  # bare JSON lines

@@ -1,0 +1,147 @@
+"""Token hygiene: only fresh HS256 tokens signed with our key, for current credentials, pass."""
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from kanban_api.models import User
+from tests.conftest import TEST_SECRET
+from tests.helpers import Account, Accounts
+
+
+def claims_for(account: Account, **changes: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    claims = {"sub": str(account.id), "email": account.email, "ver": 0, "iat": now}
+    claims["exp"] = now + timedelta(minutes=5)
+    claims.update(changes)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsigned(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"") -> str:
+    payload = json.dumps(claims, default=lambda moment: int(moment.timestamp())).encode()
+    return f"{b64(json.dumps(header).encode())}.{b64(payload)}.{b64(signature)}"
+
+
+async def assert_rejected(client: AsyncClient, token: str) -> None:
+    response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json() == {"detail": "Could not validate credentials"}
+
+
+async def test_a_well_formed_token_is_accepted(client: AsyncClient, accounts: Accounts) -> None:
+    """The control case: the forged tokens below differ from this one in one thing only."""
+    account = await accounts.create()
+    token = jwt.encode(claims_for(account), TEST_SECRET, algorithm="HS256")
+    response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("change", [{"password": "a new password"}, {"email": "new@example.com"}])
+async def test_tokens_issued_before_a_credentials_change_stop_working(
+    client: AsyncClient, accounts: Accounts, change: dict[str, str]
+) -> None:
+    account = await accounts.create()
+    second_token = await accounts.login(account.email, account.password)
+    response = await client.patch("/api/users/me", json=change, headers=account.headers)
+    assert response.status_code == 200
+    for old in (account.token, second_token):
+        await assert_rejected(client, old)
+    new_token = await accounts.login(
+        change.get("email", account.email), change.get("password", account.password)
+    )
+    response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {new_token}"})
+    assert response.status_code == 200
+
+
+async def test_changing_nothing_keeps_tokens_valid(client: AsyncClient, accounts: Accounts) -> None:
+    account = await accounts.create()
+    response = await client.patch("/api/users/me", json={}, headers=account.headers)
+    assert response.status_code == 200
+    assert (await client.get("/api/users/me", headers=account.headers)).status_code == 200
+
+
+async def test_alg_none_is_rejected(client: AsyncClient, accounts: Accounts) -> None:
+    account = await accounts.create()
+    for alg in ("none", "None", "NONE"):
+        await assert_rejected(client, unsigned({"alg": alg, "typ": "JWT"}, claims_for(account)))
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+async def test_other_hmac_algorithms_are_rejected_even_with_our_key(
+    client: AsyncClient, accounts: Accounts, algorithm: str
+) -> None:
+    account = await accounts.create()
+    await assert_rejected(client, jwt.encode(claims_for(account), TEST_SECRET, algorithm=algorithm))
+
+
+async def test_asymmetric_algorithms_are_rejected(client: AsyncClient, accounts: Accounts) -> None:
+    """Also the classic confusion: an RS256 header "verified" with our secret as public key."""
+    account = await accounts.create()
+    for alg in ("RS256", "ES256", "PS256", "EdDSA"):
+        token = unsigned({"alg": alg, "typ": "JWT"}, claims_for(account), b"\x01" * 64)
+        await assert_rejected(client, token)
+
+
+async def test_tokens_signed_with_another_key_are_rejected(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+    token = jwt.encode(claims_for(account), "another-key-" + "x" * 40, algorithm="HS256")
+    await assert_rejected(client, token)
+
+
+@pytest.mark.parametrize("missing", ["exp", "sub", "iat"])
+async def test_required_claims_must_be_present(
+    client: AsyncClient, accounts: Accounts, missing: str
+) -> None:
+    account = await accounts.create()
+    claims = claims_for(account, **{missing: None})
+    await assert_rejected(client, jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
+
+
+async def test_expired_tokens_are_rejected(client: AsyncClient, accounts: Accounts) -> None:
+    account = await accounts.create()
+    past = datetime.now(UTC) - timedelta(hours=2)
+    claims = claims_for(account, iat=past, exp=past + timedelta(hours=1))
+    await assert_rejected(client, jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
+
+
+@pytest.mark.parametrize("subject", ["0", "-1", "99999999999999999999", "abc", "1.5", ""])
+async def test_impossible_subjects_are_rejected(
+    client: AsyncClient, accounts: Accounts, subject: str
+) -> None:
+    account = await accounts.create()
+    claims = claims_for(account, sub=subject)
+    await assert_rejected(client, jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
+
+
+async def test_tokens_of_deleted_users_are_rejected(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    account = await accounts.create()
+    async with engine.begin() as connection:
+        await connection.execute(delete(User).where(User.id == account.id))
+    await assert_rejected(client, account.token)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer", "Bearer ", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer a.b.c", "Bearer ...."],
+)
+async def test_malformed_authorization_is_rejected(client: AsyncClient, authorization: str) -> None:
+    response = await client.get("/api/users/me", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
