@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.config import Settings
 from kanban_api.database import Database
-from kanban_api.errors import ApiError
+from kanban_api.errors import ApiError, NotFoundError
 from kanban_api.models import Board, Card, User
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
@@ -73,5 +73,15 @@ async def get_member_card(
     return await card_service.get_member_card(session, card_id=card_id, user=user)
 
 
+async def get_member_board_id(
+    session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
+) -> int:
+    """The board id after a membership check that loads no board row (for the card list)."""
+    if not await board_service.is_member(session, board_id=board_id, user_id=user.id):
+        raise NotFoundError(board_service.BOARD_NOT_FOUND)
+    return board_id
+
+
 MemberBoard = Annotated[Board, Depends(get_member_board)]
+MemberBoardId = Annotated[int, Depends(get_member_board_id)]
 MemberCard = Annotated[Card, Depends(get_member_card)]

@@ -1,10 +1,14 @@
 """Test helpers that act through the HTTP API, as a client would."""
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from httpx import AsyncClient, Response
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 DEFAULT_PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
@@ -71,3 +75,33 @@ async def create_cards(
 
 def detail(response: Response) -> Any:
     return response.json()["detail"]
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@contextmanager
+def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements sent through the engine meanwhile, transaction control left out.
+
+    (SQLite's BEGIN goes through a cursor while asyncpg's does not; leaving it out
+    makes the counts the same on both databases.)
+    """
+    statements: list[str] = []
+
+    def record(
+        _connection: Any,
+        _cursor: Any,
+        statement: str,
+        _parameters: Any,
+        _context: Any,
+        _executemany: bool,
+    ) -> None:
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)

@@ -1,18 +1,17 @@
 from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import CurrentUser, MemberBoard, SessionDep
-from kanban_api.routes.responses import NOT_A_MEMBER
+from kanban_api.routes.responses import NOT_A_MEMBER, JsonBytes
 from kanban_api.schemas.board import BoardCreate, BoardOut, BoardUpdate
 from kanban_api.services import boards as board_service
 
 router = APIRouter(prefix="/boards", tags=["boards"])
 
 
-@router.get("")
-async def list_boards(session: SessionDep, user: CurrentUser) -> list[BoardOut]:
+@router.get("", response_model=list[BoardOut])
+async def list_boards(session: SessionDep, user: CurrentUser) -> Response:
     """The boards the caller is a member of."""
-    boards = await board_service.list_boards(session, user=user)
-    return [BoardOut.model_validate(board) for board in boards]
+    return JsonBytes(await board_service.list_boards(session, user_id=user.id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -1,17 +1,22 @@
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
-from kanban_api.dependencies import MemberBoard, MemberCard, SessionDep
-from kanban_api.routes.responses import NOT_A_MEMBER
+from fastapi import APIRouter, Path, Response, status
+
+from kanban_api.dependencies import CurrentUser, MemberBoard, MemberBoardId, MemberCard, SessionDep
+from kanban_api.routes.responses import NOT_A_MEMBER, JsonBytes
 from kanban_api.schemas.card import CardBatch, CardOut, CardUpdate
+from kanban_api.schemas.fields import Id
 from kanban_api.services import cards as card_service
 
 router = APIRouter(tags=["cards"])
 
+CardId = Annotated[Id, Path()]
 
-@router.get("/boards/{board_id}/cards", responses=NOT_A_MEMBER)
-async def list_cards(session: SessionDep, board: MemberBoard) -> list[CardOut]:
-    cards = await card_service.list_cards(session, board=board)
-    return [CardOut.model_validate(card) for card in cards]
+
+@router.get("/boards/{board_id}/cards", responses=NOT_A_MEMBER, response_model=list[CardOut])
+async def list_cards(session: SessionDep, board_id: MemberBoardId) -> Response:
+    """The board's cards, column by column."""
+    return JsonBytes(await card_service.list_cards(session, board_id=board_id))
 
 
 @router.post(
@@ -23,9 +28,9 @@ async def create_cards(session: SessionDep, board: MemberBoard, body: CardBatch)
     return [CardOut.model_validate(card) for card in cards]
 
 
-@router.get("/cards/{card_id}", responses=NOT_A_MEMBER)
-async def read_card(card: MemberCard) -> CardOut:
-    return CardOut.model_validate(card)
+@router.get("/cards/{card_id}", responses=NOT_A_MEMBER, response_model=CardOut)
+async def read_card(session: SessionDep, user: CurrentUser, card_id: CardId) -> Response:
+    return JsonBytes(await card_service.read_card(session, card_id=card_id, user_id=user.id))
 
 
 @router.patch("/cards/{card_id}", responses=NOT_A_MEMBER)

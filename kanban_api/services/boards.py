@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -13,15 +14,50 @@ from kanban_api.schemas.board import BoardUpdate
 BOARD_NOT_FOUND = "Board not found"
 
 
-async def list_boards(session: AsyncSession, *, user: User) -> Sequence[Board]:
-    statement = (
-        select(Board)
+async def list_boards(session: AsyncSession, *, user_id: int) -> list[dict[str, Any]]:
+    """The user's boards in BoardOut's wire shape, from two statements whatever their number.
+
+    Plain rows rather than ORM entities, as for cards (see services.cards.select_cards):
+    one statement for the boards, one for all their labels, grouped here.
+    """
+    boards = await session.execute(
+        select(Board.id, Board.title, Board.description, Board.created_at, Board.updated_at)
         .join(Membership, Membership.board_id == Board.id)
-        .where(Membership.user_id == user.id)
-        .options(selectinload(Board.labels))
+        .where(Membership.user_id == user_id)
         .order_by(Board.id)
     )
-    return (await session.scalars(statement)).all()
+    labels = await session.execute(
+        select(Label.board_id, Label.color, Label.name)
+        .join(Membership, Membership.board_id == Label.board_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Label.board_id, Label.color)
+    )
+    labels_by_board: dict[int, list[dict[str, Any]]] = {}
+    for label in labels:
+        labels_by_board.setdefault(label.board_id, []).append(
+            {"color": label.color, "name": label.name}
+        )
+    return [
+        {
+            "id": board.id,
+            "title": board.title,
+            "description": board.description,
+            "labels": labels_by_board.get(board.id, []),
+            "createdAt": board.created_at,
+            "updatedAt": board.updated_at,
+        }
+        for board in boards
+    ]
+
+
+async def is_member(session: AsyncSession, *, board_id: int, user_id: int) -> bool:
+    """Membership alone, for reads that need the board's id but not its row."""
+    membership = await session.scalar(
+        select(Membership.board_id).where(
+            Membership.board_id == board_id, Membership.user_id == user_id
+        )
+    )
+    return membership is not None
 
 
 async def get_member_board(session: AsyncSession, *, board_id: int, user: User) -> Board:

@@ -1,0 +1,152 @@
+"""The hot reads (card list, card, board list): same answers as the model routes, and a
+number of SQL statements that does not grow with the data."""
+
+from typing import Any
+
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.helpers import Account, Accounts, create_board, create_cards, recorded_statements
+
+MAX_STATEMENTS = 3  # including the user lookup that authenticates the request
+
+
+def _cards(count: int) -> list[dict[str, Any]]:
+    columns = ["DONE", "BACKLOG", "DOING", "TODO"]
+    labels = [[], ["blue", "red"], ["gray", "red", "gray"], ["green"]]
+    return [
+        {"title": f"Card {n}", "column": columns[n % 4], "labels": labels[n % len(labels)]}
+        for n in range(count)
+    ]
+
+
+async def _statements_for(
+    client: AsyncClient, engine: AsyncEngine, account: Account, path: str
+) -> int:
+    with recorded_statements(engine) as statements:
+        response = await client.get(path, headers=account.headers)
+    assert response.status_code == 200, response.text
+    return len(statements)
+
+
+async def test_listing_cards_costs_the_same_statements_whatever_the_board_size(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    owner = await accounts.create()
+    small, large = await create_board(client, owner), await create_board(client, owner)
+    await create_cards(client, owner, small["id"], *_cards(10))
+    await create_cards(client, owner, large["id"], *_cards(200))
+
+    for_small = await _statements_for(client, engine, owner, f"/api/boards/{small['id']}/cards")
+    for_large = await _statements_for(client, engine, owner, f"/api/boards/{large['id']}/cards")
+
+    assert for_small == for_large
+    assert for_large <= MAX_STATEMENTS
+
+
+async def test_reading_a_card_or_the_boards_costs_few_statements(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    owner = await accounts.create()
+    first = await create_board(client, owner)
+    [card] = await create_cards(client, owner, first["id"], *_cards(3)[2:])
+    one_board = await _statements_for(client, engine, owner, "/api/boards")
+    for _ in range(5):
+        await create_board(client, owner)
+
+    assert await _statements_for(client, engine, owner, "/api/boards") == one_board
+    assert one_board <= MAX_STATEMENTS
+    assert await _statements_for(client, engine, owner, f"/api/cards/{card['id']}") <= 2
+
+
+async def test_cards_read_back_exactly_as_created(client: AsyncClient, accounts: Accounts) -> None:
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    created = await create_cards(client, owner, board["id"], *_cards(8))
+
+    response = await client.get(f"/api/boards/{board['id']}/cards", headers=owner.headers)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    listed = response.json()
+    board_order = ["BACKLOG", "TODO", "DOING", "DONE"]
+    expected = sorted(created, key=lambda card: (board_order.index(card["column"]), card["id"]))
+    assert listed == expected
+    assert [list(card) for card in listed] == [list(card) for card in expected]
+    assert {tuple(card["labels"]) for card in listed} == {
+        (),
+        ("red", "blue"),
+        ("red", "gray"),
+        ("green",),
+    }
+    for card in created:
+        single = await client.get(f"/api/cards/{card['id']}", headers=owner.headers)
+        assert single.status_code == 200
+        assert list(single.json().items()) == list(card.items())
+
+
+async def test_a_changed_card_reads_back_as_the_change_answered(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    [card] = await create_cards(client, owner, board["id"], {"title": "Move me"})
+
+    patched = await client.patch(
+        f"/api/cards/{card['id']}",
+        json={"column": "DOING", "labels": ["purple", "orange"]},
+        headers=owner.headers,
+    )
+    read = await client.get(f"/api/cards/{card['id']}", headers=owner.headers)
+
+    assert patched.status_code == 200
+    assert read.json() == patched.json()
+    assert read.json()["labels"] == ["orange", "purple"]
+    assert read.json()["column"] == "DOING"
+
+
+async def test_an_empty_board_lists_no_cards_but_outsiders_get_404(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    owner, outsider = await accounts.create(), await accounts.create()
+    empty = await create_board(client, owner)
+    full = await create_board(client, owner)
+    [card] = await create_cards(client, owner, full["id"], {"title": "Secret"})
+
+    assert (
+        await client.get(f"/api/boards/{empty['id']}/cards", headers=owner.headers)
+    ).json() == []
+    for path in (
+        f"/api/boards/{empty['id']}/cards",
+        f"/api/boards/{full['id']}/cards",
+        f"/api/cards/{card['id']}",
+        "/api/boards/999999/cards",
+        "/api/cards/999999",
+    ):
+        response = await client.get(path, headers=outsider.headers)
+        assert response.status_code == 404, path
+        assert set(response.json()) == {"detail"}
+
+
+async def test_listed_boards_read_as_each_board_does(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    owner, other = await accounts.create(), await accounts.create()
+    first = await create_board(client, owner, "First", description="one")
+    await create_board(client, other, "Not mine")
+    second = await create_board(client, owner, "Second")
+    renamed = await client.patch(
+        f"/api/boards/{second['id']}",
+        json={"labels": [{"color": "green", "name": "Done, really"}]},
+        headers=owner.headers,
+    )
+    assert renamed.status_code == 200
+
+    listed = (await client.get("/api/boards", headers=owner.headers)).json()
+
+    assert [board["id"] for board in listed] == [first["id"], second["id"]]
+    for board in listed:
+        single = await client.get(f"/api/boards/{board['id']}", headers=owner.headers)
+        assert list(single.json().items()) == list(board.items())
+    assert {"color": "green", "name": "Done, really"} in listed[1]["labels"]
+    assert (await client.get("/api/boards", headers=(await accounts.create()).headers)).json() == []
