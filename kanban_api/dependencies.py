@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.config import Settings
 from kanban_api.database import Database
-from kanban_api.errors import ApiError, NotFoundError
+
+# Re-exported: it used to live here, and other modules may still import it from here.
+from kanban_api.errors import NotAuthenticatedError as NotAuthenticatedError
 from kanban_api.models import Board, Card, User
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
-from kanban_api.utils.token import decode_access_token
+from kanban_api.utils.token import TokenClaims, decode_access_token
 
 
 def get_settings(request: Request) -> Settings:
@@ -22,9 +24,14 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+# Safe methods only read (HTTP semantics), so they get the cheaper read-only session.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
-    async for session in database.session():
+    sessions = database.read_session if request.method in READ_METHODS else database.session
+    async for session in sessions():
         yield session
 
 
@@ -36,22 +43,25 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/tokens", auto_error=False)
 
 
-class NotAuthenticatedError(ApiError):
-    status_code = 401
-    headers = {"WWW-Authenticate": "Bearer"}
+def get_token_claims(
+    request: Request, token: Annotated[str | None, Depends(_bearer)]
+) -> TokenClaims:
+    """The bearer token's claims, once its signature and expiry are checked.
 
-    def __init__(self) -> None:
-        super().__init__("Could not validate credentials")
-
-
-async def get_current_user(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(_bearer)]
-) -> User:
-    if not token:
-        raise NotAuthenticatedError
-    claims = decode_access_token(token, secret_key=request.app.state.secret_key)
+    Whether its user still exists with the same credentials takes the database:
+    `get_current_user` loads the user to know; the hot reads check it inside their
+    own SQL instead (see services.users.token_is_current).
+    """
+    claims = decode_access_token(token, secret_key=request.app.state.secret_key) if token else None
     if claims is None:
         raise NotAuthenticatedError
+    return claims
+
+
+Claims = Annotated[TokenClaims, Depends(get_token_claims)]
+
+
+async def get_current_user(session: SessionDep, claims: Claims) -> User:
     user = await session.get(User, claims.user_id)
     if user is None or user.credentials_version != claims.credentials_version:
         raise NotAuthenticatedError
@@ -61,24 +71,21 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-async def get_member_board(
-    session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
-) -> Board:
+BoardId = Annotated[Id, Path()]
+CardId = Annotated[Id, Path()]
+
+
+async def get_member_board(session: SessionDep, user: CurrentUser, board_id: BoardId) -> Board:
     return await board_service.get_member_board(session, board_id=board_id, user=user)
 
 
-async def get_member_card(
-    session: SessionDep, user: CurrentUser, card_id: Annotated[Id, Path()]
-) -> Card:
-    return await card_service.get_member_card(session, card_id=card_id, user=user)
+async def get_member_card(session: SessionDep, claims: Claims, card_id: CardId) -> Card:
+    return await card_service.get_member_card(session, card_id=card_id, claims=claims)
 
 
-async def get_member_board_id(
-    session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
-) -> int:
+async def get_member_board_id(session: SessionDep, claims: Claims, board_id: BoardId) -> int:
     """The board id after a membership check that loads no board row (for the card list)."""
-    if not await board_service.is_member(session, board_id=board_id, user_id=user.id):
-        raise NotFoundError(board_service.BOARD_NOT_FOUND)
+    await board_service.check_member(session, board_id=board_id, claims=claims)
     return board_id
 
 

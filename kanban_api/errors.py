@@ -18,3 +18,11 @@ class NotFoundError(ApiError):
 
 class ConflictError(ApiError):
     status_code = 409
+
+
+class NotAuthenticatedError(ApiError):
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+    def __init__(self) -> None:
+        super().__init__("Could not validate credentials")

@@ -3,12 +3,20 @@ number of SQL statements that does not grow with the data."""
 
 from typing import Any
 
+import asyncpg
+import pytest
 from httpx import AsyncClient
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.helpers import Account, Accounts, create_board, create_cards, recorded_statements
 
 MAX_STATEMENTS = 3  # including the user lookup that authenticates the request
+OTHER_CONNECTIONS = (
+    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+TERMINATE_OTHER_CONNECTIONS = "SELECT pg_terminate_backend(pid) " + OTHER_CONNECTIONS
+COUNT_OTHER_CONNECTIONS = "SELECT count(*) " + OTHER_CONNECTIONS
 
 
 def _cards(count: int) -> list[dict[str, Any]]:
@@ -150,3 +158,61 @@ async def test_listed_boards_read_as_each_board_does(
         assert list(single.json().items()) == list(board.items())
     assert {"color": "green", "name": "Done, really"} in listed[1]["labels"]
     assert (await client.get("/api/boards", headers=(await accounts.create()).headers)).json() == []
+
+
+async def test_a_token_gone_stale_gets_401_not_404(client: AsyncClient, accounts: Accounts) -> None:
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    [card] = await create_cards(client, owner, board["id"], {"title": "Mine"})
+    changed = await client.patch(
+        "/api/users/me", json={"password": "a brand new password"}, headers=owner.headers
+    )
+    assert changed.status_code == 200
+    empty_handed = await accounts.create()
+    emptied = await client.patch(
+        "/api/users/me", json={"email": "renamed@example.com"}, headers=empty_handed.headers
+    )
+    assert emptied.status_code == 200
+
+    for account, method, path in (
+        (owner, "GET", f"/api/cards/{card['id']}"),
+        (owner, "PATCH", f"/api/cards/{card['id']}"),
+        (owner, "DELETE", f"/api/cards/{card['id']}"),
+        (owner, "GET", f"/api/boards/{board['id']}/cards"),
+        (owner, "GET", "/api/boards"),
+        (owner, "GET", "/api/cards/999999"),
+        (empty_handed, "GET", "/api/boards"),
+    ):
+        body = {"title": "x"} if method == "PATCH" else None
+        response = await client.request(method, path, json=body, headers=account.headers)
+        assert response.status_code == 401, (method, path)
+        assert response.headers["www-authenticate"] == "Bearer"
+    fresh = await accounts.login(owner.email, "a brand new password")
+    response = await client.get(
+        f"/api/cards/{card['id']}", headers={"Authorization": f"Bearer {fresh}"}
+    )
+    assert response.status_code == 200
+
+
+async def test_connections_the_server_closed_are_replaced(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine, database_url: str
+) -> None:
+    """A PostgreSQL restart drops pooled connections; the next requests must not fail."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to close connections")
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    admin = await asyncpg.connect(
+        make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    )
+    try:
+        await admin.execute(TERMINATE_OTHER_CONNECTIONS)
+        for _ in range(10_000):  # until the backends are gone (each query lets the loop run)
+            if not await admin.fetchval(COUNT_OTHER_CONNECTIONS):
+                break
+    finally:
+        await admin.close()
+
+    for path in ("/api/boards", f"/api/boards/{board['id']}/cards", "/api/users/me"):
+        response = await client.get(path, headers=owner.headers)
+        assert response.status_code == 200, path

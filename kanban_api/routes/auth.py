@@ -3,7 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from kanban_api.dependencies import NotAuthenticatedError, SessionDep, SettingsDep
+from kanban_api.dependencies import SessionDep, SettingsDep
+from kanban_api.errors import NotAuthenticatedError
 from kanban_api.schemas.user import Token
 from kanban_api.services import users as user_service
 from kanban_api.utils.token import create_access_token

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response, status
 
-from kanban_api.dependencies import CurrentUser, MemberBoard, SessionDep
+from kanban_api.dependencies import Claims, CurrentUser, MemberBoard, SessionDep
 from kanban_api.routes.responses import NOT_A_MEMBER, JsonBytes
 from kanban_api.schemas.board import BoardCreate, BoardOut, BoardUpdate
 from kanban_api.services import boards as board_service
@@ -9,9 +9,9 @@ router = APIRouter(prefix="/boards", tags=["boards"])
 
 
 @router.get("", response_model=list[BoardOut])
-async def list_boards(session: SessionDep, user: CurrentUser) -> Response:
+async def list_boards(session: SessionDep, claims: Claims) -> Response:
     """The boards the caller is a member of."""
-    return JsonBytes(await board_service.list_boards(session, user_id=user.id))
+    return JsonBytes(await board_service.list_boards(session, claims=claims))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -1,16 +1,18 @@
-from typing import Annotated
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, Path, Response, status
-
-from kanban_api.dependencies import CurrentUser, MemberBoard, MemberBoardId, MemberCard, SessionDep
+from kanban_api.dependencies import (
+    CardId,
+    Claims,
+    MemberBoard,
+    MemberBoardId,
+    MemberCard,
+    SessionDep,
+)
 from kanban_api.routes.responses import NOT_A_MEMBER, JsonBytes
 from kanban_api.schemas.card import CardBatch, CardOut, CardUpdate
-from kanban_api.schemas.fields import Id
 from kanban_api.services import cards as card_service
 
 router = APIRouter(tags=["cards"])
-
-CardId = Annotated[Id, Path()]
 
 
 @router.get("/boards/{board_id}/cards", responses=NOT_A_MEMBER, response_model=list[CardOut])
@@ -29,8 +31,8 @@ async def create_cards(session: SessionDep, board: MemberBoard, body: CardBatch)
 
 
 @router.get("/cards/{card_id}", responses=NOT_A_MEMBER, response_model=CardOut)
-async def read_card(session: SessionDep, user: CurrentUser, card_id: CardId) -> Response:
-    return JsonBytes(await card_service.read_card(session, card_id=card_id, user_id=user.id))
+async def read_card(session: SessionDep, claims: Claims, card_id: CardId) -> Response:
+    return JsonBytes(await card_service.read_card(session, card_id=card_id, claims=claims))
 
 
 @router.patch("/cards/{card_id}", responses=NOT_A_MEMBER)

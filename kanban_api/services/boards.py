@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -10,54 +10,74 @@ from kanban_api.errors import NotFoundError
 from kanban_api.models import Board, Label, LabelColor, Membership, User
 from kanban_api.models.base import utcnow
 from kanban_api.schemas.board import BoardUpdate
+from kanban_api.services.users import check_token, token_is_current, token_params
+from kanban_api.utils.token import TokenClaims
 
 BOARD_NOT_FOUND = "Board not found"
 
 
-async def list_boards(session: AsyncSession, *, user_id: int) -> list[dict[str, Any]]:
-    """The user's boards in BoardOut's wire shape, from two statements whatever their number.
+# The board list's two statements, built once: see list_boards.
+_MY_BOARDS = (
+    select(Board.id, Board.title, Board.description, Board.created_at, Board.updated_at)
+    .join(Membership, Membership.board_id == Board.id)
+    .where(Membership.user_id == bindparam("user_id"), token_is_current())
+    .order_by(Board.id)
+)
+_MY_LABELS = (
+    select(Label.board_id, Label.color, Label.name)
+    .join(Membership, Membership.board_id == Label.board_id)
+    .where(Membership.user_id == bindparam("user_id"))
+    .order_by(Label.board_id, Label.color)
+)
+_MEMBERSHIP = select(Membership.board_id).where(
+    Membership.board_id == bindparam("board_id"),
+    Membership.user_id == bindparam("user_id"),
+    token_is_current(),
+)
 
-    Plain rows rather than ORM entities, as for cards (see services.cards.select_cards):
-    one statement for the boards, one for all their labels, grouped here.
+
+async def list_boards(session: AsyncSession, *, claims: TokenClaims) -> list[dict[str, Any]]:
+    """The token user's boards in BoardOut's wire shape: two statements, however many.
+
+    The read path of services.cards.list_cards, for boards: Core rows (not ORM
+    entities) from statements built once, the token checked in the first one,
+    all labels in the second, grouped here.
     """
-    boards = await session.execute(
-        select(Board.id, Board.title, Board.description, Board.created_at, Board.updated_at)
-        .join(Membership, Membership.board_id == Board.id)
-        .where(Membership.user_id == user_id)
-        .order_by(Board.id)
-    )
-    labels = await session.execute(
-        select(Label.board_id, Label.color, Label.name)
-        .join(Membership, Membership.board_id == Label.board_id)
-        .where(Membership.user_id == user_id)
-        .order_by(Label.board_id, Label.color)
-    )
-    labels_by_board: dict[int, list[dict[str, Any]]] = {}
-    for label in labels:
-        labels_by_board.setdefault(label.board_id, []).append(
-            {"color": label.color, "name": label.name}
-        )
+    connection = await session.connection()
+    params = token_params(claims)
+    boards = (await connection.execute(_MY_BOARDS, params)).all()
+    if not boards:
+        await check_token(session, claims=claims)  # no boards, or a stale token?
+        return []
+    # Each statement sees the database as of its own start, so a board shared in
+    # between may show up in the labels only: it is skipped, not a KeyError.
+    labels_by_board: dict[int, list[dict[str, Any]]] = {board_id: [] for board_id, *_ in boards}
+    for board_id, color, name in await connection.execute(_MY_LABELS, params):
+        if (labels := labels_by_board.get(board_id)) is not None:
+            labels.append({"color": color, "name": name})
     return [
         {
-            "id": board.id,
-            "title": board.title,
-            "description": board.description,
-            "labels": labels_by_board.get(board.id, []),
-            "createdAt": board.created_at,
-            "updatedAt": board.updated_at,
+            "id": board_id,
+            "title": title,
+            "description": description,
+            "labels": labels_by_board[board_id],
+            "createdAt": created_at,
+            "updatedAt": updated_at,
         }
-        for board in boards
+        for board_id, title, description, created_at, updated_at in boards
     ]
 
 
-async def is_member(session: AsyncSession, *, board_id: int, user_id: int) -> bool:
-    """Membership alone, for reads that need the board's id but not its row."""
-    membership = await session.scalar(
-        select(Membership.board_id).where(
-            Membership.board_id == board_id, Membership.user_id == user_id
-        )
-    )
-    return membership is not None
+async def check_member(session: AsyncSession, *, board_id: int, claims: TokenClaims) -> None:
+    """404 unless the token's user is a member of the board (401 if the token went stale).
+
+    Checks the token in the same statement, for reads that need no board row.
+    """
+    params = {**token_params(claims), "board_id": board_id}
+    connection = await session.connection()
+    if await connection.scalar(_MEMBERSHIP, params) is None:
+        await check_token(session, claims=claims)
+        raise NotFoundError(BOARD_NOT_FOUND)
 
 
 async def get_member_board(session: AsyncSession, *, board_id: int, user: User) -> Board:
