@@ -65,11 +65,13 @@ class HTTPError(Exception):
 
 
 def json(content: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(content, option=orjson.OPT_UTC_Z), status, None, "application/json")
+    return Response(
+        orjson.dumps(content, option=orjson.OPT_UTC_Z), status, None, "application/json"
+    )
 
 
 def claims(request: Request) -> tuple[int, int]:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    _, _, token = request.headers.get("authorization", "").partition(" ")
     try:
         payload = jwt.decode(token, SECRET_KEY, algorithms=[ALGORITHM])
         return int(payload["sub"]), int(payload.get("ver", 0))
@@ -105,7 +107,8 @@ def board(row: asyncpg.Record) -> dict[str, Any]:
 
 
 def pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool  # type: ignore[no-any-return]
+    database: asyncpg.Pool = request.app.state.pool
+    return database
 
 
 async def list_cards(request: Request) -> Response:

@@ -18,8 +18,11 @@ from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
 from kanban_api.utils.token import TokenClaims, decode_access_token
 
+# Dependencies are `async def` even when they never await: FastAPI runs a plain
+# `def` in a worker thread, a hand-off that costs more than the work here.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -43,7 +46,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/tokens", auto_error=False)
 
 
-def get_token_claims(
+async def get_token_claims(
     request: Request, token: Annotated[str | None, Depends(_bearer)]
 ) -> TokenClaims:
     """The bearer token's claims, once its signature and expiry are checked.

@@ -1,7 +1,8 @@
 """Password hashing: Argon2id for new hashes, bcrypt accepted from the seed's database.
 
-Hashing is deliberately slow, so it runs in worker threads; a semaphore bounds
-how many run at once, which bounds the memory Argon2 takes under a login burst.
+Hashing is deliberately slow, so it runs in worker threads, off the event loop:
+other requests go on while a login hashes. A limiter bounds how many hashes run
+at once, which bounds the memory Argon2 takes under a login burst.
 """
 
 import os
@@ -26,7 +27,10 @@ _hasher = PasswordHash(
         BcryptHasher(),
     )
 )
-_hashing_slots = anyio.CapacityLimiter(max(2, (os.cpu_count() or 1) * 2))
+# One hash keeps one core busy, so more hashes at once than cores only queue inside
+# the OS while each holds its 19 MiB: this bounds a worker's hashing memory to
+# cores × 19 MiB (at most 4 × 19 MiB) without costing login throughput.
+_hashing_slots = anyio.CapacityLimiter(min(os.cpu_count() or 1, 4))
 
 # Verified against when the email is unknown, so that answer takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("dummy password, never matches a real login")
