@@ -38,8 +38,13 @@ CARD_FIELDS = """c.id, c.title, c.description, c.board_id, c."column", c.created
           WHERE cl.card_id = c.id ORDER BY l.color) AS labels"""
 MEMBER = """user_board m JOIN "user" u ON u.id = m.user_id AND u.credentials_version = $2"""
 
-LIST_CARDS = f"""SELECT {CARD_FIELDS} FROM {MEMBER}
+# As kanban-api does, the list aggregates the board's labels once rather than per card.
+LIST_CARDS = f"""SELECT c.id, c.title, c.description, c.board_id, c."column", c.created_at,
+    c.updated_at, coalesce(cl.colors, '{{}}') AS labels FROM {MEMBER}
     LEFT JOIN card c ON c.board_id = m.board_id
+    LEFT JOIN (SELECT cl.card_id, array_agg(l.color ORDER BY l.color) AS colors
+               FROM label l JOIN card_label cl ON cl.label_id = l.id
+               WHERE l.board_id = $3 GROUP BY cl.card_id) cl ON cl.card_id = c.id
     WHERE m.user_id = $1 AND m.board_id = $3 ORDER BY c."column", c.id"""
 GET_CARD = f"""SELECT {CARD_FIELDS} FROM card c JOIN {MEMBER} ON m.board_id = c.board_id
     WHERE m.user_id = $1 AND c.id = $3"""
