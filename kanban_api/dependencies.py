@@ -86,12 +86,5 @@ async def get_member_card(session: SessionDep, claims: Claims, card_id: CardId) 
     return await card_service.get_member_card(session, card_id=card_id, claims=claims)
 
 
-async def get_member_board_id(session: SessionDep, claims: Claims, board_id: BoardId) -> int:
-    """The board id after a membership check that loads no board row (for the card list)."""
-    await board_service.check_member(session, board_id=board_id, claims=claims)
-    return board_id
-
-
 MemberBoard = Annotated[Board, Depends(get_member_board)]
-MemberBoardId = Annotated[int, Depends(get_member_board_id)]
 MemberCard = Annotated[Card, Depends(get_member_card)]

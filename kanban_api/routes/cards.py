@@ -1,10 +1,10 @@
 from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import (
+    BoardId,
     CardId,
     Claims,
     MemberBoard,
-    MemberBoardId,
     MemberCard,
     SessionDep,
 )
@@ -16,9 +16,9 @@ router = APIRouter(tags=["cards"])
 
 
 @router.get("/boards/{board_id}/cards", responses=NOT_A_MEMBER, response_model=list[CardOut])
-async def list_cards(session: SessionDep, board_id: MemberBoardId) -> Response:
+async def list_cards(session: SessionDep, claims: Claims, board_id: BoardId) -> Response:
     """The board's cards, column by column."""
-    return JsonBytes(await card_service.list_cards(session, board_id=board_id))
+    return JsonBytes(await card_service.list_cards(session, board_id=board_id, claims=claims))
 
 
 @router.post(

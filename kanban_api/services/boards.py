@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -29,6 +29,17 @@ _MY_LABELS = (
     .where(Membership.user_id == bindparam("user_id"))
     .order_by(Label.board_id, Label.color)
 )
+
+
+def member_of_board(board_id: int) -> ColumnElement[bool]:
+    """SQL that holds while the token's user is a member of the board (and the token is
+    current); takes the bind parameters of `token_params`."""
+    membership = exists().where(
+        Membership.board_id == board_id, Membership.user_id == bindparam("user_id")
+    )
+    return and_(membership, token_is_current())
+
+
 _MEMBERSHIP = select(Membership.board_id).where(
     Membership.board_id == bindparam("board_id"),
     Membership.user_id == bindparam("user_id"),
@@ -69,10 +80,7 @@ async def list_boards(session: AsyncSession, *, claims: TokenClaims) -> list[dic
 
 
 async def check_member(session: AsyncSession, *, board_id: int, claims: TokenClaims) -> None:
-    """404 unless the token's user is a member of the board (401 if the token went stale).
-
-    Checks the token in the same statement, for reads that need no board row.
-    """
+    """404 unless the token's user is a member of the board (401 if the token went stale)."""
     params = {**token_params(claims), "board_id": board_id}
     connection = await session.connection()
     if await connection.scalar(_MEMBERSHIP, params) is None:

@@ -18,6 +18,7 @@ from kanban_api.models import Board, Card, CardLabel, Label, LabelColor, Members
 from kanban_api.models.base import utcnow
 from kanban_api.models.enums import COLOR_ORDER
 from kanban_api.schemas.card import CardCreate, CardUpdate
+from kanban_api.services.boards import check_member, member_of_board
 from kanban_api.services.users import check_token, token_is_current, token_params
 from kanban_api.utils.token import TokenClaims
 
@@ -107,15 +108,24 @@ def _colors(joined: str | None) -> tuple[LabelColor, ...]:
     return tuple(LABEL_COLORS[position] for position in sorted(map(int, joined.split(","))))
 
 
-async def list_cards(session: AsyncSession, *, board_id: int) -> list[dict[str, Any]]:
-    """The board's cards in board order (column, then id); membership is the caller's check.
+async def list_cards(
+    session: AsyncSession, *, board_id: int, claims: TokenClaims
+) -> list[dict[str, Any]]:
+    """The board's cards in board order (column, then id), if the token's user is a member.
 
-    Executed on the session's Core connection: the ORM's result layer adds
-    nothing for plain columns but its cost per row.
+    One statement: the membership and the token are conditions of the card select.
+    Only an empty answer costs another, to tell an empty board (200, []) from a
+    board the caller may not see (404) or a stale token (401). It runs on the
+    session's Core connection: the ORM's result layer adds only cost per row here.
     """
-    statement = select_board_cards(board_id).order_by(Card.column, Card.id)
-    result = await (await session.connection()).execute(statement)
-    return [card_json(row) for row in result]
+    statement = (
+        select_board_cards(board_id).where(member_of_board(board_id)).order_by(Card.column, Card.id)
+    )
+    result = await (await session.connection()).execute(statement, token_params(claims))
+    cards = [card_json(row) for row in result]
+    if not cards:
+        await check_member(session, board_id=board_id, claims=claims)
+    return cards
 
 
 # Built once: a statement reused as is skips SQLAlchemy's per-call cache key work.
