@@ -156,24 +156,26 @@ async def read_card(session: AsyncSession, *, card_id: int, claims: TokenClaims)
     return card_json(row)
 
 
+_MEMBER_CARD_ENTITY = (
+    select(Card)
+    .join(Membership, Membership.board_id == Card.board_id)
+    .where(
+        Card.id == bindparam("card_id"),
+        Membership.user_id == bindparam("user_id"),
+        token_is_current(),
+    )
+    .options(joinedload(Card.labels))
+)
+
+
 async def get_member_card(session: AsyncSession, *, card_id: int, claims: TokenClaims) -> Card:
     """The card entity with its labels, for changes: one statement, token included.
 
     404 unless the token's user is a member of the card's board (401 if the token
     went stale).
     """
-    statement = (
-        select(Card)
-        .join(Membership, Membership.board_id == Card.board_id)
-        .where(
-            Card.id == bindparam("card_id"),
-            Membership.user_id == bindparam("user_id"),
-            token_is_current(),
-        )
-        .options(joinedload(Card.labels))
-    )
     params = {**token_params(claims), "card_id": card_id}
-    card = (await session.scalars(statement, params)).unique().one_or_none()
+    card = (await session.scalars(_MEMBER_CARD_ENTITY, params)).unique().one_or_none()
     if card is None:
         await check_token(session, claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
