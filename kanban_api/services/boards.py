@@ -31,11 +31,11 @@ _MY_LABELS = (
 )
 
 
-def member_of_board(board_id: int) -> ColumnElement[bool]:
-    """SQL that holds while the token's user is a member of the board (and the token is
-    current); takes the bind parameters of `token_params`."""
+def member_of_board() -> ColumnElement[bool]:
+    """SQL that holds while the token's user is a member of board `:board_id` (and the
+    token is current); takes `board_id` and the bind parameters of `token_params`."""
     membership = exists().where(
-        Membership.board_id == board_id, Membership.user_id == bindparam("user_id")
+        Membership.board_id == bindparam("board_id"), Membership.user_id == bindparam("user_id")
     )
     return and_(membership, token_is_current())
 
