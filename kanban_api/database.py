@@ -70,6 +70,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        # Read sessions run in autocommit: each statement is its own read transaction.
         if connection.get_execution_options().get("isolation_level") != AUTOCOMMIT:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -5,10 +5,12 @@ from typing import Any
 
 import asyncpg
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kanban_api.models import User
 from tests.helpers import Account, Accounts, create_board, create_cards, recorded_statements
 
 MAX_STATEMENTS = 3  # including the user lookup that authenticates the request
@@ -216,3 +218,11 @@ async def test_connections_the_server_closed_are_replaced(
     for path in ("/api/boards", f"/api/boards/{board['id']}/cards", "/api/users/me"):
         response = await client.get(path, headers=owner.headers)
         assert response.status_code == 200, path
+
+
+async def test_a_read_session_refuses_writes(app: FastAPI) -> None:
+    """GET requests share no transaction, so a write there must fail loudly, not half-commit."""
+    async for session in app.state.database.read_session():
+        session.add(User(email="sneaky@example.com", hashed_password="x"))
+        with pytest.raises(RuntimeError, match="read-only"):
+            await session.flush()
