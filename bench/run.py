@@ -560,7 +560,9 @@ def chart(results: Run, path: Path) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("KANBAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
@@ -570,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database", default="kanban_bench", help="dropped and re-created")
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run (default 5)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per scenario, best kept")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per scenario, best kept (2)")
     parser.add_argument("--output", type=Path, default=Path(".bench"), help="default .bench/")
     options = parser.parse_args(argv)
     try:
