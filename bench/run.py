@@ -2,8 +2,9 @@
 
 `nox -s bench` runs this (`python -m bench.run --help` for options). It creates a
 PostgreSQL database, seeds it with `kanban-api seed`, starts `kanban-api serve`
-as users run it (production settings, after `kanban-api migrate`), then the
-baseline (bench/baseline.py) the same way, drives both with wrk and writes
+as users run it (production settings, after `kanban-api migrate`; the command is
+run as `python -m kanban_api` so that it is this interpreter's) and the baseline
+(bench/baseline.py) the same way, drives them in turns with wrk and writes
 results.md, results.json and list-latency.png to the output folder.
 
 The server gets one CPU and wrk another (`taskset`), as far as the machine has
