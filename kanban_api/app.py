@@ -1,5 +1,7 @@
 """The ASGI application: routers, error answers and the optional static web client."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +15,9 @@ from kanban_api import __version__
 from kanban_api.config import Settings
 from kanban_api.database import Database
 from kanban_api.errors import ApiError
-from kanban_api.routes import auth, boards, cards, members, users
+from kanban_api.live.hub import EventHub
+from kanban_api.live.retention import prune_periodically
+from kanban_api.routes import auth, boards, cards, comments, events, members, users
 
 # Paths the static web client may never answer, even when it has a file of that name.
 RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
@@ -22,10 +26,18 @@ RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     database = Database(settings)
+    hub = EventHub(settings, database.sessionmaker)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pruning = asyncio.create_task(
+            prune_periodically(database.sessionmaker, retention_days=settings.event_retention_days)
+        )
         yield
+        pruning.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruning
+        await hub.close()
         await database.dispose()
 
     app = FastAPI(
@@ -36,16 +48,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.events = hub
     app.state.secret_key = settings.resolve_secret_key()
 
     api = APIRouter(prefix="/api")
-    for module in (auth, users, boards, members, cards):
+    for module in (auth, users, boards, members, cards, comments, events):
         api.include_router(module.router)
     app.include_router(api)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
+        return JSONResponse(error.content(), error.status_code, headers=error.headers)
 
     if settings.cors_origins:
         # Bearer tokens travel in a header, not cookies, so credentials are never allowed.
@@ -55,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             allow_methods=["*"],
             allow_headers=["*"],
+            # Browsers hide response headers from scripts unless listed: clients need the
+            # ETag to send If-Match, and the Link header to fetch the next page of cards.
+            expose_headers=["ETag", "Link"],
         )
 
     if settings.static_dir is not None:

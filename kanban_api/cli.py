@@ -15,6 +15,7 @@ from kanban_api.config import ConfigError, Settings
 from kanban_api.database import Database
 from kanban_api.migrations.runner import upgrade
 from kanban_api.models import LabelColor
+from kanban_api.services import events as event_service
 from kanban_api.services.demo import seed_demo_data
 
 T = TypeVar("T")
@@ -130,5 +131,36 @@ async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awa
     try:
         async with database.sessionmaker() as session, session.begin():
             return await work(session)
+    finally:
+        await database.dispose()
+
+
+@main.command("prune-events")
+def prune_events() -> None:
+    """Delete events older than KANBAN_EVENT_RETENTION_DAYS, and expired stream tickets.
+
+    Every server worker also does this hourly; the command is for one-off clean-ups and cron.
+    """
+    settings = _load_settings()
+    deleted = asyncio.run(_prune(settings))
+    if settings.event_retention_days == 0:
+        click.echo("kanban-api: events are kept forever (KANBAN_EVENT_RETENTION_DAYS=0)", err=True)
+    else:
+        click.echo(
+            f"kanban-api: deleted {deleted} events older than "
+            f"{settings.event_retention_days} days",
+            err=True,
+        )
+
+
+async def _prune(settings: Settings) -> int:
+    database = Database(settings)
+    try:
+        async with database.sessionmaker() as session:
+            deleted = await event_service.prune(
+                session, retention_days=settings.event_retention_days
+            )
+            await session.commit()
+            return deleted
     finally:
         await database.dispose()

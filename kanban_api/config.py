@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     cors_origins: Annotated[list[str], NoDecode] = []
     static_dir: Path | None = None
+    # Events older than this are deleted (hourly, and by `kanban-api prune-events`); 0 keeps all.
+    event_retention_days: int = Field(default=30, ge=0, le=36_500)
+    # Live streams: a comment line this often keeps proxies from closing idle streams, and
+    # each one re-checks that the user may still read the board.
+    stream_heartbeat_seconds: float = Field(default=15, gt=0, le=3600)
+    # Events a stream may have waiting before it is closed as too slow (it then reconnects
+    # and catches up); larger than the biggest card batch, so one batch never overflows it.
+    stream_queue_size: int = Field(default=1000, ge=1, le=100_000)
+    # A stream whose client takes longer than this to accept one write is closed.
+    stream_send_timeout_seconds: float = Field(default=30, gt=0, le=3600)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -16,15 +16,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kanban_api.config import Settings
+from kanban_api.live.session import EventSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 AUTOCOMMIT = "AUTOCOMMIT"
 
 
-def create_engine(url: URL, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: URL, *, pool_size: int = 10, sqlite_foreign_keys: bool = True, **kwargs: Any
+) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
         return engine
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **kwargs)
     _discard_closed_connections(engine)
@@ -47,7 +50,7 @@ def _discard_closed_connections(engine: AsyncEngine) -> None:
             raise DisconnectionError("the server closed this connection")
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     """Foreign keys, WAL and write transactions that queue instead of failing.
 
     SQLite upgrades a read transaction to a write lock lazily, and that upgrade
@@ -62,7 +65,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -91,7 +94,10 @@ class Database:
         self.engine = create_engine(
             settings.async_database_url, pool_size=settings.database_pool_size
         )
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=EventSession
+        )
+        # GET/HEAD requests (see dependencies.get_session): no BEGIN/COMMIT, no writes.
         self.read_sessionmaker = async_sessionmaker(
             self.engine.execution_options(isolation_level=AUTOCOMMIT),
             sync_session_class=ReadOnlySession,

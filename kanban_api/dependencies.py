@@ -1,9 +1,9 @@
 """Request dependencies, as `Annotated` aliases routes can name as parameter types."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,10 +12,17 @@ from kanban_api.database import Database
 
 # Re-exported: it used to live here, and other modules may still import it from here.
 from kanban_api.errors import NotAuthenticatedError as NotAuthenticatedError
-from kanban_api.models import Board, Card, User
+from kanban_api.models import User
+from kanban_api.permissions import Action, BoardAccess, CardAccess, CommentAccess, require
+from kanban_api.schemas.board import BoardOut
+from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
+from kanban_api.services import comments as comment_service
+from kanban_api.services import events as event_service
+from kanban_api.services import tickets as ticket_service
+from kanban_api.utils.etag import require_if_match
 from kanban_api.utils.token import TokenClaims, decode_access_token
 
 # Dependencies are `async def` even when they never await: FastAPI runs a plain
@@ -68,23 +75,148 @@ async def get_current_user(session: SessionDep, claims: Claims) -> User:
     user = await session.get(User, claims.user_id)
     if user is None or user.credentials_version != claims.credentials_version:
         raise NotAuthenticatedError
+    event_service.act_as(session, user_id=user.id)
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
-
 BoardId = Annotated[Id, Path()]
 CardId = Annotated[Id, Path()]
 
 
-async def get_member_board(session: SessionDep, user: CurrentUser, board_id: BoardId) -> Board:
-    return await board_service.get_member_board(session, board_id=board_id, user=user)
+async def get_stream_user(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(_bearer)],
+    board_id: Annotated[Id, Path()],
+    ticket: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="A ticket from POST /api/boards/{board_id}/events/tickets, for "
+            "clients that cannot send an Authorization header (browsers' EventSource)",
+        ),
+    ] = None,
+) -> User:
+    """The bearer token's user or, since EventSource cannot send headers, a ticket's."""
+    if ticket is None:
+        return await get_current_user(session, await get_token_claims(request, token))
+    # Redeeming deletes the ticket: a write, which this GET's read-only session must
+    # not do, so it commits in a transaction of its own before the stream starts.
+    database: Database = request.app.state.database
+    async with database.sessionmaker() as write_session, write_session.begin():
+        user = await ticket_service.redeem_ticket(write_session, ticket=ticket, board_id=board_id)
+    if user is None:
+        raise NotAuthenticatedError
+    return user
 
 
-async def get_member_card(session: SessionDep, claims: Claims, card_id: CardId) -> Card:
-    return await card_service.get_member_card(session, card_id=card_id, claims=claims)
+StreamUser = Annotated[User, Depends(get_stream_user)]
 
 
-MemberBoard = Annotated[Board, Depends(get_member_board)]
-MemberCard = Annotated[Card, Depends(get_member_card)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="Change only if the resource is still at this ETag (or `*`); "
+        "otherwise 412 with the current resource. Without it, the last write wins."
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(description="Answer 304 without a body if the resource still has this ETag."),
+]
+
+
+# Each route names the action it performs through one of the aliases below:
+# outsiders get 404, members whose role lacks the action 403 (rules: permissions.py).
+# `for_update` dependencies serve routes that change the resource: they lock the
+# board for the transaction (writers of one board queue up) and honour If-Match.
+
+
+def board_for(action: Action, *, for_update: bool = False) -> Callable[..., Awaitable[BoardAccess]]:
+    async def board_access(
+        session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
+    ) -> BoardAccess:
+        board, role = await board_service.get_member_board(session, board_id=board_id, user=user)
+        require(role, action)
+        return BoardAccess(user=user, role=role, board=board)
+
+    async def board_access_for_update(
+        session: SessionDep,
+        user: CurrentUser,
+        board_id: Annotated[Id, Path()],
+        if_match: IfMatch = None,
+    ) -> BoardAccess:
+        board, role = await board_service.get_member_board(
+            session, board_id=board_id, user=user, for_update=True
+        )
+        require(role, action)
+        require_if_match(
+            if_match,
+            version=board.version,
+            current=lambda: BoardOut.of(board, role),
+            what="board",
+        )
+        return BoardAccess(user=user, role=role, board=board)
+
+    return board_access_for_update if for_update else board_access
+
+
+def card_for(action: Action, *, for_update: bool = False) -> Callable[..., Awaitable[CardAccess]]:
+    # These take the token's claims, not CurrentUser: the card's lookup loads the
+    # user and checks the token itself, a statement fewer (see get_member_card).
+    async def card_access(session: SessionDep, claims: Claims, card_id: CardId) -> CardAccess:
+        card, role, user = await card_service.get_member_card(
+            session, card_id=card_id, claims=claims
+        )
+        event_service.act_as(session, user_id=user.id)
+        require(role, action)
+        return CardAccess(user=user, role=role, card=card)
+
+    async def card_access_for_update(
+        session: SessionDep, claims: Claims, card_id: CardId, if_match: IfMatch = None
+    ) -> CardAccess:
+        card, role, user = await card_service.get_member_card(
+            session, card_id=card_id, claims=claims, for_update=True
+        )
+        event_service.act_as(session, user_id=user.id)
+        require(role, action)
+        require_if_match(
+            if_match,
+            version=card.version,
+            current=lambda: CardOut.model_validate(card),
+            what="card",
+        )
+        return CardAccess(user=user, role=role, card=card)
+
+    return card_access_for_update if for_update else card_access
+
+
+def comment_for(
+    action: Action, *, for_update: bool = False
+) -> Callable[..., Awaitable[CommentAccess]]:
+    async def comment_access(
+        session: SessionDep, user: CurrentUser, comment_id: Annotated[Id, Path()]
+    ) -> CommentAccess:
+        comment, role, board_id = await comment_service.get_member_comment(
+            session, comment_id=comment_id, user=user, for_update=for_update
+        )
+        require(role, action)
+        return CommentAccess(user=user, role=role, comment=comment, board_id=board_id)
+
+    return comment_access
+
+
+# Routes whose action depends on the request (which fields, whose comment) take
+# the VIEW alias and call `access.require(...)` once they know.
+ViewBoard = Annotated[BoardAccess, Depends(board_for(Action.VIEW))]
+UpdateBoard = Annotated[BoardAccess, Depends(board_for(Action.VIEW, for_update=True))]
+ManageBoard = Annotated[BoardAccess, Depends(board_for(Action.MANAGE_BOARD, for_update=True))]
+ManageMembers = Annotated[BoardAccess, Depends(board_for(Action.MANAGE_MEMBERS))]
+EditCardsOnBoard = Annotated[BoardAccess, Depends(board_for(Action.EDIT_CARDS))]
+ViewCard = Annotated[CardAccess, Depends(card_for(Action.VIEW))]
+EditCard = Annotated[CardAccess, Depends(card_for(Action.EDIT_CARDS, for_update=True))]
+CommentOnCard = Annotated[CardAccess, Depends(card_for(Action.COMMENT))]
+# Comments have no ETag, so changing one needs the board lock but honours no If-Match.
+ChangeComment = Annotated[CommentAccess, Depends(comment_for(Action.VIEW, for_update=True))]

@@ -1,5 +1,8 @@
 """Errors the services raise; the app turns each into a JSON answer with `detail`."""
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class ApiError(Exception):
     status_code = 400
@@ -9,6 +12,10 @@ class ApiError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def content(self) -> dict[str, Any]:
+        """The JSON body of the answer."""
+        return {"detail": self.detail}
+
 
 class NotFoundError(ApiError):
     """Also used for what the caller may not see, so outsiders cannot probe for ids."""
@@ -16,8 +23,52 @@ class NotFoundError(ApiError):
     status_code = 404
 
 
+class ForbiddenError(ApiError):
+    """A member whose role does not allow the action (outsiders get NotFoundError instead)."""
+
+    status_code = 403
+
+
 class ConflictError(ApiError):
     status_code = 409
+
+
+class InvalidInputError(ApiError):
+    """Well-formed input the database refuses (a non-member assignee, an unknown afterId).
+
+    Answered in FastAPI's 422 shape, so clients handle it like any validation error.
+    """
+
+    status_code = 422
+
+    def __init__(self, loc: Sequence[str | int], detail: str, *, value: Any = None) -> None:
+        super().__init__(detail)
+        self.loc = list(loc)
+        self.value = value
+
+    def content(self) -> dict[str, Any]:
+        error = {"type": "value_error", "loc": self.loc, "msg": self.detail, "input": self.value}
+        return {"detail": [error]}
+
+
+class PreconditionFailedError(ApiError):
+    """A stale `If-Match`: the body carries the resource as it is now, to reapply the change on."""
+
+    status_code = 412
+
+    def __init__(self, detail: str, *, current: dict[str, Any], etag: str) -> None:
+        super().__init__(detail)
+        self.current = current
+        self.headers = {"ETag": etag}
+
+    def content(self) -> dict[str, Any]:
+        return {"detail": self.detail, "current": self.current}
+
+
+class GoneError(ApiError):
+    """What the client asked to resume from is no longer (or never was) available."""
+
+    status_code = 410
 
 
 class NotAuthenticatedError(ApiError):

@@ -10,6 +10,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -30,7 +31,7 @@ POSTGRES_URL = os.environ.get(
 )
 BACKENDS = os.environ.get("KANBAN_TEST_BACKENDS", "sqlite,postgresql").split(",")
 REQUIRE_POSTGRES = os.environ.get("KANBAN_TEST_REQUIRE_POSTGRES") == "1"
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+TEST_SECRET = "test-secret-key-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 
 _postgres_skip_reason: list[str] = []
 
@@ -47,7 +48,8 @@ def database_url(
     yield from _postgres_database()
 
 
-def _postgres_database() -> Iterator[str]:
+def _postgres_database(revision: str | None = "head") -> Iterator[str]:
+    """A throw-away database, migrated to `revision` (None: left empty)."""
     admin_url = make_url(POSTGRES_URL)
     admin_dsn = admin_url.render_as_string(hide_password=False)
     name = f"kanban_test_{secrets.token_hex(4)}"
@@ -61,7 +63,8 @@ def _postgres_database() -> Iterator[str]:
         pytest.skip(reason)
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
+        if revision is not None:
+            upgrade(url, revision)
         yield url
     finally:
         asyncio.run(_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -85,6 +88,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database without any table, on the same backend, for testing migrations."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    yield from _postgres_database(revision=None)
+
+
+@pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
         _env_file=None,
@@ -97,6 +109,7 @@ def settings(database_url: str) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     yield app
+    await app.state.events.close()
     await _empty_tables(app.state.database.engine)
     await app.state.database.dispose()
 

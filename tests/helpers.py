@@ -1,17 +1,26 @@
 """Test helpers that act through the HTTP API, as a client would."""
 
+import asyncio
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import uvicorn
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 DEFAULT_PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
+COLUMNS = ["BACKLOG", "TODO", "DOING", "DONE"]
 
 
 @dataclass
@@ -105,3 +114,244 @@ def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def list_cards(client: AsyncClient, account: Account, board_id: int) -> list[dict[str, Any]]:
+    response = await client.get(f"/api/boards/{board_id}/cards", headers=account.headers)
+    assert response.status_code == 200, response.text
+    cards: list[dict[str, Any]] = response.json()
+    return cards
+
+
+async def move_card(
+    client: AsyncClient,
+    account: Account,
+    card_id: int,
+    column: str,
+    after_id: int | None,
+    if_match: str | None = None,
+) -> Response:
+    headers = account.headers if if_match is None else {**account.headers, "If-Match": if_match}
+    return await client.post(
+        f"/api/cards/{card_id}/move", json={"column": column, "afterId": after_id}, headers=headers
+    )
+
+
+async def set_card_position(engine: AsyncEngine, card_id: int, position: int) -> None:
+    """Put a card where the API would only put it after many moves (the edge of the range)."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE card SET position = :position WHERE id = :id"),
+            {"position": position, "id": card_id},
+        )
+
+
+def column_ids(cards: list[dict[str, Any]], column: str) -> list[int]:
+    """Ids of the cards of one column, in the order listed."""
+    return [card["id"] for card in cards if card["column"] == column]
+
+
+def assert_board_order(cards: list[dict[str, Any]]) -> None:
+    """Listed by column, then by strictly growing position: no two cards share a place."""
+    keys = [(COLUMNS.index(card["column"]), card["position"]) for card in cards]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+
+
+async def share(
+    client: AsyncClient, owner: Account, board_id: int, user_id: int, role: str | None = None
+) -> Response:
+    """PUT the membership: without a role exactly as the seed's clients do (no body)."""
+    return await client.put(
+        f"/api/boards/{board_id}/users/{user_id}",
+        headers=owner.headers,
+        json=None if role is None else {"role": role},
+    )
+
+
+async def add_member(
+    client: AsyncClient, owner: Account, board_id: int, member: Account, role: str
+) -> None:
+    response = await share(client, owner, board_id, member.id, role)
+    assert response.status_code == 200, response.text
+
+
+async def create_comment(
+    client: AsyncClient, account: Account, card_id: int, body: str = "A comment"
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/cards/{card_id}/comments", json={"body": body}, headers=account.headers
+    )
+    assert response.status_code == 201, response.text
+    comment: dict[str, Any] = response.json()
+    return comment
+
+
+STARTUP_DEADLINE_SECONDS = 60
+# How long a test waits for one stream message before it fails; never a pause.
+STREAM_TIMEOUT_SECONDS = 20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_server(url: str, server: subprocess.Popen[bytes]) -> httpx.Response:
+    """The first answer of a server process starting up; fails if it exits or takes too long."""
+    deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            output = server.stdout.read().decode() if server.stdout else ""
+            raise AssertionError(f"server exited with {server.returncode}:\n{output}")
+        try:
+            return httpx.get(url)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"server did not answer {url} within {STARTUP_DEADLINE_SECONDS}s")
+
+
+@dataclass
+class InProcessServer:
+    url: str
+    server: uvicorn.Server
+
+    def client(self) -> AsyncClient:
+        return AsyncClient(base_url=self.url, timeout=STREAM_TIMEOUT_SECONDS)
+
+
+@asynccontextmanager
+async def serve_in_process(app: FastAPI) -> AsyncIterator[InProcessServer]:
+    """The app on a real port, on this event loop, lifespan included.
+
+    Streams need a real server: httpx's ASGI transport buffers whole responses.
+    """
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(STARTUP_DEADLINE_SECONDS):
+        while not server.started:
+            if task.done():
+                task.result()
+                raise AssertionError("server stopped before it started")
+            await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield InProcessServer(f"http://127.0.0.1:{port}", server)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Message:
+    """One server-sent event, or a comment (a heartbeat)."""
+
+    event: str | None = None
+    id: str | None = None
+    data: str | None = None
+    comment: str | None = None
+
+    def json(self) -> Any:
+        assert self.data is not None, self
+        return json.loads(self.data)
+
+
+class EventStream:
+    """Reads a text/event-stream response message by message, each read with a timeout."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+        self._lines = response.aiter_lines()
+
+    async def _read(self) -> Message | None:
+        message = Message()
+        async with asyncio.timeout(STREAM_TIMEOUT_SECONDS):
+            async for line in self._lines:
+                if line == "":
+                    if message != Message():
+                        return message
+                    continue
+                name, _, value = line.partition(":")
+                value = value.removeprefix(" ")
+                if name == "":
+                    message.comment = value
+                elif name == "data":
+                    message.data = value if message.data is None else f"{message.data}\n{value}"
+                elif name in ("event", "id"):
+                    setattr(message, name, value)
+        return None
+
+    async def _read_event(self) -> Message | None:
+        while (message := await self._read()) is not None:
+            if message.comment is None:
+                return message
+        return None
+
+    async def next(self) -> Message:
+        """The next message, heartbeats included."""
+        message = await self._read()
+        assert message is not None, "the stream ended"
+        return message
+
+    async def next_event(self) -> Message:
+        """The next event, skipping heartbeats."""
+        message = await self._read_event()
+        assert message is not None, "the stream ended"
+        return message
+
+    async def events_until_ready(self) -> list[Message]:
+        """The replayed events, up to the `ready` event that says the stream is live."""
+        replayed = []
+        while (message := await self.next_event()).event != "ready":
+            replayed.append(message)
+        return replayed
+
+    async def remaining_events(self) -> list[Message]:
+        """Every event until the server ends the stream."""
+        events = []
+        while (message := await self._read_event()) is not None:
+            events.append(message)
+        return events
+
+
+@asynccontextmanager
+async def open_stream(
+    client: AsyncClient,
+    board_id: int,
+    account: Account | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **params: Any,
+) -> AsyncIterator[EventStream]:
+    """A board's event stream, read as it arrives; asserts it opened."""
+    all_headers = {**(account.headers if account else {}), **(headers or {})}
+    async with client.stream(
+        "GET", f"/api/boards/{board_id}/events/stream", headers=all_headers, params=params
+    ) as response:
+        if response.status_code != 200:
+            await response.aread()
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield EventStream(response)
+
+
+async def board_events(
+    client: AsyncClient, account: Account, board_id: int, **params: Any
+) -> list[dict[str, Any]]:
+    response = await client.get(
+        f"/api/boards/{board_id}/events", headers=account.headers, params=params
+    )
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()
+    return events
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait, within the stream timeout, for what a server does in the background."""
+    async with asyncio.timeout(STREAM_TIMEOUT_SECONDS):
+        while not condition():  # noqa: ASYNC110 (the condition is the server's, not an event)
+            await asyncio.sleep(0.01)

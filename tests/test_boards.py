@@ -1,6 +1,9 @@
+import pytest
 from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.helpers import Accounts, create_board
+from tests.helpers import Accounts, create_board, create_cards
 
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "gray"]
 
@@ -11,7 +14,17 @@ async def test_create_board(auth_client: AsyncClient) -> None:
     )
     assert response.status_code == 201
     board = response.json()
-    assert list(board) == ["id", "title", "description", "labels", "createdAt", "updatedAt"]
+    assert list(board) == [
+        "id",
+        "title",
+        "description",
+        "labels",
+        "createdAt",
+        "updatedAt",
+        "version",
+        "role",
+    ]
+    assert board["role"] == "owner"
     assert board["title"] == "Test Board"
     assert board["description"] == "Test Description"
     assert board["labels"] == [{"color": color, "name": ""} for color in COLORS]
@@ -31,3 +44,133 @@ async def test_list_boards_shows_only_the_callers(client: AsyncClient, accounts:
     response = await client.get("/api/boards", headers=alice.headers)
     assert response.status_code == 200
     assert [board["id"] for board in response.json()] == [mine["id"]]
+
+
+async def test_read_board(client: AsyncClient, accounts: Accounts) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice, "Read me")
+    response = await client.get(f"/api/boards/{board['id']}", headers=alice.headers)
+    assert response.status_code == 200
+    assert response.json() == board
+
+
+async def test_outsiders_cannot_tell_a_board_exists(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    alice, mallory = await accounts.create(), await accounts.create()
+    board = await create_board(client, alice)
+    existing = await client.get(f"/api/boards/{board['id']}", headers=mallory.headers)
+    missing = await client.get("/api/boards/424242", headers=mallory.headers)
+    assert existing.status_code == missing.status_code == 404
+    assert existing.json() == missing.json()
+    for response in [
+        await client.patch(
+            f"/api/boards/{board['id']}", json={"title": "pwned"}, headers=mallory.headers
+        ),
+        await client.delete(f"/api/boards/{board['id']}", headers=mallory.headers),
+    ]:
+        assert response.status_code == 404
+    after = await client.get(f"/api/boards/{board['id']}", headers=alice.headers)
+    assert after.json()["title"] == board["title"]
+
+
+async def test_update_title_and_description(client: AsyncClient, accounts: Accounts) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice, "Old", description="old")
+    response = await client.patch(
+        f"/api/boards/{board['id']}", json={"title": "New"}, headers=alice.headers
+    )
+    assert response.status_code == 200
+    updated = response.json()
+    assert updated["title"] == "New"
+    assert updated["description"] == "old"
+    assert updated["updatedAt"] > board["updatedAt"]
+    assert updated["createdAt"] == board["createdAt"]
+
+
+async def test_rename_labels_by_color(client: AsyncClient, accounts: Accounts) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice)
+    response = await client.patch(
+        f"/api/boards/{board['id']}",
+        json={"labels": [{"color": "green", "name": "Done-ish"}, {"color": "red", "name": "Bug"}]},
+        headers=alice.headers,
+    )
+    assert response.status_code == 200
+    labels = response.json()["labels"]
+    assert [label["color"] for label in labels] == COLORS
+    assert {label["color"]: label["name"] for label in labels} == {
+        **dict.fromkeys(COLORS, ""),
+        "green": "Done-ish",
+        "red": "Bug",
+    }
+    assert response.json()["updatedAt"] > board["updatedAt"]
+    again = await client.get(f"/api/boards/{board['id']}", headers=alice.headers)
+    assert again.json() == response.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": ""},
+        {"title": "x" * 201},
+        {"title": None},
+        {"description": "x" * 20_001},
+        {"labels": [{"color": "pink", "name": "x"}]},
+        {"labels": [{"color": "red"}]},
+        {"unknown": 1},
+    ],
+)
+async def test_update_rejects_invalid_input(
+    client: AsyncClient, accounts: Accounts, body: dict[str, object]
+) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice)
+    response = await client.patch(f"/api/boards/{board['id']}", json=body, headers=alice.headers)
+    assert response.status_code == 422
+    after = await client.get(f"/api/boards/{board['id']}", headers=alice.headers)
+    assert after.json() == board
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"title": ""}, {"title": "x" * 201}, {"title": "ok", "description": None}, []]
+)
+async def test_create_rejects_invalid_input(
+    auth_client: AsyncClient, body: dict[str, object]
+) -> None:
+    response = await auth_client.post("/api/boards", json=body)
+    assert response.status_code == 422
+    assert (await auth_client.get("/api/boards")).json() == []
+
+
+async def test_delete_board_removes_its_cards_labels_and_memberships(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    alice, bob = await accounts.create(), await accounts.create()
+    board = await create_board(client, alice)
+    keep = await create_board(client, alice, "Keep")
+    cards = await create_cards(client, alice, board["id"], {"title": "a", "labels": ["red"]})
+    await client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers)
+
+    response = await client.delete(f"/api/boards/{board['id']}", headers=alice.headers)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert (
+        await client.get(f"/api/boards/{board['id']}", headers=alice.headers)
+    ).status_code == 404
+    assert (
+        await client.get(f"/api/cards/{cards[0]['id']}", headers=alice.headers)
+    ).status_code == 404
+    assert [b["id"] for b in (await client.get("/api/boards", headers=bob.headers)).json()] == []
+    async with engine.connect() as connection:
+        leftovers = await connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM card WHERE board_id = :id),"
+                " (SELECT count(*) FROM label WHERE board_id = :id),"
+                " (SELECT count(*) FROM user_board WHERE board_id = :id),"
+                " (SELECT count(*) FROM card_label)"
+            ),
+            {"id": board["id"]},
+        )
+        assert tuple(leftovers.one()) == (0, 0, 0, 0)
+    assert (await client.get(f"/api/boards/{keep['id']}", headers=alice.headers)).status_code == 200

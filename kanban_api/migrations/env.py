@@ -42,9 +42,15 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_engine(to_async_url(_database_url()))
+    # Batch mode rebuilds a SQLite table by dropping the old one; with foreign keys on,
+    # that drop would cascade and empty every child table. They are checked afterwards.
+    engine = create_engine(to_async_url(_database_url()), sqlite_foreign_keys=False)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
+        if engine.dialect.name == "sqlite":
+            violations = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+            if violations:
+                raise RuntimeError(f"migration left dangling references: {violations[:10]}")
         await connection.commit()
     await engine.dispose()
 

@@ -2,18 +2,25 @@
 
 from kanban_api.models.base import Base
 from kanban_api.models.board import Board, Label, Membership
-from kanban_api.models.card import Card, CardLabel
-from kanban_api.models.enums import CardColumn, LabelColor
+from kanban_api.models.card import Card, CardAssignee, CardLabel
+from kanban_api.models.comment import Comment
+from kanban_api.models.enums import CardColumn, LabelColor, Role
+from kanban_api.models.event import BoardEvent, EventTicket
 from kanban_api.models.user import User
 
 __all__ = [
     "Base",
     "Board",
+    "BoardEvent",
     "Card",
+    "CardAssignee",
     "CardColumn",
     "CardLabel",
+    "Comment",
+    "EventTicket",
     "Label",
     "LabelColor",
     "Membership",
+    "Role",
     "User",
 ]

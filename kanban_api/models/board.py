@@ -1,10 +1,10 @@
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
-from kanban_api.models.enums import LabelColor
+from kanban_api.models.enums import LabelColor, Role
 
 if TYPE_CHECKING:
     from kanban_api.models.card import Card
@@ -17,6 +17,10 @@ class Board(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Grows with every UPDATE of the row (a label rename touches it too); the ETag.
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+    # The seq of the board's latest event; bumped (and so row-locked) by each writer until commit.
+    event_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     labels: Mapped[list["Label"]] = relationship(
         back_populates="board",
@@ -32,11 +36,14 @@ class Board(TimestampMixin, Base):
         back_populates="board", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    __mapper_args__ = {"version_id_col": version}
+
 
 class Membership(TimestampMixin, Base):
-    """The seed's UserBoard: who may see and edit a board."""
+    """The seed's UserBoard: who may see a board, and in which role."""
 
     __tablename__ = "user_board"
+    __table_args__ = (CheckConstraint(f"role BETWEEN 0 AND {len(Role) - 1}", name="role_known"),)
 
     # The primary key (user_id, board_id) also serves lookups by user_id.
     user_id: Mapped[int] = mapped_column(
@@ -45,6 +52,7 @@ class Membership(TimestampMixin, Base):
     board_id: Mapped[int] = mapped_column(
         ForeignKey("board.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    role: Mapped[Role] = mapped_column(OrdinalEnum(Role))
 
     user: Mapped["User"] = relationship(back_populates="memberships", lazy="raise")
     board: Mapped[Board] = relationship(back_populates="memberships", lazy="raise")

@@ -1,9 +1,20 @@
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
+from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin, UTCDateTime
 from kanban_api.models.enums import CardColumn
 
 if TYPE_CHECKING:
@@ -12,9 +23,13 @@ if TYPE_CHECKING:
 
 class Card(TimestampMixin, Base):
     __tablename__ = "card"
-    # Serves the board's card list in board order and lookups by board_id.
     __table_args__ = (
-        Index("ix_card_board_id_column", "board_id", "column"),
+        # No two cards share a place; also serves the board's card list in board order
+        # and lookups by board_id. A unique index rather than a constraint, so SQLite
+        # can add it without rebuilding the table.
+        Index("uq_card_board_id_column_position", "board_id", "column", "position", unique=True),
+        # Serves the card list's dueBefore filter as a range scan within the board.
+        Index("ix_card_board_id_due_at", "board_id", "due_at"),
         CheckConstraint(f'"column" BETWEEN 0 AND {len(CardColumn) - 1}', name="column_known"),
     )
 
@@ -23,6 +38,12 @@ class Card(TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     column: Mapped[CardColumn] = mapped_column(OrdinalEnum(CardColumn), default=CardColumn.BACKLOG)
+    # Sort key within the column, assigned by services/ordering.py.
+    position: Mapped[int] = mapped_column(BigInteger)
+    # Grows with every UPDATE of the row (the ORM adds it to the UPDATE's WHERE); the ETag.
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    archived: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     board: Mapped["Board"] = relationship(back_populates="cards", lazy="raise")
     card_labels: Mapped[list["CardLabel"]] = relationship(
@@ -32,6 +53,19 @@ class Card(TimestampMixin, Base):
     labels: Mapped[list["Label"]] = relationship(
         secondary="card_label", viewonly=True, lazy="raise", order_by="Label.color"
     )
+    assignees: Mapped[list["CardAssignee"]] = relationship(
+        back_populates="card",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CardAssignee.user_id",
+    )
+
+    @property
+    def assignee_ids(self) -> list[int]:
+        return [assignee.user_id for assignee in self.assignees]
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class CardLabel(TimestampMixin, Base):
@@ -50,3 +84,33 @@ class CardLabel(TimestampMixin, Base):
 
     card: Mapped[Card] = relationship(back_populates="card_labels", lazy="raise")
     label: Mapped["Label"] = relationship(lazy="raise")
+
+
+class CardAssignee(TimestampMixin, Base):
+    """A member assigned to a card.
+
+    The row points at the membership, not just the user: when a member leaves or
+    is removed, the database unassigns them from the board's cards in the same
+    statement, and nobody can be assigned who is not a member.
+    """
+
+    __tablename__ = "card_assignee"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["user_id", "board_id"],
+            ["user_board.user_id", "user_board.board_id"],
+            ondelete="CASCADE",
+        ),
+        # Serves that cascade and the card list's assignee filter (a user's cards on a board).
+        Index("ix_card_assignee_user_id_board_id", "user_id", "board_id"),
+    )
+
+    # The primary key (card_id, user_id) also serves loading a card's assignees.
+    card_id: Mapped[int] = mapped_column(
+        ForeignKey("card.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    # Always the card's board; it is here so the key can reference the membership.
+    board_id: Mapped[int]
+
+    card: Mapped[Card] = relationship(back_populates="assignees", lazy="raise")

@@ -20,5 +20,13 @@ class LabelColor(StrEnum):
     GRAY = "gray"
 
 
+class Role(StrEnum):
+    """A member's role on a board, most powerful first; what each may do is in permissions.py."""
+
+    OWNER = "owner"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
 COLUMN_ORDER = {column: index for index, column in enumerate(CardColumn)}
 COLOR_ORDER = {color: index for index, color in enumerate(LabelColor)}

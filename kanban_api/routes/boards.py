@@ -1,46 +1,76 @@
 from fastapi import APIRouter, Response, status
 
-from kanban_api.dependencies import Claims, CurrentUser, MemberBoard, SessionDep
-from kanban_api.routes.responses import NOT_A_MEMBER, JsonBytes
+from kanban_api.dependencies import (
+    Claims,
+    CurrentUser,
+    IfNoneMatch,
+    ManageBoard,
+    SessionDep,
+    UpdateBoard,
+    ViewBoard,
+)
+from kanban_api.models import Role
+from kanban_api.permissions import board_update_actions
+from kanban_api.routes.responses import (
+    NOT_A_MEMBER,
+    ROLE_REQUIRED,
+    JsonBytes,
+    conditional_read,
+    conditional_write,
+    etag_answers,
+)
 from kanban_api.schemas.board import BoardCreate, BoardOut, BoardUpdate
+from kanban_api.schemas.conditional import BoardPreconditionFailed
 from kanban_api.services import boards as board_service
+from kanban_api.utils.etag import check_if_none_match, with_etag
 
 router = APIRouter(prefix="/boards", tags=["boards"])
 
 
 @router.get("", response_model=list[BoardOut])
 async def list_boards(session: SessionDep, claims: Claims) -> Response:
-    """The boards the caller is a member of."""
+    """The boards the caller is a member of, each with the caller's role."""
     return JsonBytes(await board_service.list_boards(session, claims=claims))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_board(session: SessionDep, user: CurrentUser, body: BoardCreate) -> BoardOut:
-    """Create a board with its seven unnamed labels; the caller becomes a member."""
+@router.post("", status_code=status.HTTP_201_CREATED, responses=etag_answers(201))
+async def create_board(
+    session: SessionDep, user: CurrentUser, body: BoardCreate, response: Response
+) -> BoardOut:
+    """Create a board with its seven unnamed labels; the caller becomes its owner."""
     board = await board_service.create_board(
         session, user=user, title=body.title, description=body.description
     )
-    return BoardOut.model_validate(board)
+    return with_etag(response, BoardOut.of(board, Role.OWNER))
 
 
-@router.get("/{board_id}", responses=NOT_A_MEMBER)
-async def read_board(board: MemberBoard) -> BoardOut:
-    return BoardOut.model_validate(board)
+@router.get("/{board_id}", responses={**NOT_A_MEMBER, **conditional_read()})
+async def read_board(
+    access: ViewBoard, response: Response, if_none_match: IfNoneMatch = None
+) -> BoardOut:
+    check_if_none_match(if_none_match, version=access.board.version)
+    return with_etag(response, BoardOut.of(access.board, access.role))
 
 
-@router.patch("/{board_id}", responses=NOT_A_MEMBER)
-async def update_board(session: SessionDep, board: MemberBoard, body: BoardUpdate) -> BoardOut:
-    """Rename the board or its labels; labels are matched by colour."""
-    board = await board_service.update_board(session, board=board, update=body)
-    return BoardOut.model_validate(board)
+@router.patch(
+    "/{board_id}", responses={**ROLE_REQUIRED, **conditional_write(BoardPreconditionFailed)}
+)
+async def update_board(
+    session: SessionDep, access: UpdateBoard, body: BoardUpdate, response: Response
+) -> BoardOut:
+    """Rename the board (owners) or its labels, matched by colour (owners and editors)."""
+    for action in board_update_actions(body.model_fields_set):
+        access.require(action)
+    board = await board_service.update_board(session, board=access.board, update=body)
+    return with_etag(response, BoardOut.of(board, access.role))
 
 
 @router.delete(
     "/{board_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=NOT_A_MEMBER,
+    responses={**ROLE_REQUIRED, **conditional_write(BoardPreconditionFailed, 204)},
 )
-async def delete_board(session: SessionDep, board: MemberBoard) -> Response:
+async def delete_board(session: SessionDep, access: ManageBoard) -> Response:
     """Delete the board with its cards, labels and memberships."""
-    await board_service.delete_board(session, board=board)
+    await board_service.delete_board(session, board=access.board)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,48 +1,135 @@
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
 
 from kanban_api.dependencies import (
     BoardId,
     CardId,
     Claims,
-    MemberBoard,
-    MemberCard,
+    EditCard,
+    EditCardsOnBoard,
+    IfNoneMatch,
     SessionDep,
 )
-from kanban_api.routes.responses import NOT_A_MEMBER, JsonBytes
-from kanban_api.schemas.card import CardBatch, CardOut, CardUpdate
+from kanban_api.routes.responses import (
+    NOT_A_MEMBER,
+    ROLE_REQUIRED,
+    JsonBytes,
+    conditional_read,
+    conditional_write,
+)
+from kanban_api.schemas.card import CardBatch, CardListQuery, CardMove, CardOut, CardUpdate
+from kanban_api.schemas.conditional import CardPreconditionFailed
 from kanban_api.services import cards as card_service
+from kanban_api.utils.etag import check_if_none_match, format_etag, with_etag
 
 router = APIRouter(tags=["cards"])
 
 
-@router.get("/boards/{board_id}/cards", responses=NOT_A_MEMBER, response_model=list[CardOut])
-async def list_cards(session: SessionDep, claims: Claims, board_id: BoardId) -> Response:
-    """The board's cards, column by column."""
-    return JsonBytes(await card_service.list_cards(session, board_id=board_id, claims=claims))
+@router.get(
+    "/boards/{board_id}/cards",
+    responses={
+        **NOT_A_MEMBER,
+        200: {
+            "description": "The cards, in board order",
+            "headers": {
+                "Link": {
+                    "description": 'With `limit`, when more cards remain: `<url>; rel="next"`',
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+    },
+    response_model=list[CardOut],
+)
+async def list_cards(
+    request: Request,
+    session: SessionDep,
+    claims: Claims,
+    board_id: BoardId,
+    query: Annotated[CardListQuery, Query()],
+) -> Response:
+    """The board's cards that pass every given filter, in board order (column, then position).
+
+    Archived cards only with `archived=true`. With `limit`, the answer is one page;
+    the next page's URL (same filters, plus a `cursor`) comes in the `Link` header,
+    and no header means this was the last.
+    """
+    # Any member may view; the service checks membership (and the token) in its SQL.
+    page = await card_service.list_cards(session, board_id=board_id, claims=claims, query=query)
+    response = JsonBytes(page.cards)
+    if page.next_cursor is not None:
+        url = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+    return response
 
 
 @router.post(
-    "/boards/{board_id}/cards", status_code=status.HTTP_201_CREATED, responses=NOT_A_MEMBER
+    "/boards/{board_id}/cards", status_code=status.HTTP_201_CREATED, responses=ROLE_REQUIRED
 )
-async def create_cards(session: SessionDep, board: MemberBoard, body: CardBatch) -> list[CardOut]:
-    """Create a batch of cards, answered in request order; if one is invalid, none is created."""
-    cards = await card_service.create_cards(session, board=board, cards=body)
+async def create_cards(
+    session: SessionDep, access: EditCardsOnBoard, body: CardBatch
+) -> list[CardOut]:
+    """Create a batch of cards, answered in request order; if one is invalid, none is created.
+
+    Each card goes to the bottom of its column, in request order.
+    """
+    cards = await card_service.create_cards(session, board=access.board, cards=body)
     return [CardOut.model_validate(card) for card in cards]
 
 
-@router.get("/cards/{card_id}", responses=NOT_A_MEMBER, response_model=CardOut)
-async def read_card(session: SessionDep, claims: Claims, card_id: CardId) -> Response:
-    return JsonBytes(await card_service.read_card(session, card_id=card_id, claims=claims))
+@router.get(
+    "/cards/{card_id}",
+    responses={**NOT_A_MEMBER, **conditional_read()},
+    response_model=CardOut,
+)
+async def read_card(
+    session: SessionDep, claims: Claims, card_id: CardId, if_none_match: IfNoneMatch = None
+) -> Response:
+    # Any member may view; the service checks membership (and the token) in its SQL.
+    card = await card_service.read_card(session, card_id=card_id, claims=claims)
+    check_if_none_match(if_none_match, version=card["version"])
+    return JsonBytes(card, headers={"ETag": format_etag(card["version"])})
 
 
-@router.patch("/cards/{card_id}", responses=NOT_A_MEMBER)
-async def update_card(session: SessionDep, card: MemberCard, body: CardUpdate) -> CardOut:
-    """Change some fields; `labels` replaces the card's label set (`[]` clears it)."""
-    card = await card_service.update_card(session, card=card, update=body)
-    return CardOut.model_validate(card)
+@router.patch(
+    "/cards/{card_id}", responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed)}
+)
+async def update_card(
+    session: SessionDep, access: EditCard, body: CardUpdate, response: Response
+) -> CardOut:
+    """Change some fields; `labels` and `assigneeIds` replace their sets (`[]` clears them).
+
+    A new `column` puts the card at the bottom of that column.
+    """
+    card = await card_service.update_card(session, card=access.card, update=body)
+    return with_etag(response, CardOut.model_validate(card))
 
 
-@router.delete("/cards/{card_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_A_MEMBER)
-async def delete_card(session: SessionDep, card: MemberCard) -> Response:
-    await card_service.delete_card(session, card=card)
+@router.post(
+    "/cards/{card_id}/move",
+    responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed)},
+)
+async def move_card(
+    session: SessionDep, access: EditCard, body: CardMove, response: Response
+) -> CardOut:
+    """Put the card right after card `afterId` of `column`, or at its top when `afterId` is null.
+
+    `afterId` must name another card that is in `column` of the same board (else 422).
+    Only the moved card changes, except when its new neighbours have no room left
+    between them: then the column is renumbered, and those cards' versions grow too.
+    """
+    card = await card_service.move_card(
+        session, card=access.card, column=body.column, after_id=body.after_id
+    )
+    return with_etag(response, CardOut.model_validate(card))
+
+
+@router.delete(
+    "/cards/{card_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed, 204)},
+)
+async def delete_card(session: SessionDep, access: EditCard) -> Response:
+    await card_service.delete_card(session, card=access.card)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,16 +1,20 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models.enums import CardColumn, LabelColor
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
-from kanban_api.schemas.fields import Description, Title
+from kanban_api.schemas.fields import Description, Id, SearchText, Title, UTCTimestamp
 
 MAX_CARDS_PER_BATCH = 500
+MAX_ASSIGNEES = 100
+MAX_PAGE_SIZE = 500
 
 LabelSet = Annotated[list[LabelColor], Field(max_length=len(LabelColor))]
+# Members of the card's board only; the order is irrelevant and duplicates collapse.
+AssigneeSet = Annotated[list[Id], Field(max_length=MAX_ASSIGNEES)]
 
 
 class CardCreate(InputModel):
@@ -18,16 +22,33 @@ class CardCreate(InputModel):
     description: Description = ""
     column: CardColumn = CardColumn.BACKLOG
     labels: LabelSet = []
+    due_at: UTCTimestamp | None = None
+    assignee_ids: AssigneeSet = []
+    archived: bool = False
 
 
 CardBatch = Annotated[list[CardCreate], Field(max_length=MAX_CARDS_PER_BATCH)]
 
 
 class CardUpdate(PatchModel):
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"due_at"})
+
     title: Title | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None
     column: CardColumn | SkipJsonSchema[None] = None
     labels: LabelSet | SkipJsonSchema[None] = None
+    # null clears the due date.
+    due_at: UTCTimestamp | None = None
+    assignee_ids: AssigneeSet | SkipJsonSchema[None] = None
+    archived: bool | SkipJsonSchema[None] = None
+
+
+class CardMove(InputModel):
+    column: CardColumn
+    after_id: Id | None = Field(
+        description="The card to place this one right after, in `column` of the same board; "
+        "`null` places it at the top. Required, so a forgotten field cannot mean the top."
+    )
 
 
 class CardOut(ApiModel):
@@ -39,6 +60,14 @@ class CardOut(ApiModel):
     labels: list[LabelColor]
     created_at: datetime
     updated_at: datetime
+    position: int = Field(
+        description="Sort key within the card's column (ascending = top to bottom). Compare "
+        "it only with cards of the same column; the server may renumber a column."
+    )
+    version: int = Field(description="Grows with every change; the ETag is this, quoted.")
+    due_at: datetime | None
+    assignee_ids: list[int]
+    archived: bool
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -47,3 +76,25 @@ class CardOut(ApiModel):
         if isinstance(value, list):
             return [getattr(label, "color", label) for label in value]
         return value
+
+
+class CardListQuery(ApiModel):
+    """The card list's filters, all optional and combined with AND, and its paging."""
+
+    column: CardColumn | None = None
+    label: LabelColor | None = Field(default=None, description="Cards with this label")
+    assignee: Id | None = Field(default=None, description="Cards assigned to this user id")
+    q: SearchText = Field(default="", description="Text in the title or description, ignoring case")
+    due_before: UTCTimestamp | None = Field(
+        default=None, description="Cards due strictly before this time (with a timezone)"
+    )
+    archived: bool = Field(
+        default=False, description="false: cards in play; true: only the archived ones"
+    )
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] | None = Field(
+        default=None,
+        description="Page size; when more cards remain, a Link header with rel=next points on",
+    )
+    cursor: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="Where to continue: taken from the Link header's URL"
+    )

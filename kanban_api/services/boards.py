@@ -1,24 +1,35 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from kanban_api.errors import NotFoundError
-from kanban_api.models import Board, Label, LabelColor, Membership, User
+from kanban_api.errors import ConflictError, NotFoundError
+from kanban_api.models import Board, Card, CardAssignee, Label, LabelColor, Membership, Role, User
 from kanban_api.models.base import utcnow
-from kanban_api.schemas.board import BoardUpdate
+from kanban_api.schemas.board import BoardEventOut, BoardUpdate, LabelOut
+from kanban_api.schemas.event import EventType
+from kanban_api.schemas.member import MemberOut
+from kanban_api.services import cards, events
 from kanban_api.services.users import check_token, token_is_current, token_params
 from kanban_api.utils.token import TokenClaims
 
 BOARD_NOT_FOUND = "Board not found"
+LAST_OWNER = "A board must keep at least one owner; make someone else an owner first"
 
 
 # The board list's two statements, built once: see list_boards.
 _MY_BOARDS = (
-    select(Board.id, Board.title, Board.description, Board.created_at, Board.updated_at)
+    select(
+        Board.id,
+        Board.title,
+        Board.description,
+        Board.created_at,
+        Board.updated_at,
+        Board.version,
+        Membership.role,
+    )
     .join(Membership, Membership.board_id == Board.id)
     .where(Membership.user_id == bindparam("user_id"), token_is_current())
     .order_by(Board.id)
@@ -48,7 +59,8 @@ _MEMBERSHIP = select(Membership.board_id).where(
 
 
 async def list_boards(session: AsyncSession, *, claims: TokenClaims) -> list[dict[str, Any]]:
-    """The token user's boards in BoardOut's wire shape: two statements, however many.
+    """The token user's boards in BoardOut's wire shape, each with the user's role:
+    two statements, however many.
 
     The read path of services.cards.list_cards, for boards: Core rows (not ORM
     entities) from statements built once, the token checked in the first one,
@@ -74,8 +86,10 @@ async def list_boards(session: AsyncSession, *, claims: TokenClaims) -> list[dic
             "labels": labels_by_board[board_id],
             "createdAt": created_at,
             "updatedAt": updated_at,
+            "version": version,
+            "role": role,
         }
-        for board_id, title, description, created_at, updated_at in boards
+        for board_id, title, description, created_at, updated_at, version, role in boards
     ]
 
 
@@ -88,85 +102,201 @@ async def check_member(session: AsyncSession, *, board_id: int, claims: TokenCla
         raise NotFoundError(BOARD_NOT_FOUND)
 
 
-async def get_member_board(session: AsyncSession, *, board_id: int, user: User) -> Board:
-    """The board if the user is a member; otherwise 404, so outsiders cannot tell it exists."""
+async def get_member_board(
+    session: AsyncSession, *, board_id: int, user: User, for_update: bool = False
+) -> tuple[Board, Role]:
+    """The board and the user's role on it; 404 for outsiders, so they cannot tell it exists.
+
+    `for_update` also locks the board row (see `lock_board`) before reading it.
+    """
     statement = (
-        select(Board)
+        select(Board, Membership.role)
         .join(Membership, Membership.board_id == Board.id)
         .where(Board.id == board_id, Membership.user_id == user.id)
         .options(selectinload(Board.labels))
     )
-    board = await session.scalar(statement)
-    if board is None:
+    if for_update:
+        statement = statement.with_for_update(of=Board, key_share=True)
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
         raise NotFoundError(BOARD_NOT_FOUND)
-    return board
+    found, role = row
+    return found, role
+
+
+async def lock_board(
+    session: AsyncSession, *, board_id: int, not_found: str = BOARD_NOT_FOUND
+) -> None:
+    """Hold the board row until the transaction ends; every writer of the board takes it first.
+
+    One lock, always taken first, serializes the writers of a board's cards (their
+    positions depend on each other) and makes `If-Match` checks atomic with the
+    write that follows, without deadlocks. It must come before any other row lock or
+    write on the board: each change also bumps the board's event counter (see
+    services/events.py), so a writer holding, say, a card row when it reaches the
+    counter would deadlock with a board deletion holding the board row and waiting
+    for the card. FOR NO KEY UPDATE leaves foreign key checks, such as sharing the
+    board, unblocked. SQLite needs none: its transactions already run one at a time
+    (BEGIN IMMEDIATE).
+
+    404 (`not_found`) if the board was deleted while this request waited for it.
+    """
+    locked = await session.scalar(
+        select(Board.id).where(Board.id == board_id).with_for_update(key_share=True)
+    )
+    if locked is None:
+        raise NotFoundError(not_found)
 
 
 async def create_board(session: AsyncSession, *, user: User, title: str, description: str) -> Board:
-    """A board with its seven unnamed labels, and its creator as the first member."""
+    """A board with its seven unnamed labels, and its creator as its owner."""
     board = Board(
         title=title,
         description=description,
         labels=[Label(color=color, name="") for color in LabelColor],
     )
-    board.memberships = [Membership(user_id=user.id)]
+    board.memberships = [Membership(user_id=user.id, role=Role.OWNER)]
     session.add(board)
     await session.flush()
     return board
 
 
 async def update_board(session: AsyncSession, *, board: Board, update: BoardUpdate) -> Board:
-    changes = update.model_dump(exclude_unset=True, exclude={"labels"})
+    """Rename the board and/or its labels.
+
+    Events: one `label.renamed` per label whose name changed, in colour order, then
+    `board.updated` (the board, without anyone's role) if the title or description
+    changed.
+    """
+    changes = update.model_dump(exclude_unset=True, exclude={"labels"}, by_alias=False)
+    board_changed = any(getattr(board, field) != value for field, value in changes.items())
     for field, value in changes.items():
         setattr(board, field, value)
-    if update.labels:
-        labels_by_color = {label.color: label for label in board.labels}
-        renamed = False
-        for rename in update.labels:
-            label = labels_by_color[rename.color]
-            if label.name != rename.name:
-                label.name = rename.name
-                renamed = True
-        if renamed:
-            # A renamed label changes how the board reads, so the board counts as changed.
-            board.updated_at = utcnow()
+    names_before = {label.color: label.name for label in board.labels}
+    labels_by_color = {label.color: label for label in board.labels}
+    for rename in update.labels or ():
+        labels_by_color[rename.color].name = rename.name
+    # board.labels is in colour order.
+    renamed = [label for label in board.labels if label.name != names_before[label.color]]
+    if renamed:
+        # A renamed label changes how the board reads, so the board counts as changed.
+        board.updated_at = utcnow()
     await session.flush()
+    recorded: list[tuple[EventType, events.EventData]] = [
+        (EventType.LABEL_RENAMED, LabelOut.model_validate(label)) for label in renamed
+    ]
+    if board_changed:
+        recorded.append((EventType.BOARD_UPDATED, BoardEventOut.model_validate(board)))
+    await events.record_many(session, board_id=board.id, events=recorded)
     return board
 
 
 async def delete_board(session: AsyncSession, *, board: Board) -> None:
-    # The database cascades to cards, labels and memberships in the same statement.
+    await events.record_board_deleted(session, board_id=board.id)
+    # The database cascades to cards, labels, memberships and events in the same statement.
     await session.execute(delete(Board).where(Board.id == board.id))
 
 
-async def list_members(session: AsyncSession, *, board: Board) -> Sequence[User]:
+async def list_members(session: AsyncSession, *, board: Board) -> Sequence[Row[User, Role]]:
     statement = (
-        select(User)
+        select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.board_id == board.id)
         .order_by(Membership.created_at, User.id)
     )
-    return (await session.scalars(statement)).all()
+    return (await session.execute(statement)).all()
 
 
-async def add_member(session: AsyncSession, *, board: Board, user_id: int) -> User:
-    """Share the board; sharing with an existing member changes nothing."""
+async def add_member(
+    session: AsyncSession, *, board: Board, user_id: int, role: Role | None = None
+) -> tuple[User, Role]:
+    """Share the board, or change a member's role.
+
+    Without a role a new member joins as an editor and an existing one keeps
+    theirs, so sharing twice (as the seed's clients do) changes nothing.
+    Events: `member.added` for a new member, `member.updated` for a new role.
+    """
+    await lock_board(session, board_id=board.id)
     user = await session.get(User, user_id)
     if user is None:
         raise NotFoundError("User not found")
-    if await session.get(Membership, (user_id, board.id)) is None:
-        try:
-            # A savepoint, so that losing a race with an identical share keeps the transaction.
-            async with session.begin_nested():
-                session.add(Membership(user_id=user_id, board_id=board.id))
-        except IntegrityError:
-            pass
-    return user
+    owners = await _lock_owners(session, board_id=board.id)
+    membership = await session.scalar(
+        select(Membership)
+        .where(Membership.board_id == board.id, Membership.user_id == user_id)
+        .execution_options(populate_existing=True)
+    )
+    if membership is None:
+        membership = Membership(user_id=user_id, board_id=board.id, role=role or Role.EDITOR)
+        session.add(membership)
+        event = EventType.MEMBER_ADDED
+    elif role is not None and role != membership.role:
+        if owners == {user_id}:
+            raise ConflictError(LAST_OWNER)
+        membership.role = role
+        event = EventType.MEMBER_UPDATED
+    else:
+        return user, membership.role
+    await session.flush()
+    await events.record(
+        session,
+        board_id=board.id,
+        type=event,
+        data=MemberOut(id=user.id, email=user.email, role=membership.role),
+    )
+    return user, membership.role
 
 
 async def remove_member(session: AsyncSession, *, board: Board, user_id: int) -> None:
+    """Unshare the board; the database unassigns the member from its cards in the same statement.
+
+    Events: `member.removed`, then `card.updated` for each card they were assigned to.
+    """
+    await lock_board(session, board_id=board.id)
+    if await _lock_owners(session, board_id=board.id) == {user_id}:
+        raise ConflictError(LAST_OWNER)
+    assigned = list(
+        await session.scalars(
+            select(CardAssignee.card_id).where(
+                CardAssignee.board_id == board.id, CardAssignee.user_id == user_id
+            )
+        )
+    )
+    if assigned:
+        # Their cards' assignees change, so those cards count as changed (their ETags too).
+        await session.execute(
+            update(Card)
+            .where(Card.id.in_(assigned))
+            .values(updated_at=utcnow(), version=Card.version + 1)
+            .execution_options(synchronize_session=False)
+        )
     result = await session.execute(
         delete(Membership).where(Membership.board_id == board.id, Membership.user_id == user_id)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFoundError("User is not a member of this board")
+    await events.record_many(
+        session,
+        board_id=board.id,
+        events=[
+            (EventType.MEMBER_REMOVED, events.deleted(user_id)),
+            *await cards.updated_card_events(session, card_ids=assigned),
+        ],
+    )
+
+
+async def _lock_owners(session: AsyncSession, *, board_id: int) -> set[int]:
+    """The board's owners, locked until the transaction ends.
+
+    Every membership change on a board queues here (after the board lock), so
+    "is this the last owner?" stays true until commit: two owners demoting each
+    other at once cannot leave the board without one. (SQLite needs no lock: its
+    write transactions already run one at a time.)
+    """
+    statement = (
+        select(Membership.user_id)
+        .where(Membership.board_id == board_id, Membership.role == Role.OWNER)
+        .order_by(Membership.user_id)
+        .with_for_update()
+    )
+    return set(await session.scalars(statement))

@@ -1,42 +1,88 @@
-"""Cards: ORM entities for writes, plain rows for the hot reads.
-
-Reads answer with dicts in CardOut's wire shape, built from one SQL statement
-whatever the board's size; see `select_cards` and `select_board_cards`.
-"""
+"""Cards: ORM entities for writes, plain rows for the hot reads (see `list_cards`)."""
 
 import functools
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, String, bindparam, cast, delete, func, select
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ColumnExpressionArgument,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from kanban_api.errors import NotFoundError
-from kanban_api.models import Board, Card, CardLabel, Label, LabelColor, Membership
+from kanban_api.errors import InvalidInputError, NotFoundError
+from kanban_api.models import (
+    Board,
+    Card,
+    CardAssignee,
+    CardColumn,
+    CardLabel,
+    Label,
+    LabelColor,
+    Membership,
+    Role,
+    User,
+)
 from kanban_api.models.base import utcnow
 from kanban_api.models.enums import COLOR_ORDER
-from kanban_api.schemas.card import CardCreate, CardUpdate
-from kanban_api.services.boards import check_member, member_of_board
+from kanban_api.schemas.card import CardCreate, CardListQuery, CardOut, CardUpdate
+from kanban_api.schemas.event import EventType
+from kanban_api.schemas.fields import Id
+from kanban_api.services import boards, events, ordering
 from kanban_api.services.users import check_token, token_is_current, token_params
+from kanban_api.utils.cursor import decode_cursor, encode_cursor
 from kanban_api.utils.token import TokenClaims
 
 CARD_NOT_FOUND = "Card not found"
 
 
+class SortKey(NamedTuple):
+    attribute: InstrumentedAttribute[Any]
+    # Checks a cursor's value for this key, which a client could have tampered with.
+    adapter: TypeAdapter[Any]
+
+
+# The card list's order, first key first; the last key must be unique. A cursor
+# holds the last card's value of each key, so a new key is only added here.
+CARD_ORDER = (
+    SortKey(Card.column, TypeAdapter(CardColumn)),
+    SortKey(Card.position, TypeAdapter(int)),
+    SortKey(Card.id, TypeAdapter(Id)),
+)
+
+
+# The hot reads (card list, one card) answer with dicts in CardOut's wire shape,
+# built from Core rows of statements built once; writes use ORM entities.
+# Building and tracking entities (and pydantic models) costs more than the query
+# itself on a large board; see docs/performance.md.
+
 LABEL_COLORS = tuple(LabelColor)
 CardSelect = Select[*tuple[Any, ...]]
 
 
-def select_cards(label_colors: ColumnElement[Any]) -> CardSelect:
-    """Cards as plain rows for `card_json`, given SQL for their label colours.
+def _joined(column: ColumnExpressionArgument[Any]) -> ColumnElement[str]:
+    """The values as one comma-separated string (`string_agg` / `group_concat`)."""
+    return func.aggregate_strings(cast(column, String), ",")
 
-    Only the columns CardOut shows are selected, as rows rather than ORM entities:
-    building and tracking entities costs more than the query itself on a large board.
-    The colours come joined into one string (`string_agg` on PostgreSQL,
-    `group_concat` on SQLite), so a card's labels cost no statement of their own.
-    """
+
+def _select_cards(label_colors: ColumnElement[Any], assignee_ids: ColumnElement[Any]) -> CardSelect:
+    """Cards as plain rows for `card_json`, given SQL for their joined label colours
+    and assignee ids, so that neither costs a statement of its own."""
     return select(
         Card.id,
         Card.title,
@@ -46,44 +92,37 @@ def select_cards(label_colors: ColumnElement[Any]) -> CardSelect:
         label_colors.label("label_colors"),
         Card.created_at,
         Card.updated_at,
-    )
-
-
-def _joined_colors() -> ColumnElement[str]:
-    return func.aggregate_strings(cast(Label.color, String), ",")
-
-
-def select_board_cards() -> CardSelect:
-    """The cards of board `:board_id` with their label colours: one statement for 10 or 5,000.
-
-    The colours are aggregated once for the whole board (its 7 labels, then their
-    card_label rows through the label_id index) and joined on, instead of a
-    subquery per card: with a subquery PostgreSQL re-plans a small join for every
-    card, ten times slower on a 500-card board. Filters, ORDER BY and LIMIT go on
-    the returned select as usual.
-    """
-    colors = (
-        select(CardLabel.card_id, _joined_colors().label("colors"))
-        .join(Label, Label.id == CardLabel.label_id)
-        .where(Label.board_id == bindparam("board_id"))
-        .group_by(CardLabel.card_id)
-        .subquery("card_colors")
-    )
-    return (
-        select_cards(colors.c.colors)
-        .outerjoin(colors, colors.c.card_id == Card.id)
-        .where(Card.board_id == bindparam("board_id"))
+        Card.position,
+        Card.version,
+        Card.due_at,
+        assignee_ids.label("assignee_ids"),
+        Card.archived,
     )
 
 
 def card_json(row: Sequence[Any]) -> dict[str, Any]:
-    """One row of `select_cards` in CardOut's wire shape (same keys, same order).
+    """One row of `_select_cards` in CardOut's wire shape (same keys, same order).
 
     The row is unpacked rather than read by attribute, which is several times
-    faster over thousands of rows; a column added to `select_cards` goes here too.
-    orjson renders the dict (routes.responses.JsonBytes) to the bytes pydantic would.
+    faster over thousands of rows; a column added to `_select_cards` goes here too.
+    orjson renders the dict (routes.responses.JsonBytes) to the bytes pydantic would;
+    tests/test_read_paths.py compares them.
     """
-    card_id, title, description, board_id, column, label_colors, created_at, updated_at = row
+    (
+        card_id,
+        title,
+        description,
+        board_id,
+        column,
+        label_colors,
+        created_at,
+        updated_at,
+        position,
+        version,
+        due_at,
+        assignee_ids,
+        archived,
+    ) = row
     return {
         "id": card_id,
         "title": title,
@@ -93,6 +132,11 @@ def card_json(row: Sequence[Any]) -> dict[str, Any]:
         "labels": _colors(label_colors),
         "createdAt": created_at,
         "updatedAt": updated_at,
+        "position": position,
+        "version": version,
+        "dueAt": due_at,
+        "assigneeIds": _ids(assignee_ids),
+        "archived": archived,
     }
 
 
@@ -108,95 +152,314 @@ def _colors(joined: str | None) -> tuple[LabelColor, ...]:
     return tuple(LABEL_COLORS[position] for position in sorted(map(int, joined.split(","))))
 
 
-# Built once, as building and keying this statement took a tenth of a small list's
-# time; a filter from the request would be added with `_MEMBER_BOARD_CARDS.where(...)`.
-_MEMBER_BOARD_CARDS = select_board_cards().where(member_of_board()).order_by(Card.column, Card.id)
+@functools.lru_cache(maxsize=4096)
+def _ids(joined: str | None) -> tuple[int, ...]:
+    """`"7,3"` → (3, 7): assignees in user id order, as CardOut lists them."""
+    if not joined:
+        return ()
+    return tuple(sorted(map(int, joined.split(","))))
+
+
+# The card list's optional filters; each one present adds a condition (and its bind
+# parameters) to the statement, which is built once per combination.
+_FILTERS = ("column", "label", "assignee", "q", "due_before", "cursor", "limit")
+
+
+@functools.cache
+def _board_cards(filters: frozenset[str]) -> CardSelect:
+    """The cards of board `:board_id` that pass `filters`, if the token's user is a member.
+
+    One statement for 10 cards or 5,000: the labels' colours and the assignees are
+    aggregated once for the whole board and joined on, instead of a subquery per
+    card (with which PostgreSQL re-plans a small join for every card, ten times
+    slower on a 500-card board), and the membership and token are conditions of the
+    select. Built once per filter combination: building and keying the statement
+    took a tenth of a small list's time.
+
+    Each filter narrows the board's cards, which uq_card_board_id_column_position
+    finds; the selective ones have an index of their own: a label through
+    ix_card_label_label_id_card_id, an assignee through
+    ix_card_assignee_user_id_board_id, a due date through ix_card_board_id_due_at.
+    Text search scans the board's cards only, milliseconds at that size.
+    """
+    board_id: BindParameter[int] = bindparam("board_id")
+    colors = (
+        select(CardLabel.card_id, _joined(Label.color).label("colors"))
+        .join(Label, Label.id == CardLabel.label_id)
+        .where(Label.board_id == board_id)
+        .group_by(CardLabel.card_id)
+        .subquery("card_colors")
+    )
+    assignees = (
+        select(CardAssignee.card_id, _joined(CardAssignee.user_id).label("ids"))
+        .where(CardAssignee.board_id == board_id)
+        .group_by(CardAssignee.card_id)
+        .subquery("card_assignees")
+    )
+    conditions: list[ColumnElement[bool]] = [
+        Card.board_id == board_id,
+        Card.archived == bindparam("archived"),
+        boards.member_of_board(),
+    ]
+    if "column" in filters:
+        conditions.append(Card.column == bindparam("column"))
+    if "label" in filters:
+        with_label = (
+            select(CardLabel.card_id)
+            .join(Label, Label.id == CardLabel.label_id)
+            .where(Label.board_id == board_id, Label.color == bindparam("label"))
+        )
+        conditions.append(Card.id.in_(with_label))
+    if "assignee" in filters:
+        assigned = select(CardAssignee.card_id).where(
+            CardAssignee.user_id == bindparam("assignee"), CardAssignee.board_id == board_id
+        )
+        conditions.append(Card.id.in_(assigned))
+    if "q" in filters:
+        # lower() on both sides: ILIKE is PostgreSQL-only, and SQLite's LIKE ignores
+        # case for ASCII only; this way both databases agree (for ASCII text).
+        pattern = func.lower(bindparam("pattern", type_=String))
+        conditions.append(
+            or_(
+                func.lower(Card.title).like(pattern, escape="\\"),
+                func.lower(Card.description).like(pattern, escape="\\"),
+            )
+        )
+    if "due_before" in filters:
+        conditions.append(Card.due_at < bindparam("due_before"))
+    if "cursor" in filters:
+        keys = [key.attribute for key in CARD_ORDER]
+        after = [bindparam(f"after_{key.key}", type_=key.type) for key in keys]
+        conditions.append(tuple_(*keys) > tuple_(*after))
+    statement = (
+        _select_cards(colors.c.colors, assignees.c.ids)
+        .outerjoin(colors, colors.c.card_id == Card.id)
+        .outerjoin(assignees, assignees.c.card_id == Card.id)
+        .where(*conditions)
+        .order_by(*(key.attribute for key in CARD_ORDER))
+    )
+    if "limit" in filters:
+        statement = statement.limit(bindparam("limit", type_=Integer))
+    return statement
+
+
+class CardPage(NamedTuple):
+    # In CardOut's wire shape.
+    cards: list[dict[str, Any]]
+    # Where the next page starts, if there is one.
+    next_cursor: str | None
 
 
 async def list_cards(
-    session: AsyncSession, *, board_id: int, claims: TokenClaims
-) -> list[dict[str, Any]]:
-    """The board's cards in board order (column, then id), if the token's user is a member.
+    session: AsyncSession, *, board_id: int, claims: TokenClaims, query: CardListQuery
+) -> CardPage:
+    """The board's cards that pass the query's filters, in board order, a page at a time,
+    if the token's user is a member (any role may view).
 
-    One statement: the membership and the token are conditions of the card select.
-    Only an empty answer costs another, to tell an empty board (200, []) from a
-    board the caller may not see (404) or a stale token (401). It runs on the
-    session's Core connection: the ORM's result layer adds only cost per row here.
+    One statement (see `_board_cards`); only an empty answer costs another, to tell
+    no cards (200, []) from a board the caller may not see (404) or a stale token
+    (401). It runs on the session's Core connection: the ORM's result layer adds
+    only cost per row here.
     """
-    params = {**token_params(claims), "board_id": board_id}
-    result = await (await session.connection()).execute(_MEMBER_BOARD_CARDS, params)
-    cards = [card_json(row) for row in result]
-    if not cards:
-        await check_member(session, board_id=board_id, claims=claims)
-    return cards
+    params: dict[str, Any] = {
+        **token_params(claims),
+        "board_id": board_id,
+        "archived": query.archived,
+    }
+    values = {
+        "column": query.column,
+        "label": query.label,
+        "assignee": query.assignee,
+        "pattern": "%" + _escape_like(query.q) + "%" if query.q else None,
+        "due_before": query.due_before,
+        "limit": None if query.limit is None else query.limit + 1,
+    }
+    params.update((name, value) for name, value in values.items() if value is not None)
+    filters = {"q" if name == "pattern" else name for name in params if name in values}
+    if query.cursor is not None:
+        try:
+            start = _decode_cursor(query.cursor)
+        except InvalidInputError:
+            # Outsiders learn nothing, not even that their cursor is bad.
+            await boards.check_member(session, board_id=board_id, claims=claims)
+            raise
+        filters.add("cursor")
+        params.update(
+            (f"after_{key.attribute.key}", value)
+            for key, value in zip(CARD_ORDER, start, strict=True)
+        )
+    connection = await session.connection()
+    rows = (await connection.execute(_board_cards(frozenset(filters)), params)).all()
+    if not rows:
+        await boards.check_member(session, board_id=board_id, claims=claims)
+        return CardPage([], None)
+    if query.limit is None or len(rows) <= query.limit:
+        return CardPage([card_json(row) for row in rows], None)
+    rows = rows[: query.limit]
+    last = rows[-1]
+    after = [
+        key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
+    ]
+    return CardPage([card_json(row) for row in rows], encode_cursor(after))
 
 
-# Built once: a statement reused as is skips SQLAlchemy's per-call cache key work.
-_MEMBER_CARD = (
-    select_cards(
-        select(_joined_colors())
+def _escape_like(text: str) -> str:
+    """Searched text is literal: its % and _ are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, ...]:
+    try:
+        values = decode_cursor(cursor)
+        if len(values) != len(CARD_ORDER):
+            raise ValueError("wrong length")
+        return tuple(
+            key.adapter.validate_python(value)
+            for key, value in zip(CARD_ORDER, values, strict=True)
+        )
+    except (ValueError, ValidationError) as error:
+        raise InvalidInputError(
+            ("query", "cursor"), "Invalid cursor; use the one from the Link header"
+        ) from error
+
+
+@functools.cache
+def _member_card() -> CardSelect:
+    """Card `:card_id` as a row for `card_json`, if the token's user is a member of its board."""
+    colors = (
+        select(_joined(Label.color))
         .select_from(CardLabel)
         .join(Label, Label.id == CardLabel.label_id)
         .where(CardLabel.card_id == Card.id)
         .scalar_subquery()
     )
-    .join(Membership, Membership.board_id == Card.board_id)
-    .where(
-        Card.id == bindparam("card_id"),
-        Membership.user_id == bindparam("user_id"),
-        token_is_current(),
+    assignees = (
+        select(_joined(CardAssignee.user_id))
+        .where(CardAssignee.card_id == Card.id)
+        .scalar_subquery()
     )
-)
+    return (
+        _select_cards(colors, assignees)
+        .join(Membership, Membership.board_id == Card.board_id)
+        .where(
+            Card.id == bindparam("card_id"),
+            Membership.user_id == bindparam("user_id"),
+            token_is_current(),
+        )
+    )
 
 
 async def read_card(session: AsyncSession, *, card_id: int, claims: TokenClaims) -> dict[str, Any]:
-    """The card if the token's user is a member of its board: one statement, token included."""
+    """The card in CardOut's wire shape if the token's user is a member of its board
+    (any role may view): one statement, token included."""
     params = {**token_params(claims), "card_id": card_id}
-    row = (await (await session.connection()).execute(_MEMBER_CARD, params)).one_or_none()
+    row = (await (await session.connection()).execute(_member_card(), params)).one_or_none()
     if row is None:
         await check_token(session, claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
     return card_json(row)
 
 
-_MEMBER_CARD_ENTITY = (
-    select(Card)
-    .join(Membership, Membership.board_id == Card.board_id)
-    .where(
-        Card.id == bindparam("card_id"),
-        Membership.user_id == bindparam("user_id"),
-        token_is_current(),
+@functools.cache
+def _lock_card_board() -> Select[int]:
+    """Lock the board of card `:card_id`, if the token's user is a member of it.
+
+    FOR NO KEY UPDATE OF board, as `boards.lock_board` takes it: only the board row
+    is locked, the card is read afterwards (see `get_member_card`).
+    """
+    return (
+        select(Board.id)
+        .join(Card, Card.board_id == Board.id)
+        .join(Membership, Membership.board_id == Board.id)
+        .where(
+            Card.id == bindparam("card_id"),
+            Membership.user_id == bindparam("user_id"),
+            token_is_current(),
+        )
+        .with_for_update(of=Board, key_share=True)
     )
-    .options(joinedload(Card.labels))
-)
 
 
-async def get_member_card(session: AsyncSession, *, card_id: int, claims: TokenClaims) -> Card:
-    """The card entity with its labels, for changes: one statement, token included.
+@functools.cache
+def _card_with_access() -> Select[Card, Role, User]:
+    """Card `:card_id` with its labels and assignees, the caller's role on its board,
+    and the caller, if the token is current: the whole of a card route's access check."""
+    return (
+        select(Card, Membership.role, User)
+        .join(Membership, Membership.board_id == Card.board_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Card.id == bindparam("card_id"),
+            User.id == bindparam("user_id"),
+            User.credentials_version == bindparam("credentials_version"),
+        )
+        .options(joinedload(Card.labels), joinedload(Card.assignees))
+    )
 
-    404 unless the token's user is a member of the card's board (401 if the token
-    went stale).
+
+async def get_member_card(
+    session: AsyncSession, *, card_id: int, claims: TokenClaims, for_update: bool = False
+) -> tuple[Card, Role, User]:
+    """The card, the caller's role on its board and the caller (the token's user);
+    404 for outsiders, 401 if the token went stale.
+
+    One statement, the token check included; `for_update` first locks the card's
+    board, as every writer of a board does (see `boards.lock_board`), so the card is
+    then read as the last writer left it and stays so until this transaction ends.
+    That takes a statement of its own: a row locked by a join is re-checked after
+    the wait, but the rows joined to it are not re-read, so the card could be stale.
     """
     params = {**token_params(claims), "card_id": card_id}
-    card = (await session.scalars(_MEMBER_CARD_ENTITY, params)).unique().one_or_none()
-    if card is None:
+    if for_update and await session.scalar(_lock_card_board(), params) is None:
         await check_token(session, claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
-    return card
+    row = (await session.execute(_card_with_access(), params)).unique().one_or_none()
+    if row is None:
+        await check_token(session, claims=claims)
+        raise NotFoundError(CARD_NOT_FOUND)
+    card, role, user = row
+    return card, role, user
 
 
 async def create_cards(
     session: AsyncSession, *, board: Board, cards: Sequence[CardCreate]
 ) -> list[Card]:
-    """Insert a batch in request order, in the request's transaction: all or nothing."""
+    """Insert a batch in request order, in the request's transaction: all or nothing.
+
+    Each card goes to the bottom of its column; cards of one column keep their request order.
+    Events: `card.updated` for each card a column renumbering moved to make room, then
+    `card.created` per card, in request order.
+    """
+    await boards.lock_board(session, board_id=board.id)
+    outsiders = await _non_members(
+        session, board_id=board.id, user_ids={i for request in cards for i in request.assignee_ids}
+    )
+    for index, request in enumerate(cards):
+        if refused := outsiders.intersection(request.assignee_ids):
+            raise _not_members(("body", index, "assigneeIds"), refused)
+    positions = {}
+    renumbered: list[int] = []
+    for column, count in Counter(request.column for request in cards).items():
+        found = await ordering.bottom_positions(
+            session, board_id=board.id, column=column, count=count
+        )
+        positions[column] = iter(found.positions)
+        renumbered += found.renumbered
     created = [
         Card(
             board_id=board.id,
-            title=card.title,
-            description=card.description,
-            column=card.column,
+            title=request.title,
+            description=request.description,
+            column=request.column,
+            position=next(positions[request.column]),
+            due_at=request.due_at,
+            archived=request.archived,
+            assignees=[
+                CardAssignee(user_id=user_id, board_id=board.id)
+                for user_id in sorted(set(request.assignee_ids))
+            ],
         )
-        for card in cards
+        for request in cards
     ]
     session.add_all(created)
     await session.flush()
@@ -206,20 +469,106 @@ async def create_cards(
         session.add_all(CardLabel(card_id=card.id, label_id=label.id) for label in labels)
         set_committed_value(card, "labels", labels)
     await session.flush()
+    await events.record_many(
+        session,
+        board_id=board.id,
+        events=[
+            *await updated_card_events(session, card_ids=renumbered),
+            *[(EventType.CARD_CREATED, CardOut.model_validate(card)) for card in created],
+        ],
+    )
     return created
 
 
 async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) -> Card:
-    for field, value in update.model_dump(exclude_unset=True, exclude={"labels"}).items():
+    """Apply a partial update; a card changing column goes to the bottom of the new one.
+
+    The caller holds the board lock (`get_member_card(..., for_update=True)`).
+    Events: `card.updated` for each card a renumbering of the new column moved, then
+    `card.updated` for this card if anything about it changed.
+    """
+    version = card.version
+    renumbered: list[int] = []
+    if update.column is not None and update.column != card.column:
+        renumbered = await ordering.place_card(
+            session, card=card, column=update.column, anchor=ordering.BOTTOM
+        )
+    columns = update.model_dump(
+        exclude_unset=True, exclude={"labels", "assignee_ids", "column"}, by_alias=False
+    )
+    for field, value in columns.items():
         setattr(card, field, value)
     if update.labels is not None:
         await _replace_labels(session, card=card, colors=update.labels)
+    if update.assignee_ids is not None:
+        await _replace_assignees(session, card=card, user_ids=set(update.assignee_ids))
     await session.flush()
+    await _record_change(session, card=card, changed=card.version != version, renumbered=renumbered)
+    return card
+
+
+async def move_card(
+    session: AsyncSession, *, card: Card, column: CardColumn, after_id: int | None
+) -> Card:
+    """Put the card right after card `after_id` of `column` (None: at the top).
+
+    The caller holds the board lock (`get_member_card(..., for_update=True)`).
+    Events: `card.updated` for each other card a renumbering of the column moved,
+    then `card.moved` for this card, unless it was already there.
+    """
+    version = card.version
+    renumbered = await ordering.place_card(session, card=card, column=column, anchor=after_id)
+    await _record_change(
+        session,
+        card=card,
+        changed=card.version != version,
+        renumbered=renumbered,
+        type=EventType.CARD_MOVED,
+    )
     return card
 
 
 async def delete_card(session: AsyncSession, *, card: Card) -> None:
     await session.execute(delete(Card).where(Card.id == card.id))
+    await events.record(
+        session, board_id=card.board_id, type=EventType.CARD_DELETED, data=events.deleted(card.id)
+    )
+
+
+async def updated_card_events(
+    session: AsyncSession, *, card_ids: Sequence[int]
+) -> list[tuple[EventType, CardOut]]:
+    """A `card.updated` event for each of these cards, changed by a bulk statement the
+    session has not seen (a renumbering, an unassignment), in board order."""
+    if not card_ids:
+        return []
+    changed = await session.scalars(
+        select(Card)
+        .where(Card.id.in_(card_ids))
+        .options(selectinload(Card.labels), selectinload(Card.assignees))
+        .order_by(*(key.attribute for key in CARD_ORDER))
+        .execution_options(populate_existing=True)
+    )
+    return [(EventType.CARD_UPDATED, CardOut.model_validate(card)) for card in changed]
+
+
+async def _record_change(
+    session: AsyncSession,
+    *,
+    card: Card,
+    changed: bool,
+    renumbered: Sequence[int],
+    type: EventType = EventType.CARD_UPDATED,
+) -> None:
+    """The events of a change to one card: the cards renumbered to make room for it, then
+    the card itself if it changed. Positions are only comparable within a column after a
+    renumbering, so clients must learn every renumbered card's new position."""
+    recorded: list[tuple[EventType, events.EventData]] = [
+        *await updated_card_events(session, card_ids=renumbered)
+    ]
+    if changed:
+        recorded.append((type, CardOut.model_validate(card)))
+    await events.record_many(session, board_id=card.board_id, events=recorded)
 
 
 async def _replace_labels(
@@ -245,6 +594,43 @@ async def _replace_labels(
     set_committed_value(card, "labels", wanted)
     # The label rows live in another table, so the card's own row must be told it changed.
     card.updated_at = utcnow()
+
+
+async def _replace_assignees(session: AsyncSession, *, card: Card, user_ids: set[int]) -> None:
+    """Make the card's assignees exactly `user_ids`, keeping rows for those it already had."""
+    current = set(card.assignee_ids)
+    if user_ids == current:
+        return
+    if refused := await _non_members(session, board_id=card.board_id, user_ids=user_ids - current):
+        raise _not_members(("body", "assigneeIds"), refused)
+    kept = [assignee for assignee in card.assignees if assignee.user_id in user_ids]
+    added = [
+        CardAssignee(user_id=user_id, board_id=card.board_id) for user_id in user_ids - current
+    ]
+    # Assignees dropped from the list are deleted as orphans at flush.
+    card.assignees = sorted(kept + added, key=lambda assignee: assignee.user_id)
+    card.updated_at = utcnow()
+
+
+async def _non_members(session: AsyncSession, *, board_id: int, user_ids: set[int]) -> set[int]:
+    """Those of the users who are not members of the board.
+
+    The memberships found stay share-locked until commit, so removing one of
+    them concurrently waits for this transaction, then unassigns as usual.
+    """
+    if not user_ids:
+        return set()
+    members = await session.scalars(
+        select(Membership.user_id)
+        .where(Membership.board_id == board_id, Membership.user_id.in_(user_ids))
+        .with_for_update(read=True, key_share=True)
+    )
+    return user_ids - set(members)
+
+
+def _not_members(loc: tuple[str | int, ...], user_ids: set[int]) -> InvalidInputError:
+    listed = ", ".join(map(str, sorted(user_ids)))
+    return InvalidInputError(loc, f"Assignees must be members of the board; not members: {listed}")
 
 
 def _labels_for(

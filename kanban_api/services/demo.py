@@ -8,6 +8,7 @@ of the one password, and cards go in by the thousand.
 """
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.models import CardColumn, CardLabel, LabelColor, User
 from kanban_api.models.card import Card
+from kanban_api.services import ordering
 from kanban_api.services.boards import create_board
 from kanban_api.utils.password import hash_password
 
@@ -92,10 +94,20 @@ async def _create_cards(
 ) -> None:
     """Cards as executemany batches, then their labels by the cards' ids on this new board.
 
+    Positions come from the ordering service, as for cards created through the API;
+    versions and the board's event counter keep their defaults (nothing happened to
+    the cards yet, and no events are recorded for demo data).
     (Ids are read back with one SELECT rather than RETURNING, which SQLite's driver
     would answer one row per statement.)
     """
     columns = list(CardColumn)
+    column_of = [columns[number % len(columns)] for number in range(count)]
+    positions = {}
+    for column, in_column in Counter(column_of).items():
+        found = await ordering.bottom_positions(
+            session, board_id=board_id, column=column, count=in_column
+        )
+        positions[column] = iter(found.positions)
     numbers = iter(range(count))
     while chunk := list(islice(numbers, CARDS_PER_INSERT)):
         await session.execute(
@@ -105,7 +117,8 @@ async def _create_cards(
                     "board_id": board_id,
                     "title": f"Card {number + 1}",
                     "description": f"Demo card {number + 1} of board {board_id}.",
-                    "column": columns[number % len(columns)],
+                    "column": column_of[number],
+                    "position": next(positions[column_of[number]]),
                 }
                 for number in chunk
             ],

@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.errors import ConflictError, NotAuthenticatedError
 from kanban_api.models import User
+from kanban_api.schemas.fields import MAX_PASSWORD_LENGTH
 from kanban_api.utils.password import hash_password, verify_password
 from kanban_api.utils.token import TokenClaims
 
@@ -54,6 +55,9 @@ async def create_user(session: AsyncSession, *, email: str, password: str) -> Us
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User | None:
     """The user these credentials belong to; upgrades an outdated hash (the seed's bcrypt)."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        # No account can have such a password; don't spend a hash on it.
+        return None
     user = await get_by_email(session, email=email)
     valid, upgraded_hash = await verify_password(password, user.hashed_password if user else None)
     if user is None or not valid:

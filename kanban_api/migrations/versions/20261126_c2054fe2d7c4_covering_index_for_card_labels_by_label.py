@@ -4,7 +4,7 @@ The card list aggregates label colours per card from a board's labels; with
 card_id in the index, PostgreSQL answers that from the index alone.
 
 Revision ID: c2054fe2d7c4
-Revises: 7637f58c86e6
+Revises: d084a05dea1c
 Create Date: 2026-11-26 16:02:48.523394
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "c2054fe2d7c4"
-down_revision: str | Sequence[str] | None = "7637f58c86e6"
+down_revision: str | Sequence[str] | None = "d084a05dea1c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

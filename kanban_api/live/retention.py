@@ -1,0 +1,29 @@
+"""Pruning of old events and expired tickets, in the background of every worker."""
+
+import asyncio
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kanban_api.services import events as event_service
+
+logger = logging.getLogger(__name__)
+
+PRUNE_INTERVAL_SECONDS = 3600
+
+
+async def prune_periodically(
+    sessionmaker: async_sessionmaker[AsyncSession], *, retention_days: int
+) -> None:
+    """Prune now and then hourly; several workers doing so only repeat an idempotent DELETE."""
+    while True:
+        try:
+            async with sessionmaker() as session:
+                deleted = await event_service.prune(session, retention_days=retention_days)
+                await session.commit()
+            if deleted:
+                logger.info("pruned %d events older than %d days", deleted, retention_days)
+        except SQLAlchemyError:
+            logger.exception("pruning events failed; trying again in an hour")
+        await asyncio.sleep(PRUNE_INTERVAL_SECONDS)

@@ -1,0 +1,36 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from kanban_api.schemas.base import ApiModel
+
+
+class EventType(StrEnum):
+    """What changed. `data` is the resource as the API shows it, or `{"id": ...}` when deleted."""
+
+    CARD_CREATED = "card.created"  # CardOut
+    CARD_UPDATED = "card.updated"  # CardOut; also each card a column renumbering moved
+    CARD_MOVED = "card.moved"  # CardOut: the card moved by POST /api/cards/{id}/move
+    CARD_DELETED = "card.deleted"  # {"id"}; its comments are gone with it
+    BOARD_UPDATED = "board.updated"  # BoardEventOut, when the title or description changed
+    BOARD_DELETED = "board.deleted"  # {"id"}; only live streams see it (the log goes too)
+    LABEL_RENAMED = "label.renamed"  # LabelOut, one event per renamed label
+    MEMBER_ADDED = "member.added"  # MemberOut
+    MEMBER_UPDATED = "member.updated"  # MemberOut, when a member's role changed
+    MEMBER_REMOVED = "member.removed"  # {"id"}: the user's id
+    COMMENT_CREATED = "comment.created"  # CommentOut
+    COMMENT_UPDATED = "comment.updated"  # CommentOut
+    COMMENT_DELETED = "comment.deleted"  # {"id"}
+
+
+class EventOut(ApiModel):
+    seq: int
+    type: EventType
+    data: dict[str, Any]
+    actor_id: int | None
+    at: datetime
+
+
+class TicketOut(ApiModel):
+    ticket: str
+    expires_in: int

@@ -1,0 +1,186 @@
+"""Board events: recorded in the transaction that makes the change, read back in order.
+
+Emitting is one call from a service function, after its change is flushed:
+
+    await events.record(session, board_id=card.board_id, type=EventType.CARD_UPDATED,
+                        data=CardOut.model_validate(card))
+
+The actor is the request's authenticated user (see `act_as`). Each event takes the
+next `seq` of its board from `board.event_seq`; the UPDATE that bumps it holds the
+board row's lock until commit, so seqs are gapless and become visible in order.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ARRAY, Text, bindparam, column, delete, insert, select, table, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kanban_api.errors import GoneError, NotFoundError
+from kanban_api.live.message import LiveEvent
+from kanban_api.live.postgres import CHANNEL
+from kanban_api.live.session import publish_after_commit
+from kanban_api.models import Board, BoardEvent, EventTicket, Membership, User
+from kanban_api.models.base import utcnow
+from kanban_api.permissions import Action, can
+from kanban_api.schemas.event import EventOut, EventType
+
+_ACTOR_ID = "kanban.actor_id"
+
+# Only the columns the counter needs: the mapped Board would also bump `updated_at`.
+_board_counter = table("board", column("id"), column("event_seq"))
+
+_notify = text(
+    "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
+).bindparams(bindparam("payloads", type_=ARRAY(Text)))
+
+EventData = BaseModel | Mapping[str, Any]
+
+
+def act_as(session: AsyncSession, *, user_id: int) -> None:
+    """Attribute the events this session records to the user (done by `CurrentUser`)."""
+    session.info[_ACTOR_ID] = user_id
+
+
+def deleted(resource_id: int) -> dict[str, int]:
+    """The data of an event about something that no longer exists."""
+    return {"id": resource_id}
+
+
+async def record(session: AsyncSession, *, board_id: int, type: EventType, data: EventData) -> None:
+    """Record one event about the board; call it after the change is flushed."""
+    await record_many(session, board_id=board_id, events=[(type, data)])
+
+
+async def record_many(
+    session: AsyncSession, *, board_id: int, events: Sequence[tuple[EventType, EventData]]
+) -> None:
+    """Record events with consecutive seqs, in the given order, in one round of statements."""
+    if not events:
+        return
+    outs = await _number(session, board_id, events)
+    await session.execute(
+        insert(BoardEvent),
+        [
+            {
+                "board_id": board_id,
+                "seq": out.seq,
+                "type": out.type.value,
+                "data": out.data,
+                "actor_id": out.actor_id,
+                "at": out.at,
+            }
+            for out in outs
+        ],
+    )
+    await _announce(session, [LiveEvent.of(board_id, out) for out in outs])
+
+
+async def record_board_deleted(session: AsyncSession, *, board_id: int) -> None:
+    """Announce the deletion; call it before deleting the board.
+
+    Not stored: deleting the board cascades to its log, so only open streams see it.
+    """
+    (out,) = await _number(session, board_id, [(EventType.BOARD_DELETED, deleted(board_id))])
+    await _announce(session, [LiveEvent.of(board_id, out)])
+
+
+async def _number(
+    session: AsyncSession, board_id: int, events: Sequence[tuple[EventType, EventData]]
+) -> list[EventOut]:
+    await session.flush()
+    last = await session.scalar(
+        update(_board_counter)
+        .where(_board_counter.c.id == board_id)
+        .values(event_seq=_board_counter.c.event_seq + len(events))
+        .returning(_board_counter.c.event_seq)
+    )
+    if last is None:
+        raise NotFoundError("Board not found")
+    first = last - len(events) + 1
+    actor_id: int | None = session.info.get(_ACTOR_ID)
+    at = utcnow()
+    return [
+        EventOut(seq=first + index, type=type, data=_as_data(data), actor_id=actor_id, at=at)
+        for index, (type, data) in enumerate(events)
+    ]
+
+
+def _as_data(data: EventData) -> dict[str, Any]:
+    if isinstance(data, BaseModel):
+        dumped: dict[str, Any] = data.model_dump(mode="json", by_alias=True)
+        return dumped
+    return dict(data)
+
+
+async def _announce(session: AsyncSession, events: list[LiveEvent]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered by PostgreSQL to every listening worker when, and only if, this commits.
+        await session.execute(
+            _notify, {"channel": CHANNEL, "payloads": [live.notify_payload() for live in events]}
+        )
+    else:
+        publish_after_commit(session, events)
+
+
+async def list_events(
+    session: AsyncSession, *, board_id: int, after: int, limit: int
+) -> Sequence[BoardEvent]:
+    """The board's events after seq `after`, oldest first; 410 if some of them are gone."""
+    # Read the latest seq before the events: any event up to it is committed, so a
+    # missing one was pruned rather than still in flight.
+    latest = await session.scalar(select(Board.event_seq).where(Board.id == board_id))
+    if latest is None:
+        raise NotFoundError("Board not found")
+    if after > latest:
+        raise GoneError(
+            f"This board has no event {after} (its latest is {latest}); reload the board"
+        )
+    rows = (
+        await session.scalars(
+            select(BoardEvent)
+            .where(BoardEvent.board_id == board_id, BoardEvent.seq > after)
+            .order_by(BoardEvent.seq)
+            .limit(limit)
+        )
+    ).all()
+    if after < latest and (not rows or rows[0].seq != after + 1):
+        raise GoneError(
+            f"Events after {after} are no longer kept; reload the board, then follow it "
+            "from its latest event"
+        )
+    return rows
+
+
+async def can_read(
+    session: AsyncSession, *, board_id: int, user_id: int, credentials_version: int
+) -> bool:
+    """Whether the user's role still lets them view the board, with the credentials the
+    stream was opened with."""
+    row = (
+        await session.execute(
+            select(User.credentials_version, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.id == user_id, Membership.board_id == board_id)
+        )
+    ).one_or_none()
+    return (
+        row is not None
+        and row.credentials_version == credentials_version
+        and can(row.role, Action.VIEW)
+    )
+
+
+async def prune(session: AsyncSession, *, retention_days: int) -> int:
+    """Delete expired tickets and events older than the retention; returns events deleted."""
+    now = utcnow()
+    await session.execute(delete(EventTicket).where(EventTicket.expires_at < now))
+    if retention_days == 0:
+        return 0
+    result = await session.execute(
+        delete(BoardEvent).where(BoardEvent.at < now - timedelta(days=retention_days))
+    )
+    deleted_count: int = result.rowcount  # type: ignore[attr-defined]
+    return deleted_count

@@ -1,0 +1,194 @@
+"""Where cards sit in their column: sparse integer positions, rebalanced when a gap runs out.
+
+A card's `position` is an integer, unique within its (board, column) (a unique
+index enforces it). Cards are spaced `GAP` apart, so a move takes the midpoint
+between its new neighbours and writes one row. Only after about log2(GAP) = 20
+moves into the very same gap is there no integer left between two neighbours;
+then that one column is renumbered in the same transaction, with `GAP` between
+cards again. Typical moves thus write one row; even a client that keeps splitting
+the same gap pays one renumbering of the column per ~20 moves. Integers rather
+than string fractional keys: they compare the same in every database and client,
+stay 8 bytes, and cannot grow without bound.
+
+Positions stay within 1..2**53 - 1 so JavaScript clients read them exactly, and
+a renumbered column starts in the middle of that range, leaving 2**32 inserts of
+room above and below it. Renumbering first parks the cards it moves at negative
+positions (each at minus its id), so no intermediate state ever breaks the unique
+index, on any database and without deferred constraints.
+
+Callers must serialize writers of one board: on PostgreSQL by locking the board
+row (services.boards.lock_board); SQLite transactions already run one at a time.
+"""
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import Final, Literal, NamedTuple, cast
+
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kanban_api.errors import InvalidInputError
+from kanban_api.models import Card, CardColumn
+
+GAP: Final = 2**20
+MAX_POSITION: Final = 2**53 - 1
+FIRST_POSITION: Final = 2**52
+
+
+class _End(Enum):
+    BOTTOM = "bottom"
+
+
+BOTTOM: Final = _End.BOTTOM
+"""Place a card after the last card of the column."""
+
+Anchor = int | None | Literal[_End.BOTTOM]
+"""Where a card goes: after the card with this id, at the top (None), or at the BOTTOM."""
+
+# Renumbering runs plain Core statements: many rows, no ORM bookkeeping.
+_card = cast(Table, Card.__table__)
+
+
+def position_between(lower: int | None, upper: int | None) -> int | None:
+    """A free position strictly between two neighbours (None: no neighbour on that side).
+
+    None when there is no integer left between them: the column needs renumbering.
+    """
+    if upper is None:
+        if lower is None:
+            return FIRST_POSITION
+        return lower + GAP if lower + GAP <= MAX_POSITION else _midpoint(lower, MAX_POSITION + 1)
+    if lower is None:
+        return upper - GAP if upper - GAP >= 1 else _midpoint(0, upper)
+    return _midpoint(lower, upper)
+
+
+def _midpoint(lower: int, upper: int) -> int | None:
+    middle = (lower + upper) // 2
+    return middle if lower < middle < upper else None
+
+
+async def place_card(
+    session: AsyncSession, *, card: Card, column: CardColumn, anchor: Anchor
+) -> list[int]:
+    """Put `card` into `column` at `anchor`, writing only the card unless a gap ran out.
+
+    Leaves the card untouched (and its version unchanged) when it is already there.
+    Returns the ids of the other cards a renumbering moved (usually none), in column order.
+    """
+    others = (Card.board_id == card.board_id, Card.column == column, Card.id != card.id)
+    if anchor is BOTTOM:
+        lower = await session.scalar(select(func.max(Card.position)).where(*others))
+        upper = None
+    else:
+        lower = None if anchor is None else await _anchor_position(session, card, column, anchor)
+        after_lower = () if lower is None else (Card.position > lower,)
+        upper = await session.scalar(select(func.min(Card.position)).where(*others, *after_lower))
+    if card.column == column and _strictly_between(card.position, lower, upper):
+        return []
+    position = position_between(lower, upper)
+    if position is not None:
+        card.column = column
+        card.position = position
+        await session.flush()
+        return []
+    order = list(await session.scalars(select(Card.id).where(*others).order_by(Card.position)))
+    if anchor is BOTTOM:
+        order.append(card.id)
+    else:
+        order.insert(0 if anchor is None else order.index(anchor) + 1, card.id)
+    moved = await renumber(session, column=column, card_ids=order)
+    await session.refresh(card, ["column", "position", "version", "updated_at"])
+    return [card_id for card_id in moved if card_id != card.id]
+
+
+class NewPositions(NamedTuple):
+    positions: list[int]
+    # The existing cards of the column that had to be renumbered to make room, in order.
+    renumbered: list[int]
+
+
+async def bottom_positions(
+    session: AsyncSession, *, board_id: int, column: CardColumn, count: int
+) -> NewPositions:
+    """`count` free positions, in order, below the column's last card (for new cards)."""
+    in_column = (Card.board_id == board_id, Card.column == column)
+    last = await session.scalar(select(func.max(Card.position)).where(*in_column))
+    if last is None:
+        return NewPositions(_spaced(count), [])
+    if last + count * GAP <= MAX_POSITION:
+        return NewPositions([last + (index + 1) * GAP for index in range(count)], [])
+    existing = list(
+        await session.scalars(select(Card.id).where(*in_column).order_by(Card.position))
+    )
+    renumbered = await renumber(session, column=column, card_ids=existing)
+    return NewPositions(_spaced(len(existing) + count)[len(existing) :], renumbered)
+
+
+def _spaced(count: int) -> list[int]:
+    """The positions of a freshly renumbered column of `count` cards."""
+    return [FIRST_POSITION + index * GAP for index in range(count)]
+
+
+async def renumber(
+    session: AsyncSession, *, column: CardColumn, card_ids: Sequence[int]
+) -> list[int]:
+    """Give these cards, all of one board, evenly spaced positions in `column` in this order.
+
+    Only cards whose place changes are written; their version (and updatedAt) grows,
+    so cached copies and ETags showing the old position go stale. Returns the ids of
+    the cards written, in the given order (their events are the caller's).
+    """
+    positions = _spaced(len(card_ids))
+    current = {
+        row.id: (row.column, row.position)
+        for row in await session.execute(
+            select(_card.c.id, _card.c.column, _card.c.position).where(_card.c.id.in_(card_ids))
+        )
+    }
+    changes = [
+        {"card_id": card_id, "new_position": position}
+        for card_id, position in zip(card_ids, positions, strict=True)
+        if current[card_id] != (column, position)
+    ]
+    if not changes:
+        return []
+    # Park the changing cards at negative places no position uses, then set the final
+    # ones: no statement ever puts two cards in one place, whatever order rows go in.
+    await session.execute(
+        update(_card)
+        .where(_card.c.id.in_([change["card_id"] for change in changes]))
+        .values(position=-_card.c.id)
+    )
+    await session.execute(
+        update(_card)
+        .where(_card.c.id == bindparam("card_id"))
+        .values(column=column, position=bindparam("new_position"), version=_card.c.version + 1),
+        changes,
+    )
+    return [change["card_id"] for change in changes]
+
+
+async def _anchor_position(
+    session: AsyncSession, card: Card, column: CardColumn, anchor: int
+) -> int:
+    if anchor == card.id:
+        raise InvalidInputError(
+            ("body", "afterId"), "A card cannot be placed after itself", value=anchor
+        )
+    position = await session.scalar(
+        select(Card.position).where(
+            Card.id == anchor, Card.board_id == card.board_id, Card.column == column
+        )
+    )
+    if position is None:
+        raise InvalidInputError(
+            ("body", "afterId"),
+            f"afterId must be the id of a card in column {column} of this board",
+            value=anchor,
+        )
+    return position
+
+
+def _strictly_between(position: int, lower: int | None, upper: int | None) -> bool:
+    return (lower is None or lower < position) and (upper is None or position < upper)

@@ -1,0 +1,97 @@
+"""Entity tags and the conditional request headers (RFC 9110 §8.8.3, §13.1).
+
+A resource's ETag is its `version`, quoted: `"3"`. It is a strong tag because the
+version grows with every change to what the resource's JSON shows, so one version
+is one exact representation. `If-Match` uses the strong comparison the RFC
+requires (a weak `W/"3"` never matches); `If-None-Match` the weak one.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar
+
+from fastapi import HTTPException, Response, status
+from pydantic import BaseModel
+
+from kanban_api.errors import ApiError, PreconditionFailedError
+
+# One list member: optional weakness marker, then a quoted opaque tag, then a comma or the end.
+_MEMBER = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,|$)')
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+@dataclass(frozen=True)
+class EntityTag:
+    opaque: str
+    weak: bool
+
+
+class MalformedHeaderError(ApiError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f'{name} must be * or a comma-separated list of quoted entity tags, such as "3"'
+        )
+
+
+def format_etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_etags(value: str, *, name: str) -> Literal["*"] | list[EntityTag]:
+    """`*` or the listed tags; anything else is a client bug, answered 400."""
+    if value.strip() == "*":
+        return "*"
+    tags, offset = [], 0
+    while offset < len(value):
+        match = _MEMBER.match(value, offset)
+        if match is None:
+            raise MalformedHeaderError(name)
+        tags.append(EntityTag(opaque=match[2], weak=match[1] is not None))
+        offset = match.end()
+    if not tags:
+        raise MalformedHeaderError(name)
+    return tags
+
+
+def require_if_match(
+    if_match: str | None, *, version: int, current: Callable[[], BaseModel], what: str
+) -> None:
+    """Refuse a change made against an outdated copy: 412 with the resource as it is now.
+
+    Without `If-Match` the change goes through (last write wins), as the seed's
+    clients expect. The caller must hold the row (locked, or in a serialized
+    transaction) from this check to its write, so nobody slips in between.
+    """
+    if if_match is None:
+        return
+    tags = parse_etags(if_match, name="If-Match")
+    if tags == "*" or any(not tag.weak and tag.opaque == str(version) for tag in tags):
+        return
+    raise PreconditionFailedError(
+        f"The {what} has changed since you read it; `current` is how it is now",
+        current=current().model_dump(mode="json"),
+        etag=format_etag(version),
+    )
+
+
+def check_if_none_match(if_none_match: str | None, *, version: int) -> None:
+    """Answer 304 Not Modified, without a body, when the client's copy is current."""
+    if if_none_match is None:
+        return
+    tags = parse_etags(if_none_match, name="If-None-Match")
+    if tags == "*" or any(tag.opaque == str(version) for tag in tags):
+        raise HTTPException(status.HTTP_304_NOT_MODIFIED, headers={"ETag": format_etag(version)})
+
+
+def with_etag(response: Response, resource: V) -> V:
+    """Set the ETag header for a single resource about to be answered."""
+    response.headers["ETag"] = format_etag(resource.version)
+    return resource

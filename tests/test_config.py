@@ -1,0 +1,84 @@
+"""Settings and the command line: URLs, secrets, and refusing unsafe production starts."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kanban_api import config
+from kanban_api.cli import main
+from kanban_api.config import ConfigError, Settings, to_async_url
+
+
+@pytest.mark.parametrize(
+    ("written", "driver"),
+    [
+        ("postgresql://u:p@db/kanban", "postgresql+asyncpg"),
+        ("postgres://u:p@db/kanban", "postgresql+asyncpg"),
+        ("postgresql+psycopg://u:p@db/kanban", "postgresql+asyncpg"),
+        ("sqlite:///kanban.db", "sqlite+aiosqlite"),
+        ("sqlite+aiosqlite:///kanban.db", "sqlite+aiosqlite"),
+    ],
+)
+def test_database_urls_as_users_write_them(written: str, driver: str) -> None:
+    assert to_async_url(written).drivername == driver
+
+
+def test_unsupported_database_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="postgresql:// or sqlite:///"):
+        to_async_url("mysql://u:p@db/kanban")
+
+
+def test_cors_origins_accept_commas_and_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KANBAN_CORS_ORIGINS", "https://a.example, https://b.example")
+    assert Settings(_env_file=None).cors_origins == ["https://a.example", "https://b.example"]
+    monkeypatch.setenv("KANBAN_CORS_ORIGINS", '["https://c.example"]')
+    assert Settings(_env_file=None).cors_origins == ["https://c.example"]
+
+
+def test_development_secret_is_created_once_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = Settings(_env_file=None).resolve_secret_key()
+    second = Settings(_env_file=None).resolve_secret_key()
+    assert first == second
+    assert len(first) >= config.MIN_SECRET_LENGTH
+    secret_file = tmp_path / config.DEV_SECRET_FILE
+    assert secret_file.read_text().strip() == first
+    assert secret_file.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [(None, "KANBAN_SECRET_KEY is required"), ("short", "at least 32 characters")],
+)
+def test_production_refuses_to_start_without_a_strong_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_ENV", "production")
+    monkeypatch.setenv("KANBAN_DATABASE_URL", f"sqlite:///{tmp_path / 'k.db'}")
+    if secret is None:
+        monkeypatch.delenv("KANBAN_SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("KANBAN_SECRET_KEY", secret)
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not (tmp_path / config.DEV_SECRET_FILE).exists()
+
+
+def test_migrate_command_creates_the_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "fresh.db"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_DATABASE_URL", f"sqlite:///{database}")
+    result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 0, result.output
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"user", "board", "card", "label", "user_board", "card_label"} <= tables

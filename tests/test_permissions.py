@@ -1,0 +1,235 @@
+"""Every board-scoped route, called by every role, answers as the permission table says.
+
+The expected answers are generated from `kanban_api.permissions.PERMISSIONS`;
+CASES says which action each call performs. A route missing from CASES (or from
+UNSCOPED) fails `test_every_route_is_covered`, so a new route cannot skip this.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from kanban_api.permissions import PERMISSIONS, Action
+from tests.helpers import (
+    Account,
+    Accounts,
+    add_member,
+    create_board,
+    create_cards,
+    create_comment,
+    detail,
+    serve_in_process,
+)
+
+ROLES = ["owner", "editor", "viewer", "outsider"]
+
+# Routes that are not about one board, so roles do not apply.
+UNSCOPED = {
+    ("POST", "/api/auth/tokens"),
+    ("POST", "/api/users"),
+    ("GET", "/api/users/me"),
+    ("PATCH", "/api/users/me"),
+    ("POST", "/api/users/search"),
+    ("GET", "/api/boards"),
+    ("POST", "/api/boards"),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    action: Action
+    body: Any = None
+    # Which of the World's ids fills each path parameter, where the default does not.
+    ids: dict[str, str] = field(default_factory=dict)
+    # An event stream never ends by itself: test_stream_role_table opens it over a real
+    # port and checks the status the stream starts with.
+    streams: bool = False
+
+
+CASES = [
+    Case("GET", "/api/boards/{board_id}", Action.VIEW),
+    Case("PATCH", "/api/boards/{board_id}", Action.MANAGE_BOARD, {"title": "Renamed"}),
+    Case("PATCH", "/api/boards/{board_id}", Action.MANAGE_BOARD, {"description": "New"}),
+    Case(
+        "PATCH",
+        "/api/boards/{board_id}",
+        Action.RENAME_LABELS,
+        {"labels": [{"color": "red", "name": "Urgent"}]},
+    ),
+    Case("DELETE", "/api/boards/{board_id}", Action.MANAGE_BOARD),
+    Case("GET", "/api/boards/{board_id}/cards", Action.VIEW),
+    Case("POST", "/api/boards/{board_id}/cards", Action.EDIT_CARDS, [{"title": "New"}]),
+    Case("GET", "/api/boards/{board_id}/users", Action.VIEW),
+    Case(
+        "PUT",
+        "/api/boards/{board_id}/users/{user_id}",
+        Action.MANAGE_MEMBERS,
+        ids={"user_id": "newcomer_id"},
+    ),
+    Case(
+        "PUT",
+        "/api/boards/{board_id}/users/{user_id}",
+        Action.MANAGE_MEMBERS,
+        {"role": "viewer"},
+    ),
+    Case("DELETE", "/api/boards/{board_id}/users/{user_id}", Action.MANAGE_MEMBERS),
+    Case(
+        "DELETE",
+        "/api/boards/{board_id}/users/{user_id}",
+        Action.LEAVE,
+        ids={"user_id": "actor_id"},
+    ),
+    Case("GET", "/api/cards/{card_id}", Action.VIEW),
+    Case("PATCH", "/api/cards/{card_id}", Action.EDIT_CARDS, {"column": "DONE"}),
+    Case("PATCH", "/api/cards/{card_id}", Action.EDIT_CARDS, {"archived": True}),
+    Case(
+        "POST", "/api/cards/{card_id}/move", Action.EDIT_CARDS, {"column": "DONE", "afterId": None}
+    ),
+    Case("DELETE", "/api/cards/{card_id}", Action.EDIT_CARDS),
+    Case("GET", "/api/cards/{card_id}/comments", Action.VIEW),
+    Case("POST", "/api/cards/{card_id}/comments", Action.COMMENT, {"body": "Hello"}),
+    Case(
+        "PATCH",
+        "/api/comments/{comment_id}",
+        Action.COMMENT,
+        {"body": "Reworded"},
+        ids={"comment_id": "own_comment_id"},
+    ),
+    Case("PATCH", "/api/comments/{comment_id}", Action.EDIT_OTHERS_COMMENTS, {"body": "Mine"}),
+    Case(
+        "DELETE",
+        "/api/comments/{comment_id}",
+        Action.DELETE_OWN_COMMENT,
+        ids={"comment_id": "own_comment_id"},
+    ),
+    Case("DELETE", "/api/comments/{comment_id}", Action.DELETE_ANY_COMMENT),
+    Case("GET", "/api/boards/{board_id}/events", Action.VIEW),
+    Case("POST", "/api/boards/{board_id}/events/tickets", Action.VIEW),
+    Case("GET", "/api/boards/{board_id}/events/stream", Action.VIEW, streams=True),
+]
+
+DEFAULT_IDS = {
+    "board_id": "board_id",
+    "card_id": "card_id",
+    "comment_id": "others_comment_id",
+    "user_id": "other_member_id",
+}
+
+
+@dataclass
+class World:
+    """A fresh board: its creator (an owner), the actor in the role under test, one more
+    member (an editor), a card with a comment by the creator and one by the actor, and a
+    user who is not a member yet."""
+
+    board_id: int
+    card_id: int
+    own_comment_id: int
+    others_comment_id: int
+    actor_id: int
+    other_member_id: int
+    newcomer_id: int
+
+
+async def build_world(
+    client: AsyncClient, role: str, creator: Account, actor: Account, other: Account, new: Account
+) -> World:
+    board = await create_board(client, creator)
+    (card,) = await create_cards(client, creator, board["id"], {"title": "Card"})
+    await add_member(client, creator, board["id"], other, "editor")
+    # The actor comments while an editor, so even a viewer or an outsider has a comment.
+    await add_member(client, creator, board["id"], actor, "editor")
+    own = await create_comment(client, actor, card["id"])
+    others = await create_comment(client, creator, card["id"])
+    if role == "outsider":
+        response = await client.delete(
+            f"/api/boards/{board['id']}/users/{actor.id}", headers=creator.headers
+        )
+        assert response.status_code == 204, response.text
+    else:
+        await add_member(client, creator, board["id"], actor, role)
+    return World(
+        board_id=board["id"],
+        card_id=card["id"],
+        own_comment_id=own["id"],
+        others_comment_id=others["id"],
+        actor_id=actor.id,
+        other_member_id=other.id,
+        newcomer_id=new.id,
+    )
+
+
+def expected_status(role: str, action: Action) -> int | None:
+    """None for any success."""
+    if role == "outsider":
+        return 404
+    return None if role in PERMISSIONS[action] else 403
+
+
+def test_every_route_is_covered(app: FastAPI) -> None:
+    # The OpenAPI paths list every API route; app.routes nests included routers lazily.
+    routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    covered = {(case.method, case.path) for case in CASES}
+    assert routes - UNSCOPED - covered == set(), "add these routes to CASES or UNSCOPED"
+    assert covered - routes == set(), "CASES names routes that do not exist"
+
+
+def test_every_action_is_exercised() -> None:
+    assert {case.action for case in CASES} == set(Action)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_role_table(client: AsyncClient, accounts: Accounts, role: str) -> None:
+    creator, actor, other, new = [await accounts.create() for _ in range(4)]
+    mismatches = []
+    for case in CASES:
+        if case.streams:
+            continue
+        world = await build_world(client, role, creator, actor, other, new)
+        ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
+        response = await client.request(
+            case.method, case.path.format(**ids), json=case.body, headers=actor.headers
+        )
+        expected = expected_status(role, case.action)
+        ok = (
+            200 <= response.status_code < 300
+            if expected is None
+            else response.status_code == expected
+        )
+        if not ok:
+            mismatches.append(
+                f"{case.method} {case.path} {case.body} ({case.action.name}): "
+                f"expected {expected or '2xx'}, got {response.status_code} {response.text}"
+            )
+        elif expected == 403:
+            assert role in detail(response)
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_stream_role_table(app: FastAPI, role: str) -> None:
+    async with serve_in_process(app) as served, served.client() as client:
+        accounts = Accounts(client)
+        creator, actor, other, new = [await accounts.create() for _ in range(4)]
+        for case in (case for case in CASES if case.streams):
+            world = await build_world(client, role, creator, actor, other, new)
+            ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
+            async with client.stream(
+                case.method, case.path.format(**ids), headers=actor.headers
+            ) as response:
+                expected = expected_status(role, case.action)
+                if expected is None:
+                    assert response.status_code == 200
+                    assert response.headers["content-type"].startswith("text/event-stream")
+                else:
+                    await response.aread()
+                    assert response.status_code == expected, response.text
