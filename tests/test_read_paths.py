@@ -1,6 +1,7 @@
 """The hot reads (card list, card, board list): same answers as the model routes, and a
-number of SQL statements that does not grow with the data."""
+number of SQL statements that does not grow with the data; card access for changes."""
 
+import itertools
 from typing import Any
 
 import asyncpg
@@ -11,7 +12,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.models import User
-from tests.helpers import Account, Accounts, create_board, create_cards, recorded_statements
+from tests.helpers import (
+    Account,
+    Accounts,
+    add_member,
+    create_board,
+    create_cards,
+    recorded_statements,
+)
 
 MAX_STATEMENTS = 3  # including the user lookup that authenticates the request
 OTHER_CONNECTIONS = (
@@ -22,11 +30,20 @@ TERMINATE_OTHER_CONNECTIONS = "SELECT pg_terminate_backend(pid, 10000) " + OTHER
 COUNT_OTHER_CONNECTIONS = "SELECT count(*) " + OTHER_CONNECTIONS
 
 
-def _cards(count: int) -> list[dict[str, Any]]:
+def _cards(count: int, assignees: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+    """Cards with every detail CardOut shows, varied: labels, assignees (these user
+    ids, which must be members), due dates with and without microseconds."""
     columns = ["DONE", "BACKLOG", "DOING", "TODO"]
     labels = [[], ["blue", "red"], ["gray", "red", "gray"], ["green"]]
+    due = [None, "2030-01-02T03:04:05Z", "2030-01-02T03:04:05.123456+02:00"]
     return [
-        {"title": f"Card {n}", "column": columns[n % 4], "labels": labels[n % len(labels)]}
+        {
+            "title": f"Card {n}",
+            "column": columns[n % 4],
+            "labels": labels[n % len(labels)],
+            "dueAt": due[n % len(due)],
+            "assigneeIds": list(assignees[: n % (len(assignees) + 1)])[::-1],
+        }
         for n in range(count)
     ]
 
@@ -45,14 +62,25 @@ async def test_listing_cards_costs_the_same_statements_whatever_the_board_size(
 ) -> None:
     owner = await accounts.create()
     small, large = await create_board(client, owner), await create_board(client, owner)
-    await create_cards(client, owner, small["id"], *_cards(10))
-    await create_cards(client, owner, large["id"], *_cards(200))
+    editor = await accounts.create()
+    for board in (small, large):
+        await add_member(client, owner, board["id"], editor, "editor")
+    await create_cards(client, owner, small["id"], *_cards(10, (owner.id, editor.id)))
+    await create_cards(client, owner, large["id"], *_cards(200, (owner.id, editor.id)))
+    cursor = "WyJUT0RPIiwxLDFd"  # ["TODO",1,1]: any valid cursor does
+    queries = (
+        "",
+        "?limit=3",
+        f"?column=TODO&label=red&assignee={editor.id}&q=card&dueBefore=2031-01-01T00:00:00Z"
+        f"&archived=false&limit=2&cursor={cursor}",
+    )
 
-    for_small = await _statements_for(client, engine, owner, f"/api/boards/{small['id']}/cards")
-    for_large = await _statements_for(client, engine, owner, f"/api/boards/{large['id']}/cards")
-
-    assert for_small == for_large
-    assert for_large <= MAX_STATEMENTS
+    for query in queries:
+        path = "/api/boards/{}/cards" + query
+        for_small = await _statements_for(client, engine, owner, path.format(small["id"]))
+        for_large = await _statements_for(client, engine, owner, path.format(large["id"]))
+        assert for_small == for_large, query
+        assert for_large <= MAX_STATEMENTS, query
 
 
 async def test_reading_a_card_or_the_boards_costs_few_statements(
@@ -71,17 +99,20 @@ async def test_reading_a_card_or_the_boards_costs_few_statements(
 
 
 async def test_cards_read_back_exactly_as_created(client: AsyncClient, accounts: Accounts) -> None:
-    owner = await accounts.create()
+    owner, viewer = await accounts.create(), await accounts.create()
     board = await create_board(client, owner)
-    created = await create_cards(client, owner, board["id"], *_cards(8))
+    await add_member(client, owner, board["id"], viewer, "viewer")
+    created = await create_cards(client, owner, board["id"], *_cards(8, (viewer.id, owner.id)))
 
-    response = await client.get(f"/api/boards/{board['id']}/cards", headers=owner.headers)
+    response = await client.get(f"/api/boards/{board['id']}/cards", headers=viewer.headers)
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     listed = response.json()
     board_order = ["BACKLOG", "TODO", "DOING", "DONE"]
-    expected = sorted(created, key=lambda card: (board_order.index(card["column"]), card["id"]))
+    expected = sorted(
+        created, key=lambda card: (board_order.index(card["column"]), card["position"])
+    )
     assert listed == expected
     assert [list(card) for card in listed] == [list(card) for card in expected]
     assert {tuple(card["labels"]) for card in listed} == {
@@ -90,10 +121,16 @@ async def test_cards_read_back_exactly_as_created(client: AsyncClient, accounts:
         ("red", "gray"),
         ("green",),
     }
+    assert {tuple(card["assigneeIds"]) for card in listed} == {
+        (),
+        (viewer.id,),
+        tuple(sorted((viewer.id, owner.id))),
+    }
     for card in created:
-        single = await client.get(f"/api/cards/{card['id']}", headers=owner.headers)
+        single = await client.get(f"/api/cards/{card['id']}", headers=viewer.headers)
         assert single.status_code == 200
         assert list(single.json().items()) == list(card.items())
+        assert single.headers["etag"] == f'"{card["version"]}"'
 
 
 async def test_a_changed_card_reads_back_as_the_change_answered(
@@ -226,3 +263,121 @@ async def test_a_read_session_refuses_writes(app: FastAPI) -> None:
         session.add(User(email="sneaky@example.com", hashed_password="x"))
         with pytest.raises(RuntimeError, match="read-only"):
             await session.flush()
+
+
+async def test_archived_cards_are_listed_only_when_asked_for(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    in_play, archived = await create_cards(
+        client, owner, board["id"], {"title": "In play"}, {"title": "Old", "archived": True}
+    )
+    path = f"/api/boards/{board['id']}/cards"
+
+    assert (await client.get(path, headers=owner.headers)).json() == [in_play]
+    listed = await client.get(path, params={"archived": "true"}, headers=owner.headers)
+    assert listed.json() == [archived]
+
+
+async def test_pages_follow_the_link_header_through_every_card(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    created = await create_cards(client, owner, board["id"], *_cards(7))
+    everything = (
+        await client.get(f"/api/boards/{board['id']}/cards", headers=owner.headers)
+    ).json()
+    paged: list[dict[str, Any]] = []
+    url: str | None = f"/api/boards/{board['id']}/cards?limit=3"
+
+    while url is not None:
+        response = await client.get(url, headers=owner.headers)
+        assert response.status_code == 200
+        paged += response.json()
+        link = response.headers.get("link")
+        url = link[1 : link.index(">")] if link else None
+
+    assert paged == everything
+    assert len(paged) == len(created)
+
+
+async def test_a_read_card_answers_304_while_unchanged(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    [card] = await create_cards(client, owner, board["id"], {"title": "Cached"})
+    path = f"/api/cards/{card['id']}"
+    etag = (await client.get(path, headers=owner.headers)).headers["etag"]
+
+    cached = await client.get(path, headers={**owner.headers, "If-None-Match": etag})
+    assert cached.status_code == 304
+    assert cached.headers["etag"] == etag
+    assert cached.content == b""
+    await client.patch(path, json={"title": "Changed"}, headers=owner.headers)
+    fresh = await client.get(path, headers={**owner.headers, "If-None-Match": etag})
+    assert fresh.status_code == 200
+    assert fresh.headers["etag"] != etag
+    assert fresh.json()["title"] == "Changed"
+
+
+async def test_listed_boards_carry_the_callers_role_and_version(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    owner, viewer = await accounts.create(), await accounts.create()
+    board = await create_board(client, owner)
+    await add_member(client, owner, board["id"], viewer, "viewer")
+    await client.patch(f"/api/boards/{board['id']}", json={"title": "v2"}, headers=owner.headers)
+
+    [as_owner] = (await client.get("/api/boards", headers=owner.headers)).json()
+    [as_viewer] = (await client.get("/api/boards", headers=viewer.headers)).json()
+
+    assert (as_owner["role"], as_viewer["role"]) == ("owner", "viewer")
+    assert as_owner["version"] == as_viewer["version"] == 2
+    single = await client.get(f"/api/boards/{board['id']}", headers=viewer.headers)
+    assert list(single.json().items()) == list(as_viewer.items())
+
+
+async def test_changing_a_card_checks_access_in_two_statements(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    """PATCH's access check: the board lock first (PostgreSQL needs it first: see
+    services.boards.lock_board), then the card with its labels and assignees, the
+    caller's role and the caller, token checked, in one statement."""
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    [card] = await create_cards(client, owner, board["id"], *_cards(3, (owner.id,))[2:])
+
+    with recorded_statements(engine) as statements:
+        response = await client.patch(
+            f"/api/cards/{card['id']}",
+            json={"title": "Renamed"},
+            headers={**owner.headers, "If-Match": f'"{card["version"]}"'},
+        )
+
+    assert response.status_code == 200, response.text
+    changed = response.json()
+    assert changed == {**card, "title": "Renamed", "version": 2, "updatedAt": changed["updatedAt"]}
+    reads = list(itertools.takewhile(lambda sql: sql.lstrip().startswith("SELECT"), statements))
+    assert len(reads) == 2
+    if engine.dialect.name == "postgresql":
+        assert "FOR NO KEY UPDATE OF board" in reads[0]
+
+
+async def test_viewers_may_read_cards_but_not_change_them(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    owner, viewer = await accounts.create(), await accounts.create()
+    board = await create_board(client, owner)
+    await add_member(client, owner, board["id"], viewer, "viewer")
+    [card] = await create_cards(client, owner, board["id"], {"title": "Look, don't touch"})
+    path = f"/api/cards/{card['id']}"
+
+    assert (await client.get(path, headers=viewer.headers)).json() == card
+    for method in ("PATCH", "DELETE"):
+        body = {"title": "x"} if method == "PATCH" else None
+        response = await client.request(method, path, json=body, headers=viewer.headers)
+        assert response.status_code == 403, method
+    assert (await client.get(path, headers=owner.headers)).json() == card
