@@ -7,7 +7,7 @@ from httpx import AsyncClient
 
 from kanban_api.cli import main
 from tests.conftest import TEST_SECRET
-from tests.helpers import Accounts
+from tests.helpers import Account, Accounts, assert_board_order, move_card
 
 COLUMNS = ["BACKLOG", "TODO", "DOING", "DONE"]
 
@@ -38,12 +38,26 @@ async def test_seeded_users_log_in_and_see_their_boards_and_cards(
         boards = (await client.get("/api/boards", headers=headers)).json()
         assert [board["title"] for board in boards] == [f"Demo board {n}" for n in (1, 2, 3)]
         assert all(len(board["labels"]) == 7 for board in boards)
+        assert {(board["role"], board["version"]) for board in boards} == {("owner", 1)}
         for board in boards:
             cards = (await client.get(f"/api/boards/{board['id']}/cards", headers=headers)).json()
             assert len(cards) == 9
             assert {card["column"] for card in cards} == set(COLUMNS)
             assert all(len(card["labels"]) == 2 for card in cards)
             assert len({tuple(card["labels"]) for card in cards}) > 1
+            assert {card["version"] for card in cards} == {1}
+            assert_board_order(cards)
+            events = await client.get(f"/api/boards/{board['id']}/events", headers=headers)
+            assert events.json() == []
+    # Seeded data behaves as data made through the API: a move lands between neighbours,
+    # and the board's change feed starts with it.
+    first, second, *_ = [card for card in cards if card["column"] == "BACKLOG"]
+    account = Account(0, email, password, token, headers)
+    moved = await move_card(client, account, second["id"], "BACKLOG", None)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["position"] < first["position"]
+    [event] = (await client.get(f"/api/boards/{board['id']}/events", headers=headers)).json()
+    assert event["seq"] == 1
 
 
 async def test_seeding_again_adds_users_with_a_printed_random_password(
