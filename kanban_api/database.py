@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kanban_api.config import Settings
@@ -78,13 +78,23 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+READ_ONLY = "this session is read-only: write in a non-GET request"
+
+
 class ReadOnlySession(Session):
-    """The session of requests that only read; a flush would mean a write slipped in."""
+    """The session of requests that only read; a flush or a DML statement would mean a
+    write slipped in, which autocommit would not even roll back with the request."""
 
     def flush(self, objects: Sequence[Any] | None = None) -> None:
         if self.new or self.dirty or self.deleted:
-            raise RuntimeError("this session is read-only: write in a non-GET request")
+            raise RuntimeError(READ_ONLY)
         super().flush(objects)
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError(READ_ONLY)
 
 
 class Database:

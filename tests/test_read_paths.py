@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -263,6 +264,9 @@ async def test_a_read_session_refuses_writes(app: FastAPI) -> None:
         session.add(User(email="sneaky@example.com", hashed_password="x"))
         with pytest.raises(RuntimeError, match="read-only"):
             await session.flush()
+        session.expunge_all()
+        with pytest.raises(RuntimeError, match="read-only"):
+            await session.execute(delete(User))
 
 
 async def test_archived_cards_are_listed_only_when_asked_for(
