@@ -42,6 +42,14 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy")
 
 
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark kanban-api against a bare baseline on PostgreSQL (needs wrk); see
+    docs/performance.md. Options pass through: `nox -s bench -- --help`."""
+    install(session, "bench")
+    session.run("python", "-m", "bench.run", *session.posargs)
+
+
 @nox.session(name="format")
 def format_(session: nox.Session) -> None:
     install(session, "dev")
@@ -56,3 +64,4 @@ def lock(session: nox.Session) -> None:
     session.run("poetry", "lock")
     session.run("poetry", "export", "--extras", "dev", "-o", "requirements/dev.txt")
     session.run("poetry", "export", "-o", "requirements/main.txt")
+    session.run("poetry", "export", "--extras", "dev bench", "-o", "requirements/bench.txt")

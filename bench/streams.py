@@ -145,9 +145,9 @@ def main() -> None:
             "KANBAN_DATABASE_URL": arguments.database_url or f"sqlite:///{folder}/bench.db",
         }
         command = [sys.executable, "-m", "kanban_api"]
-        subprocess.run([*command, "migrate"], env=env, cwd=folder, check=True)  # noqa: S603
+        subprocess.run([*command, "migrate"], env=env, cwd=folder, check=True)
         port = free_port()
-        server = subprocess.Popen(  # noqa: S603
+        server = subprocess.Popen(
             [*command, "serve", "--port", str(port)],
             env=env,
             cwd=folder,

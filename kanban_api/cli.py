@@ -2,17 +2,25 @@
 
 import asyncio
 import copy
+import secrets
 import sys
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import click
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.config import LOGGING_CONFIG
 
 from kanban_api.config import ConfigError, Settings
 from kanban_api.database import Database
 from kanban_api.migrations.runner import upgrade
+from kanban_api.models import LabelColor
 from kanban_api.services import events as event_service
+from kanban_api.services.demo import seed_demo_data
+
+T = TypeVar("T")
 
 
 def _load_settings() -> Settings:
@@ -81,6 +89,75 @@ def migrate() -> None:
     settings = _load_settings()
     upgrade(settings.database_url)
     click.echo("kanban-api: database is up to date", err=True)
+
+
+@main.command()
+@click.option("--users", default=1, show_default=True, type=click.IntRange(0, 100_000))
+@click.option(
+    "--boards", default=3, show_default=True, type=click.IntRange(0, 10_000), help="Per user."
+)
+@click.option(
+    "--cards", default=50, show_default=True, type=click.IntRange(0, 1_000_000), help="Per board."
+)
+@click.option(
+    "--labels",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, len(LabelColor)),
+    help="Labels per card.",
+)
+@click.option("--password", help="The demo users' password (8+ characters); random if omitted.")
+def seed(users: int, boards: int, cards: int, labels: int, password: str | None) -> None:
+    """Fill the database with demo users, boards and cards, and print how to log in.
+
+    Prints one `email password` line per user on standard output.
+    """
+    if password is not None and len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    settings = _load_settings()
+    if settings.env == "development":
+        upgrade(settings.database_url)
+    password = password or secrets.token_urlsafe(12)
+    started = time.perf_counter()
+    with click.progressbar(
+        length=max(1, users * boards * (1 + cards)), label="Seeding", file=sys.stderr
+    ) as bar:
+        created = asyncio.run(
+            _in_transaction(
+                settings,
+                lambda session: seed_demo_data(
+                    session,
+                    users=users,
+                    boards=boards,
+                    cards=cards,
+                    labels_per_card=labels,
+                    password=password,
+                    progress=bar.update,
+                ),
+            )
+        )
+    click.echo(
+        f"kanban-api: seeded {_count(users, 'user')}, {_count(users * boards, 'board')} and "
+        f"{_count(users * boards * cards, 'card')} in {time.perf_counter() - started:.1f} s; "
+        "log in (POST /api/auth/tokens) as:",
+        err=True,
+    )
+    for user in created:
+        click.echo(f"{user.email} {password}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on a database of its own (outside any server)."""
+    database = Database(settings)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            return await work(session)
+    finally:
+        await database.dispose()
 
 
 @main.command("prune-events")

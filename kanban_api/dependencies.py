@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.config import Settings
 from kanban_api.database import Database
-from kanban_api.errors import ApiError
+
+# Re-exported: it used to live here, and other modules may still import it from here.
+from kanban_api.errors import NotAuthenticatedError as NotAuthenticatedError
 from kanban_api.models import User
 from kanban_api.permissions import Action, BoardAccess, CardAccess, CommentAccess, require
 from kanban_api.schemas.board import BoardOut
@@ -22,17 +24,25 @@ from kanban_api.services import comments as comment_service
 from kanban_api.services import events as event_service
 from kanban_api.services import tickets as ticket_service
 from kanban_api.utils.etag import ETAGS_PATTERN, require_if_match
-from kanban_api.utils.token import decode_access_token
+from kanban_api.utils.token import TokenClaims, decode_access_token
+
+# Dependencies are `async def` even when they never await: FastAPI runs a plain
+# `def` in a worker thread, a hand-off that costs more than the work here.
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
+# Safe methods only read (HTTP semantics), so they get the cheaper read-only session.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
-    async for session in database.session():
+    sessions = database.read_session if request.method in READ_METHODS else database.session
+    async for session in sessions():
         yield session
 
 
@@ -44,22 +54,25 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/tokens", auto_error=False)
 
 
-class NotAuthenticatedError(ApiError):
-    status_code = 401
-    headers = {"WWW-Authenticate": "Bearer"}
+async def get_token_claims(
+    request: Request, token: Annotated[str | None, Depends(_bearer)]
+) -> TokenClaims:
+    """The bearer token's claims, once its signature and expiry are checked.
 
-    def __init__(self) -> None:
-        super().__init__("Could not validate credentials")
-
-
-async def get_current_user(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(_bearer)]
-) -> User:
-    if not token:
-        raise NotAuthenticatedError
-    claims = decode_access_token(token, secret_key=request.app.state.secret_key)
+    Whether its user still exists with the same credentials takes the database:
+    `get_current_user` loads the user to know; the hot reads check it inside their
+    own SQL instead (see services.users.token_is_current).
+    """
+    claims = decode_access_token(token, secret_key=request.app.state.secret_key) if token else None
     if claims is None:
         raise NotAuthenticatedError
+    return claims
+
+
+Claims = Annotated[TokenClaims, Depends(get_token_claims)]
+
+
+async def get_current_user(session: SessionDep, claims: Claims) -> User:
     user = await session.get(User, claims.user_id)
     if user is None or user.credentials_version != claims.credentials_version:
         raise NotAuthenticatedError
@@ -68,6 +81,9 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+BoardId = Annotated[Id, Path()]
+CardId = Annotated[Id, Path()]
 
 
 async def get_stream_user(
@@ -86,8 +102,12 @@ async def get_stream_user(
 ) -> User:
     """The bearer token's user or, since EventSource cannot send headers, a ticket's."""
     if ticket is None:
-        return await get_current_user(request, session, token)
-    user = await ticket_service.redeem_ticket(session, ticket=ticket, board_id=board_id)
+        return await get_current_user(session, await get_token_claims(request, token))
+    # Redeeming deletes the ticket: a write, which this GET's read-only session must
+    # not do, so it commits in a transaction of its own before the stream starts.
+    database: Database = request.app.state.database
+    async with database.sessionmaker() as write_session, write_session.begin():
+        user = await ticket_service.redeem_ticket(write_session, ticket=ticket, board_id=board_id)
     if user is None:
         raise NotAuthenticatedError
     return user
@@ -150,22 +170,23 @@ def board_for(action: Action, *, for_update: bool = False) -> Callable[..., Awai
 
 
 def card_for(action: Action, *, for_update: bool = False) -> Callable[..., Awaitable[CardAccess]]:
-    async def card_access(
-        session: SessionDep, user: CurrentUser, card_id: Annotated[Id, Path()]
-    ) -> CardAccess:
-        card, role = await card_service.get_member_card(session, card_id=card_id, user=user)
+    # These take the token's claims, not CurrentUser: the card's lookup loads the
+    # user and checks the token itself, a statement fewer (see get_member_card).
+    async def card_access(session: SessionDep, claims: Claims, card_id: CardId) -> CardAccess:
+        card, role, user = await card_service.get_member_card(
+            session, card_id=card_id, claims=claims
+        )
+        event_service.act_as(session, user_id=user.id)
         require(role, action)
         return CardAccess(user=user, role=role, card=card)
 
     async def card_access_for_update(
-        session: SessionDep,
-        user: CurrentUser,
-        card_id: Annotated[Id, Path()],
-        if_match: IfMatch = None,
+        session: SessionDep, claims: Claims, card_id: CardId, if_match: IfMatch = None
     ) -> CardAccess:
-        card, role = await card_service.get_member_card(
-            session, card_id=card_id, user=user, for_update=True
+        card, role, user = await card_service.get_member_card(
+            session, card_id=card_id, claims=claims, for_update=True
         )
+        event_service.act_as(session, user_id=user.id)
         require(role, action)
         require_if_match(
             if_match,

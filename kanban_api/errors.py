@@ -68,3 +68,11 @@ class GoneError(ApiError):
     """What the client asked to resume from is no longer (or never was) available."""
 
     status_code = 410
+
+
+class NotAuthenticatedError(ApiError):
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+    def __init__(self) -> None:
+        super().__init__("Could not validate credentials")

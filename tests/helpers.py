@@ -6,8 +6,8 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -86,6 +86,36 @@ async def create_cards(
 
 def detail(response: Response) -> Any:
     return response.json()["detail"]
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@contextmanager
+def recorded_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements sent through the engine meanwhile, transaction control left out.
+
+    (SQLite's BEGIN goes through a cursor while asyncpg's does not; leaving it out
+    makes the counts the same on both databases.)
+    """
+    statements: list[str] = []
+
+    def record(
+        _connection: Any,
+        _cursor: Any,
+        statement: str,
+        _parameters: Any,
+        _context: Any,
+        _executemany: bool,
+    ) -> None:
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def list_cards(client: AsyncClient, account: Account, board_id: int) -> list[dict[str, Any]]:

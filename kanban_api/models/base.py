@@ -43,6 +43,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
+        if value.tzinfo is UTC:  # asyncpg's answer: skip a copy per timestamp on big lists
+            return value
         return value.astimezone(UTC)
 
 

@@ -3,7 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from kanban_api.database import Database
-from kanban_api.dependencies import NotAuthenticatedError, SessionDep, SettingsDep
+from kanban_api.dependencies import SessionDep, SettingsDep
+from kanban_api.errors import NotAuthenticatedError
 from kanban_api.routes.responses import TOO_MANY_ATTEMPTS, Responses
 from kanban_api.schemas.error import ErrorOut
 from kanban_api.schemas.user import LoginForm, Token

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import (
+    Claims,
     CurrentUser,
     IfNoneMatch,
     ManageBoard,
@@ -14,6 +15,7 @@ from kanban_api.routes.responses import (
     NOT_A_MEMBER,
     NOT_AUTHENTICATED,
     ROLE_REQUIRED,
+    JsonBytes,
     conditional_read,
     conditional_write,
     etag_answers,
@@ -26,11 +28,10 @@ from kanban_api.utils.etag import check_if_none_match, with_etag
 router = APIRouter(prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATED)
 
 
-@router.get("")
-async def list_boards(session: SessionDep, user: CurrentUser) -> list[BoardOut]:
+@router.get("", response_model=list[BoardOut])
+async def list_boards(session: SessionDep, claims: Claims) -> Response:
     """The boards the caller is a member of, each with the caller's role."""
-    rows = await board_service.list_boards(session, user=user)
-    return [BoardOut.of(board, role) for board, role in rows]
+    return JsonBytes(await board_service.list_boards(session, claims=claims))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=etag_answers(201))

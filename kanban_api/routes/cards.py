@@ -3,24 +3,26 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from kanban_api.dependencies import (
+    BoardId,
+    CardId,
+    Claims,
     EditCard,
     EditCardsOnBoard,
     IfNoneMatch,
     SessionDep,
-    ViewBoard,
-    ViewCard,
 )
 from kanban_api.routes.responses import (
     NOT_A_MEMBER,
     NOT_AUTHENTICATED,
     ROLE_REQUIRED,
+    JsonBytes,
     conditional_read,
     conditional_write,
 )
 from kanban_api.schemas.card import CardBatch, CardListQuery, CardMove, CardOut, CardUpdate
 from kanban_api.schemas.conditional import CardPreconditionFailed
 from kanban_api.services import cards as card_service
-from kanban_api.utils.etag import check_if_none_match, with_etag
+from kanban_api.utils.etag import check_if_none_match, format_etag, with_etag
 
 router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
 
@@ -39,25 +41,28 @@ router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
             },
         },
     },
+    response_model=list[CardOut],
 )
 async def list_cards(
     request: Request,
-    response: Response,
     session: SessionDep,
-    access: ViewBoard,
+    claims: Claims,
+    board_id: BoardId,
     query: Annotated[CardListQuery, Query()],
-) -> list[CardOut]:
+) -> Response:
     """The board's cards that pass every given filter, in board order (column, then position).
 
     Archived cards only with `archived=true`. With `limit`, the answer is one page;
     the next page's URL (same filters, plus a `cursor`) comes in the `Link` header,
     and no header means this was the last.
     """
-    page = await card_service.list_cards(session, board=access.board, query=query)
+    # Any member may view; the service checks membership (and the token) in its SQL.
+    page = await card_service.list_cards(session, board_id=board_id, claims=claims, query=query)
+    response = JsonBytes(page.cards)
     if page.next_cursor is not None:
         url = request.url.include_query_params(cursor=page.next_cursor)
         response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
-    return [CardOut.model_validate(card) for card in page.cards]
+    return response
 
 
 @router.post(
@@ -74,12 +79,18 @@ async def create_cards(
     return [CardOut.model_validate(card) for card in cards]
 
 
-@router.get("/cards/{card_id}", responses={**NOT_A_MEMBER, **conditional_read()})
+@router.get(
+    "/cards/{card_id}",
+    responses={**NOT_A_MEMBER, **conditional_read()},
+    response_model=CardOut,
+)
 async def read_card(
-    access: ViewCard, response: Response, if_none_match: IfNoneMatch = None
-) -> CardOut:
-    check_if_none_match(if_none_match, version=access.card.version)
-    return with_etag(response, CardOut.model_validate(access.card))
+    session: SessionDep, claims: Claims, card_id: CardId, if_none_match: IfNoneMatch = None
+) -> Response:
+    # Any member may view; the service checks membership (and the token) in its SQL.
+    card = await card_service.read_card(session, card_id=card_id, claims=claims)
+    check_if_none_match(if_none_match, version=card["version"])
+    return JsonBytes(card, headers={"ETag": format_etag(card["version"])})
 
 
 @router.patch(

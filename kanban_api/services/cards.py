@@ -1,11 +1,28 @@
+"""Cards: ORM entities for writes, plain rows for the hot reads (see `list_cards`)."""
+
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ColumnExpressionArgument,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kanban_api.errors import InvalidInputError, NotFoundError
@@ -27,7 +44,9 @@ from kanban_api.schemas.card import CardCreate, CardListQuery, CardOut, CardUpda
 from kanban_api.schemas.event import EventType
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards, events, ordering
+from kanban_api.services.users import check_token, token_is_current, token_params
 from kanban_api.utils.cursor import decode_cursor, encode_cursor
+from kanban_api.utils.token import TokenClaims
 
 CARD_NOT_FOUND = "Card not found"
 
@@ -47,75 +66,241 @@ CARD_ORDER = (
 )
 
 
-class CardPage(NamedTuple):
-    cards: Sequence[Card]
-    # Where the next page starts, if there is one.
-    next_cursor: str | None
+# The hot reads (card list, one card) answer with dicts in CardOut's wire shape,
+# built from Core rows of statements built once; writes use ORM entities.
+# Building and tracking entities (and pydantic models) costs more than the query
+# itself on a large board; see docs/performance.md.
+
+LABEL_COLORS = tuple(LabelColor)
+CardSelect = Select[*tuple[Any, ...]]
 
 
-async def list_cards(session: AsyncSession, *, board: Board, query: CardListQuery) -> CardPage:
-    """The board's cards that pass the query's filters, in board order, a page at a time."""
-    statement = (
-        select(Card)
-        .where(Card.board_id == board.id, *_filters(board, query))
-        .options(selectinload(Card.labels), selectinload(Card.assignees))
-        .order_by(*(key.attribute for key in CARD_ORDER))
+def _joined(column: ColumnExpressionArgument[Any]) -> ColumnElement[str]:
+    """The values as one comma-separated string (`string_agg` / `group_concat`)."""
+    return func.aggregate_strings(cast(column, String), ",")
+
+
+def _select_cards(label_colors: ColumnElement[Any], assignee_ids: ColumnElement[Any]) -> CardSelect:
+    """Cards as plain rows for `card_json`, given SQL for their joined label colours
+    and assignee ids, so that neither costs a statement of its own."""
+    return select(
+        Card.id,
+        Card.title,
+        Card.description,
+        Card.board_id,
+        Card.column,
+        label_colors.label("label_colors"),
+        Card.created_at,
+        Card.updated_at,
+        Card.position,
+        Card.version,
+        Card.due_at,
+        assignee_ids.label("assignee_ids"),
+        Card.archived,
     )
-    if query.cursor is not None:
-        start = _decode_cursor(query.cursor)
-        statement = statement.where(tuple_(*(key.attribute for key in CARD_ORDER)) > start)
-    if query.limit is None:
-        return CardPage((await session.scalars(statement)).all(), None)
-    cards = (await session.scalars(statement.limit(query.limit + 1))).all()
-    if len(cards) <= query.limit:
-        return CardPage(cards, None)
-    cards = cards[: query.limit]
-    last = cards[-1]
-    after = [
-        key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
-    ]
-    return CardPage(cards, encode_cursor(after))
 
 
-def _filters(board: Board, query: CardListQuery) -> list[ColumnElement[bool]]:
-    """The query's filters as conditions on the board's cards.
+def card_json(row: Sequence[Any]) -> dict[str, Any]:
+    """One row of `_select_cards` in CardOut's wire shape (same keys, same order).
 
-    Each narrows the board's cards, which ix_card_board_id_column finds; the
-    selective ones also have an index of their own, so a filter on a 5,000-card
-    board reads only the matching rows: a label through ix_card_label_label_id,
-    an assignee through ix_card_assignee_user_id_board_id, a due date through
-    ix_card_board_id_due_at. Text search cannot use a b-tree index; it scans the
-    board's cards only, which takes milliseconds at that size.
+    The row is unpacked rather than read by attribute, which is several times
+    faster over thousands of rows; a column added to `_select_cards` goes here too.
+    orjson renders the dict (routes.responses.JsonBytes) to the bytes pydantic would;
+    tests/test_read_paths.py compares them.
     """
-    conditions = [Card.archived == query.archived]
-    if query.column is not None:
-        conditions.append(Card.column == query.column)
-    if query.label is not None:
-        label = next(label for label in board.labels if label.color == query.label)
-        conditions.append(
-            Card.id.in_(select(CardLabel.card_id).where(CardLabel.label_id == label.id))
+    (
+        card_id,
+        title,
+        description,
+        board_id,
+        column,
+        label_colors,
+        created_at,
+        updated_at,
+        position,
+        version,
+        due_at,
+        assignee_ids,
+        archived,
+    ) = row
+    return {
+        "id": card_id,
+        "title": title,
+        "description": description,
+        "boardId": board_id,
+        "column": column,
+        "labels": _colors(label_colors),
+        "createdAt": created_at,
+        "updatedAt": updated_at,
+        "position": position,
+        "version": version,
+        "dueAt": due_at,
+        "assigneeIds": _ids(assignee_ids),
+        "archived": archived,
+    }
+
+
+@functools.cache
+def _colors(joined: str | None) -> tuple[LabelColor, ...]:
+    """`"4,0"` → (red, blue): positions are colour order, so sorting them sorts colours.
+
+    Cached: there are only so many label sets (a few thousand orderings of 7
+    colours at most), and parsing each card's string was a sixth of a list's time.
+    """
+    if not joined:
+        return ()
+    return tuple(LABEL_COLORS[position] for position in sorted(map(int, joined.split(","))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _ids(joined: str | None) -> tuple[int, ...]:
+    """`"7,3"` → (3, 7): assignees in user id order, as CardOut lists them."""
+    if not joined:
+        return ()
+    return tuple(sorted(map(int, joined.split(","))))
+
+
+# The card list's optional filters; each one present adds a condition (and its bind
+# parameters) to the statement, which is built once per combination.
+_FILTERS = ("column", "label", "assignee", "q", "due_before", "cursor", "limit")
+
+
+@functools.cache
+def _board_cards(filters: frozenset[str]) -> CardSelect:
+    """The cards of board `:board_id` that pass `filters`, if the token's user is a member.
+
+    One statement for 10 cards or 5,000: the labels' colours and the assignees are
+    aggregated once for the whole board and joined on, instead of a subquery per
+    card (with which PostgreSQL re-plans a small join for every card, ten times
+    slower on a 500-card board), and the membership and token are conditions of the
+    select. Built once per filter combination: building and keying the statement
+    took a tenth of a small list's time.
+
+    Each filter narrows the board's cards, which uq_card_board_id_column_position
+    finds; the selective ones have an index of their own: a label through
+    ix_card_label_label_id_card_id, an assignee through
+    ix_card_assignee_user_id_board_id, a due date through ix_card_board_id_due_at.
+    Text search scans the board's cards only, milliseconds at that size.
+    """
+    board_id: BindParameter[int] = bindparam("board_id")
+    colors = (
+        select(CardLabel.card_id, _joined(Label.color).label("colors"))
+        .join(Label, Label.id == CardLabel.label_id)
+        .where(Label.board_id == board_id)
+        .group_by(CardLabel.card_id)
+        .subquery("card_colors")
+    )
+    assignees = (
+        select(CardAssignee.card_id, _joined(CardAssignee.user_id).label("ids"))
+        .where(CardAssignee.board_id == board_id)
+        .group_by(CardAssignee.card_id)
+        .subquery("card_assignees")
+    )
+    conditions: list[ColumnElement[bool]] = [
+        Card.board_id == board_id,
+        Card.archived == bindparam("archived"),
+        boards.member_of_board(),
+    ]
+    if "column" in filters:
+        conditions.append(Card.column == bindparam("column"))
+    if "label" in filters:
+        with_label = (
+            select(CardLabel.card_id)
+            .join(Label, Label.id == CardLabel.label_id)
+            .where(Label.board_id == board_id, Label.color == bindparam("label"))
         )
-    if query.assignee is not None:
-        conditions.append(
-            Card.id.in_(
-                select(CardAssignee.card_id).where(
-                    CardAssignee.user_id == query.assignee, CardAssignee.board_id == board.id
-                )
-            )
+        conditions.append(Card.id.in_(with_label))
+    if "assignee" in filters:
+        assigned = select(CardAssignee.card_id).where(
+            CardAssignee.user_id == bindparam("assignee"), CardAssignee.board_id == board_id
         )
-    if query.q:
+        conditions.append(Card.id.in_(assigned))
+    if "q" in filters:
         # lower() on both sides: ILIKE is PostgreSQL-only, and SQLite's LIKE ignores
         # case for ASCII only; this way both databases agree (for ASCII text).
-        pattern = func.lower("%" + _escape_like(query.q) + "%")
+        pattern = func.lower(bindparam("pattern", type_=String))
         conditions.append(
             or_(
                 func.lower(Card.title).like(pattern, escape="\\"),
                 func.lower(Card.description).like(pattern, escape="\\"),
             )
         )
-    if query.due_before is not None:
-        conditions.append(Card.due_at < query.due_before)
-    return conditions
+    if "due_before" in filters:
+        conditions.append(Card.due_at < bindparam("due_before"))
+    if "cursor" in filters:
+        keys = [key.attribute for key in CARD_ORDER]
+        after = [bindparam(f"after_{key.key}", type_=key.type) for key in keys]
+        conditions.append(tuple_(*keys) > tuple_(*after))
+    statement = (
+        _select_cards(colors.c.colors, assignees.c.ids)
+        .outerjoin(colors, colors.c.card_id == Card.id)
+        .outerjoin(assignees, assignees.c.card_id == Card.id)
+        .where(*conditions)
+        .order_by(*(key.attribute for key in CARD_ORDER))
+    )
+    if "limit" in filters:
+        statement = statement.limit(bindparam("limit", type_=Integer))
+    return statement
+
+
+class CardPage(NamedTuple):
+    # In CardOut's wire shape.
+    cards: list[dict[str, Any]]
+    # Where the next page starts, if there is one.
+    next_cursor: str | None
+
+
+async def list_cards(
+    session: AsyncSession, *, board_id: int, claims: TokenClaims, query: CardListQuery
+) -> CardPage:
+    """The board's cards that pass the query's filters, in board order, a page at a time,
+    if the token's user is a member (any role may view).
+
+    One statement (see `_board_cards`); only an empty answer costs another, to tell
+    no cards (200, []) from a board the caller may not see (404) or a stale token
+    (401). It runs on the session's Core connection: the ORM's result layer adds
+    only cost per row here.
+    """
+    params: dict[str, Any] = {
+        **token_params(claims),
+        "board_id": board_id,
+        "archived": query.archived,
+    }
+    values = {
+        "column": query.column,
+        "label": query.label,
+        "assignee": query.assignee,
+        "pattern": "%" + _escape_like(query.q) + "%" if query.q else None,
+        "due_before": query.due_before,
+        "limit": None if query.limit is None else query.limit + 1,
+    }
+    params.update((name, value) for name, value in values.items() if value is not None)
+    filters = {"q" if name == "pattern" else name for name in params if name in values}
+    if query.cursor is not None:
+        try:
+            start = _decode_cursor(query.cursor)
+        except InvalidInputError:
+            # Outsiders learn nothing, not even that their cursor is bad.
+            await boards.check_member(session, board_id=board_id, claims=claims)
+            raise
+        filters.add("cursor")
+        params.update(
+            (f"after_{key.attribute.key}", value)
+            for key, value in zip(CARD_ORDER, start, strict=True)
+        )
+    connection = await session.connection()
+    rows = (await connection.execute(_board_cards(frozenset(filters)), params)).all()
+    if not rows:
+        await boards.check_member(session, board_id=board_id, claims=claims)
+        return CardPage([], None)
+    if query.limit is None or len(rows) <= query.limit:
+        return CardPage([card_json(row) for row in rows], None)
+    rows = rows[: query.limit]
+    last = rows[-1]
+    after = [
+        key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
+    ]
+    return CardPage([card_json(row) for row in rows], encode_cursor(after))
 
 
 def _escape_like(text: str) -> str:
@@ -138,32 +323,102 @@ def _decode_cursor(cursor: str) -> tuple[Any, ...]:
         ) from error
 
 
-async def get_member_card(
-    session: AsyncSession, *, card_id: int, user: User, for_update: bool = False
-) -> tuple[Card, Role]:
-    """The card and the user's role on its board; 404 for outsiders.
-
-    `for_update` first locks the card's board (see `lock_board`), so the card is
-    read as the last writer left it and stays so until this transaction ends.
-    """
-    visible = (Card.id == card_id, Membership.user_id == user.id)
-    member_join = (Membership, Membership.board_id == Card.board_id)
-    if for_update:
-        board_id = await session.scalar(select(Card.board_id).join(*member_join).where(*visible))
-        if board_id is None:
-            raise NotFoundError(CARD_NOT_FOUND)
-        await boards.lock_board(session, board_id=board_id, not_found=CARD_NOT_FOUND)
-    statement = (
-        select(Card, Membership.role)
-        .join(*member_join)
-        .where(*visible)
-        .options(selectinload(Card.labels), selectinload(Card.assignees))
+@functools.cache
+def _member_card() -> CardSelect:
+    """Card `:card_id` as a row for `card_json`, if the token's user is a member of its board."""
+    colors = (
+        select(_joined(Label.color))
+        .select_from(CardLabel)
+        .join(Label, Label.id == CardLabel.label_id)
+        .where(CardLabel.card_id == Card.id)
+        .scalar_subquery()
     )
-    row = (await session.execute(statement)).one_or_none()
+    assignees = (
+        select(_joined(CardAssignee.user_id))
+        .where(CardAssignee.card_id == Card.id)
+        .scalar_subquery()
+    )
+    return (
+        _select_cards(colors, assignees)
+        .join(Membership, Membership.board_id == Card.board_id)
+        .where(
+            Card.id == bindparam("card_id"),
+            Membership.user_id == bindparam("user_id"),
+            token_is_current(),
+        )
+    )
+
+
+async def read_card(session: AsyncSession, *, card_id: int, claims: TokenClaims) -> dict[str, Any]:
+    """The card in CardOut's wire shape if the token's user is a member of its board
+    (any role may view): one statement, token included."""
+    params = {**token_params(claims), "card_id": card_id}
+    row = (await (await session.connection()).execute(_member_card(), params)).one_or_none()
     if row is None:
+        await check_token(session, claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
-    found, role = row
-    return found, role
+    return card_json(row)
+
+
+@functools.cache
+def _lock_card_board() -> Select[int]:
+    """Lock the board of card `:card_id`, if the token's user is a member of it.
+
+    FOR NO KEY UPDATE OF board, as `boards.lock_board` takes it: only the board row
+    is locked, the card is read afterwards (see `get_member_card`).
+    """
+    return (
+        select(Board.id)
+        .join(Card, Card.board_id == Board.id)
+        .join(Membership, Membership.board_id == Board.id)
+        .where(
+            Card.id == bindparam("card_id"),
+            Membership.user_id == bindparam("user_id"),
+            token_is_current(),
+        )
+        .with_for_update(of=Board, key_share=True)
+    )
+
+
+@functools.cache
+def _card_with_access() -> Select[Card, Role, User]:
+    """Card `:card_id` with its labels and assignees, the caller's role on its board,
+    and the caller, if the token is current: the whole of a card route's access check."""
+    return (
+        select(Card, Membership.role, User)
+        .join(Membership, Membership.board_id == Card.board_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Card.id == bindparam("card_id"),
+            User.id == bindparam("user_id"),
+            User.credentials_version == bindparam("credentials_version"),
+        )
+        .options(joinedload(Card.labels), joinedload(Card.assignees))
+    )
+
+
+async def get_member_card(
+    session: AsyncSession, *, card_id: int, claims: TokenClaims, for_update: bool = False
+) -> tuple[Card, Role, User]:
+    """The card, the caller's role on its board and the caller (the token's user);
+    404 for outsiders, 401 if the token went stale.
+
+    One statement, the token check included; `for_update` first locks the card's
+    board, as every writer of a board does (see `boards.lock_board`), so the card is
+    then read as the last writer left it and stays so until this transaction ends.
+    That takes a statement of its own: a row locked by a join is re-checked after
+    the wait, but the rows joined to it are not re-read, so the card could be stale.
+    """
+    params = {**token_params(claims), "card_id": card_id}
+    if for_update and await session.scalar(_lock_card_board(), params) is None:
+        await check_token(session, claims=claims)
+        raise NotFoundError(CARD_NOT_FOUND)
+    row = (await session.execute(_card_with_access(), params)).unique().one_or_none()
+    if row is None:
+        await check_token(session, claims=claims)
+        raise NotFoundError(CARD_NOT_FOUND)
+    card, role, user = row
+    return card, role, user
 
 
 async def create_cards(

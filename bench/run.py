@@ -1,0 +1,597 @@
+"""The benchmark: kanban-api against a bare Starlette + asyncpg baseline, on PostgreSQL.
+
+`nox -s bench` runs this (`python -m bench.run --help` for options). It creates a
+PostgreSQL database, seeds it with `kanban-api seed`, starts `kanban-api serve`
+as users run it (production settings, after `kanban-api migrate`; the command is
+run as `python -m kanban_api` so that it is this interpreter's) and the baseline
+(bench/baseline.py) the same way, drives them in turns with wrk and writes
+results.md, results.json and list-latency.png to the output folder.
+
+The server gets one CPU and wrk another (`taskset`), as far as the machine has
+them; PostgreSQL runs where the OS puts it. Each wrk run is short, so the whole
+bench takes a few minutes; numbers move between runs by several per cent, more
+on a machine others are using, which results.md reports (load average).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+HERE = Path(__file__).parent
+WRK_SCRIPT = HERE / "wrk" / "scenario.lua"
+LIST_SIZE, BOARDS, LABELS = 500, 20, 2
+SIZES = (10, 100, 250, 500, 1000, 2500, 5000)
+MEMORY_LIMIT_MB = 150
+WRK_MISSING = """wrk, the load generator, is not installed. Install it with
+  Debian/Ubuntu:  sudo apt-get install wrk
+  macOS:          brew install wrk
+then run the bench again."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    wrk_args: tuple[str, ...] = ("get",)
+    authorized: bool = True
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+@dataclass
+class Run:
+    """Everything measured, as written to results.json."""
+
+    environment: dict[str, Any]
+    app: dict[str, Result] = field(default_factory=dict)
+    baseline: dict[str, Result] = field(default_factory=dict)
+    app_sizes: dict[int, Result] = field(default_factory=dict)
+    baseline_sizes: dict[int, Result] = field(default_factory=dict)
+    workers: dict[str, Result] = field(default_factory=dict)
+    memory_mb: dict[str, float] = field(default_factory=dict)
+
+
+class BenchError(Exception):
+    """A step failed; the message says which and why."""
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def cpus() -> tuple[list[str], list[str]]:
+    """`taskset` prefixes for the server and for wrk: one CPU each, when there are two."""
+    available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if shutil.which("taskset") is None or len(available) < 2:
+        return [], []
+    return ["taskset", "-c", str(available[0])], ["taskset", "-c", str(available[1])]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """A server process (and its workers) started in its own process group."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.name, self.port = name, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [arg.replace("{port}", str(self.port)) for arg in command]
+        self.log = log.open("w")
+        self.process = subprocess.Popen(
+            command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self._wait_ready(log)
+
+    def _wait_ready(self, log: Path, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"{self.name} exited at start; see {log}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/boards", timeout=5):
+                    return
+            except urllib.error.HTTPError:
+                return  # 401: it answers
+            except OSError:
+                time.sleep(0.2)
+        raise BenchError(f"{self.name} did not answer within {timeout:.0f} s; see {log}")
+
+    def pids(self) -> list[int]:
+        """The process and its descendants (uvicorn's workers when --workers > 1)."""
+        found, queue = [], [self.process.pid]
+        while queue:
+            pid = queue.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                queue.extend(int(child) for child in task.read_text().split())
+        return found
+
+    def worker_peak_rss_mb(self) -> list[float]:
+        """VmHWM (peak resident memory) of each process that serves requests.
+
+        With --workers N, uvicorn's supervisor spawns them (multiprocessing
+        `spawn_main`), next to multiprocessing's resource tracker, which serves none.
+        """
+        pids = self.pids()
+        spawned = [pid for pid in pids[1:] if b"spawn_main" in _cmdline(pid)]
+        return [_vm_hwm_mb(pid) for pid in spawned or pids[:1]]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+def _cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match[1]) / 1024 if match else float("nan")
+
+
+@contextmanager
+def serving(name: str, command: list[str], env: dict[str, str], log: Path) -> Iterator[Server]:
+    server = Server(name, command, env, log)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --- database and API -------------------------------------------------------------------------
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """A fresh database named `name`; returns its URL."""
+    url = make_url(admin_url)
+
+    async def recreate() -> None:
+        connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    try:
+        asyncio.run(recreate())
+    except (OSError, asyncpg.PostgresError) as error:
+        raise BenchError(
+            f"cannot create database {name} at {url.render_as_string()}: {error}\n"
+            "Start PostgreSQL or pass --postgres-url postgresql://user:password@host:port"
+        ) from error
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def analyze(database_url: str) -> None:
+    """Fresh planner statistics after the bulk load, as autovacuum would soon make them."""
+
+    async def vacuum() -> None:
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.execute("VACUUM ANALYZE")
+        finally:
+            await connection.close()
+
+    asyncio.run(vacuum())
+
+
+def kanban_api(*args: str, env: dict[str, str]) -> str:
+    """Run the kanban-api command as a user would; its standard output."""
+    command = [sys.executable, "-m", "kanban_api", *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"kanban-api {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def seed(env: dict[str, str], *, boards: int, cards: int, password: str) -> str:
+    """Seed one user with `boards` boards of `cards` cards; their email."""
+    out = kanban_api(
+        "seed",
+        "--users",
+        "1",
+        "--boards",
+        str(boards),
+        "--cards",
+        str(cards),
+        "--labels",
+        str(LABELS),
+        "--password",
+        password,
+        env=env,
+    )
+    return out.split()[0]
+
+
+def call(url: str, *, token: str | None = None, form: dict[str, str] | None = None) -> Any:
+    data = urllib.parse.urlencode(form).encode() if form else None
+    request = urllib.request.Request(url, data=data)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def login(server: Server, email: str, password: str) -> str:
+    answer = call(f"{server.url}/api/auth/tokens", form={"username": email, "password": password})
+    token: str = answer["access_token"]
+    return token
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+def wrk(
+    url: str,
+    args: Sequence[str],
+    *,
+    token: str | None,
+    seconds: int,
+    connections: int,
+    pin: list[str],
+) -> Result:
+    command = [*pin, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    command += ["-s", str(WRK_SCRIPT), url, "--", *args]
+    done = subprocess.run(command, capture_output=True, text=True)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")), None)
+    if done.returncode != 0 or line is None:
+        raise BenchError(f"wrk failed on {url}:\n{done.stdout}{done.stderr}")
+    stats = json.loads(line.removeprefix("BENCH "))
+    if stats["non_2xx"] or stats["socket_errors"]:
+        raise BenchError(
+            f"{url}: {stats['non_2xx']} error answers, {stats['socket_errors']} "
+            "socket errors; the server log says why"
+        )
+    return Result(
+        requests=stats["requests"],
+        seconds=stats["duration_us"] / 1e6,
+        p50_ms=stats["p50_us"] / 1e3,
+        p99_ms=stats["p99_us"] / 1e3,
+    )
+
+
+@dataclass
+class Fixture:
+    """The seeded data the scenarios use."""
+
+    email: str
+    password: str
+    token: str
+    board_id: int
+    card_ids: list[int]
+    boards_by_size: dict[int, tuple[int, str]]  # cards → (board id, its owner's token)
+
+
+def scenarios(fixture: Fixture) -> list[Scenario]:
+    form = urllib.parse.urlencode({"username": fixture.email, "password": fixture.password})
+    card_id = fixture.card_ids[0]
+    return [
+        Scenario(
+            f"GET /api/boards/{{id}}/cards ({LIST_SIZE} cards)",
+            f"/api/boards/{fixture.board_id}/cards",
+        ),
+        Scenario("GET /api/cards/{id}", f"/api/cards/{card_id}"),
+        Scenario(f"GET /api/boards ({BOARDS} boards)", "/api/boards"),
+        Scenario(
+            "PATCH /api/cards/{id}", "/", ("patch", ",".join(map(str, fixture.card_ids[:100])))
+        ),
+        Scenario(
+            "POST /api/auth/tokens (login)", "/api/auth/tokens", ("login", form), authorized=False
+        ),
+    ]
+
+
+def measure(
+    servers: Sequence[Server], fixture: Fixture, options: argparse.Namespace, pin: list[str]
+) -> dict[str, dict[str, Result]]:
+    """Each scenario on each server in turn: a warm-up, then the best of `--repeat` runs.
+
+    Taking turns within a scenario, rather than one server after the other, keeps a
+    change in the machine's load from landing on one side of a ratio; the best run
+    is the one least disturbed by other processes.
+    """
+    results: dict[str, dict[str, Result]] = {server.name: {} for server in servers}
+    for scenario in scenarios(fixture):
+
+        def load(server: Server, seconds: int, scenario: Scenario = scenario) -> Result:
+            return wrk(
+                server.url + scenario.path,
+                scenario.wrk_args,
+                token=fixture.token if scenario.authorized else None,
+                seconds=seconds,
+                connections=options.connections,
+                pin=pin,
+            )
+
+        for server in servers:
+            load(server, 1)
+        runs: dict[str, list[Result]] = {server.name: [] for server in servers}
+        for _ in range(options.repeat):
+            for server in servers:
+                runs[server.name].append(load(server, options.seconds))
+        for server in servers:
+            best = max(runs[server.name], key=lambda result: result.rps)
+            results[server.name][scenario.name] = best
+            print(f"  {server.name:10} {scenario.name:38} {_brief(best)}")
+    return results
+
+
+def sweep(
+    servers: Sequence[Server], fixture: Fixture, options: argparse.Namespace, pin: list[str]
+) -> dict[str, dict[int, Result]]:
+    """List latency against board size, one connection, so latency is the service time."""
+    results: dict[str, dict[int, Result]] = {server.name: {} for server in servers}
+    for size, (board_id, token) in sorted(fixture.boards_by_size.items()):
+        for server in servers:
+            result = wrk(
+                f"{server.url}/api/boards/{board_id}/cards",
+                ("get",),
+                token=token,
+                seconds=max(2, options.seconds // 2),
+                connections=1,
+                pin=pin,
+            )
+            results[server.name][size] = result
+            print(f"  {server.name:10} list {size:>5} cards, 1 connection     {_brief(result)}")
+    return results
+
+
+def _brief(result: Result) -> str:
+    return f"{result.rps:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms"
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def prepare(options: argparse.Namespace, env: dict[str, str], server: Server) -> Fixture:
+    """Seed the bench's data through `kanban-api seed` and look up its ids through the API."""
+    password = secrets.token_urlsafe(12)
+    started = time.monotonic()
+    email = seed(env, boards=BOARDS, cards=LIST_SIZE, password=password)
+    size_users = {size: seed(env, boards=1, cards=size, password=password) for size in SIZES}
+    print(f"  seeded in {time.monotonic() - started:.0f} s")
+    token = login(server, email, password)
+    board_id = call(f"{server.url}/api/boards", token=token)[0]["id"]
+    cards = call(f"{server.url}/api/boards/{board_id}/cards", token=token)
+    boards_by_size = {}
+    for size, size_email in size_users.items():
+        size_token = login(server, size_email, password)
+        [board] = call(f"{server.url}/api/boards", token=size_token)
+        boards_by_size[size] = (board["id"], size_token)
+    return Fixture(email, password, token, board_id, [card["id"] for card in cards], boards_by_size)
+
+
+def environment(options: argparse.Namespace, pinned: bool) -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "pinned": pinned,
+        "wrk": f"1 thread, {options.connections} connections, best of {options.repeat} runs "
+        f"of {options.seconds} s per scenario",
+        "load_average_at_start": os.getloadavg()[0],
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def run(options: argparse.Namespace) -> Run:
+    if shutil.which("wrk") is None:
+        raise BenchError(WRK_MISSING)
+    server_pin, wrk_pin = cpus()
+    results = Run(environment(options, pinned=bool(server_pin)))
+    output: Path = options.output
+    output.mkdir(parents=True, exist_ok=True)
+    database_url = create_database(options.postgres_url, options.database)
+    env = {
+        **os.environ,
+        "KANBAN_ENV": "production",
+        "KANBAN_SECRET_KEY": secrets.token_urlsafe(48),
+        "KANBAN_DATABASE_URL": database_url,
+    }
+    kanban_api("migrate", env=env)
+    serve = [sys.executable, "-m", "kanban_api", "serve", "--port", "{port}"]
+    baseline = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--port", "{port}"]
+
+    app_log, baseline_log = output / "app.log", output / "baseline.log"
+    print("kanban-api and the baseline, one process each on the same CPU, taking turns:")
+    with (
+        serving("kanban-api", [*server_pin, *serve], env, app_log) as app,
+        serving("baseline", [*server_pin, *baseline], env, baseline_log) as bare,
+    ):
+        fixture = prepare(options, env, app)
+        analyze(database_url)
+        measured = measure([app, bare], fixture, options, wrk_pin)
+        results.app, results.baseline = measured[app.name], measured[bare.name]
+        sizes = sweep([app, bare], fixture, options, wrk_pin)
+        results.app_sizes, results.baseline_sizes = sizes[app.name], sizes[bare.name]
+        results.memory_mb["kanban-api, 1 worker, whole run"] = max(app.worker_peak_rss_mb())
+        results.memory_mb["baseline, whole run"] = max(bare.worker_peak_rss_mb())
+
+    print("kanban-api, 1 and 2 workers, unpinned (server, wrk and PostgreSQL share the CPUs):")
+    for workers in (1, 2):
+        command = [*serve, "--workers", str(workers)]
+        log = output / f"app-{workers}-workers.log"
+        with serving(f"{workers} worker{'s' * (workers > 1)}", command, env, log) as app:
+            for scenario in scenarios(fixture)[:2]:
+                key = f"{scenario.name}, {workers} worker{'s' * (workers > 1)}"
+                results.workers[key] = wrk(
+                    app.url + scenario.path,
+                    scenario.wrk_args,
+                    token=fixture.token,
+                    seconds=options.seconds,
+                    connections=options.connections * workers,
+                    pin=[],
+                )
+                print(f"  {key:50} {_brief(results.workers[key])}")
+            if workers == 2:
+                for index, peak in enumerate(app.worker_peak_rss_mb(), 1):
+                    results.memory_mb[f"2 workers, worker {index}"] = peak
+    results.environment["load_average_at_end"] = os.getloadavg()[0]
+    return results
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def markdown(results: Run) -> str:
+    env = results.environment
+    lines = [
+        "| scenario | kanban-api req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms "
+        "| kanban-api / baseline |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, app in results.app.items():
+        bare = results.baseline[name]
+        lines.append(
+            f"| {name} | {app.rps:,.0f} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {bare.rps:,.0f} "
+            f"| {bare.p50_ms:.1f} | {bare.p99_ms:.1f} | {app.rps / bare.rps:.0%} |"
+        )
+    lines += [
+        "",
+        "List latency against board size (one connection, so latency is the service time):",
+        "",
+        "| cards | kanban-api p50 ms | p99 ms | baseline p50 ms | p99 ms | kanban-api µs/card |",
+        "|--:|--:|--:|--:|--:|--:|",
+    ]
+    for size, app in results.app_sizes.items():
+        bare = results.baseline_sizes[size]
+        lines.append(
+            f"| {size:,} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {bare.p50_ms:.1f} "
+            f"| {bare.p99_ms:.1f} | {app.p50_ms * 1000 / size:.0f} |"
+        )
+    lines += ["", "Workers (unpinned; wrk connections scaled with the workers):", ""]
+    lines += ["| run | req/s | p50 ms | p99 ms |", "|---|--:|--:|--:|"]
+    for name, result in results.workers.items():
+        lines.append(f"| {name} | {result.rps:,.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} |")
+    lines += ["", f"Peak resident memory per worker (VmHWM; goal < {MEMORY_LIMIT_MB} MB):", ""]
+    lines += [f"- {name}: {mb:.0f} MB" for name, mb in results.memory_mb.items()]
+    lines += [
+        "",
+        f"Machine: {env['cpu']}, {env['cores']} CPUs, Python {env['python']}; server "
+        f"{'pinned to one CPU and wrk to another' if env['pinned'] else 'not pinned'}; wrk "
+        f"{env['wrk']}. Load average {env['load_average_at_start']:.1f} at the start, "
+        f"{env['load_average_at_end']:.1f} at the end (above 0.5 means other processes "
+        f"shared the CPUs). {env['started']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: Run, path: Path) -> bool:
+    """list-latency.png, if matplotlib is installed (nox -s bench installs it)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    figure, axes = plt.subplots(figsize=(7, 4.2), dpi=120)
+    for label, sizes, style in (
+        ("kanban-api", results.app_sizes, "o-"),
+        ("baseline (Starlette + asyncpg)", results.baseline_sizes, "s--"),
+    ):
+        axes.plot(list(sizes), [r.p50_ms for r in sizes.values()], style, label=f"{label}, p50")
+    axes.set(
+        xlabel="cards on the board",
+        ylabel="GET /api/boards/{id}/cards latency (ms)",
+        title="List latency against board size (one connection)",
+    )
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("KANBAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
+        help="a PostgreSQL server the bench may create a database on "
+        "(default: $KANBAN_BENCH_POSTGRES_URL or %(default)s)",
+    )
+    parser.add_argument("--database", default="kanban_bench", help="dropped and re-created")
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run (default 5)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per scenario, best kept (2)")
+    parser.add_argument("--output", type=Path, default=Path(".bench"), help="default .bench/")
+    options = parser.parse_args(argv)
+    try:
+        results = run(options)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    report = markdown(results)
+    (options.output / "results.md").write_text(report, encoding="utf-8")
+    (options.output / "results.json").write_text(
+        json.dumps(asdict(results), indent=2, default=str), encoding="utf-8"
+    )
+    drawn = chart(results, options.output / "list-latency.png")
+    print("\n" + report)
+    chart_note = ", list-latency.png" if drawn else " (no chart: matplotlib is not installed)"
+    print(f"Written to {options.output}/: results.md, results.json{chart_note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
