@@ -28,5 +28,4 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
-COLUMN_ORDER = {column: index for index, column in enumerate(CardColumn)}
 COLOR_ORDER = {color: index for index, color in enumerate(LabelColor)}

@@ -160,11 +160,6 @@ def _ids(joined: str | None) -> tuple[int, ...]:
     return tuple(sorted(map(int, joined.split(","))))
 
 
-# The card list's optional filters; each one present adds a condition (and its bind
-# parameters) to the statement, which is built once per combination.
-_FILTERS = ("column", "label", "assignee", "q", "due_before", "cursor", "limit")
-
-
 @functools.cache
 def _board_cards(filters: frozenset[str]) -> CardSelect:
     """The cards of board `:board_id` that pass `filters`, if the token's user is a member.
