@@ -29,6 +29,7 @@ from kanban_api.middleware import (
 )
 from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
 from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
+from kanban_api.utils.token import TokenVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.events = hub
     app.state.secret_key = settings.resolve_secret_key()
+    app.state.tokens = TokenVerifier(app.state.secret_key)
 
     api = APIRouter(
         prefix="/api", responses={**UNPARSABLE_BODY, **BODY_TOO_LARGE, **SERVICE_UNAVAILABLE}

@@ -1,12 +1,14 @@
 """The async engine and the per-request session."""
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -162,8 +164,9 @@ class Database:
             self.engine, expire_on_commit=False, sync_session_class=EventSession
         )
         # GET/HEAD requests (see dependencies.get_session): no BEGIN/COMMIT, no writes.
+        self._autocommit_engine = self.engine.execution_options(isolation_level=AUTOCOMMIT)
         self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(isolation_level=AUTOCOMMIT),
+            self._autocommit_engine,
             sync_session_class=ReadOnlySession,
             expire_on_commit=False,
         )
@@ -184,6 +187,17 @@ class Database:
         """
         async with self.read_sessionmaker() as session:
             yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A bare connection in autocommit mode, for the hot reads' Core statements.
+
+        Like `read_session` without the ORM session around it, whose setup and
+        teardown cost a card read a tenth of its time. Held only while used: the
+        connection goes back to the pool before the answer is sent.
+        """
+        async with self._autocommit_engine.connect() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()

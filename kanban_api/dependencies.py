@@ -24,7 +24,7 @@ from kanban_api.services import comments as comment_service
 from kanban_api.services import events as event_service
 from kanban_api.services import tickets as ticket_service
 from kanban_api.utils.etag import ETAGS_PATTERN, require_if_match
-from kanban_api.utils.token import TokenClaims, decode_access_token
+from kanban_api.utils.token import TokenClaims, TokenVerifier
 
 # Dependencies are `async def` even when they never await: FastAPI runs a plain
 # `def` in a worker thread, a hand-off that costs more than the work here.
@@ -46,7 +46,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# For the hot reads, which take a bare connection (`Database.reading`) for their
+# one Core statement instead of a session.
+DatabaseDep = Annotated[Database, Depends(get_database)]
 # scope="function": the commit happens before the response is sent, so a failed
 # commit is reported to the client instead of being lost after a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -63,7 +71,8 @@ async def get_token_claims(
     `get_current_user` loads the user to know; the hot reads check it inside their
     own SQL instead (see services.users.token_is_current).
     """
-    claims = decode_access_token(token, secret_key=request.app.state.secret_key) if token else None
+    tokens: TokenVerifier = request.app.state.tokens
+    claims = tokens.claims(token) if token else None
     if claims is None:
         raise NotAuthenticatedError
     return claims

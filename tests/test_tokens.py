@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -117,6 +118,23 @@ async def test_expired_tokens_are_rejected(client: AsyncClient, accounts: Accoun
     past = datetime.now(UTC) - timedelta(hours=2)
     claims = claims_for(account, iat=past, exp=past + timedelta(hours=1))
     await assert_rejected(client, jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
+
+
+async def test_a_token_that_passed_before_is_still_refused_once_it_expires(
+    client: AsyncClient, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tokens that passed are remembered (checking a signature per request is costly);
+    expiry must still end them."""
+    account = await accounts.create()
+    expires = datetime.now(UTC) + timedelta(minutes=1)
+    token = jwt.encode(claims_for(account, exp=expires), TEST_SECRET, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/users/me", headers=headers)).status_code == 200
+    assert (await client.get("/api/boards", headers=headers)).status_code == 200
+
+    monkeypatch.setattr(time, "time", lambda: expires.timestamp() + 1)
+    await assert_rejected(client, token)
+    assert (await client.get("/api/boards", headers=headers)).status_code == 401
 
 
 @pytest.mark.parametrize("subject", ["0", "-1", "99999999999999999999", "abc", "1.5", ""])

@@ -3,6 +3,7 @@ from fastapi import APIRouter, Response, status
 from kanban_api.dependencies import (
     Claims,
     CurrentUser,
+    DatabaseDep,
     IfNoneMatch,
     ManageBoard,
     SessionDep,
@@ -29,9 +30,11 @@ router = APIRouter(prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATE
 
 
 @router.get("", response_model=list[BoardOut])
-async def list_boards(session: SessionDep, claims: Claims) -> Response:
+async def list_boards(database: DatabaseDep, claims: Claims) -> Response:
     """The boards the caller is a member of, each with the caller's role."""
-    return JsonBytes(await board_service.list_boards(session, claims=claims))
+    async with database.reading() as connection:
+        boards = await board_service.list_boards(connection, claims=claims)
+    return JsonBytes(boards)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=etag_answers(201))

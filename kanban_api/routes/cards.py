@@ -6,6 +6,7 @@ from kanban_api.dependencies import (
     BoardId,
     CardId,
     Claims,
+    DatabaseDep,
     EditCard,
     EditCardsOnBoard,
     IfNoneMatch,
@@ -45,7 +46,7 @@ router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
 )
 async def list_cards(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     claims: Claims,
     board_id: BoardId,
     query: Annotated[CardListQuery, Query()],
@@ -57,7 +58,10 @@ async def list_cards(
     and no header means this was the last.
     """
     # Any member may view; the service checks membership (and the token) in its SQL.
-    page = await card_service.list_cards(session, board_id=board_id, claims=claims, query=query)
+    async with database.reading() as connection:
+        page = await card_service.list_cards(
+            connection, board_id=board_id, claims=claims, query=query
+        )
     response = JsonBytes(page.cards)
     if page.next_cursor is not None:
         url = request.url.include_query_params(cursor=page.next_cursor)
@@ -85,10 +89,11 @@ async def create_cards(
     response_model=CardOut,
 )
 async def read_card(
-    session: SessionDep, claims: Claims, card_id: CardId, if_none_match: IfNoneMatch = None
+    database: DatabaseDep, claims: Claims, card_id: CardId, if_none_match: IfNoneMatch = None
 ) -> Response:
     # Any member may view; the service checks membership (and the token) in its SQL.
-    card = await card_service.read_card(session, card_id=card_id, claims=claims)
+    async with database.reading() as connection:
+        card = await card_service.read_card(connection, card_id=card_id, claims=claims)
     check_if_none_match(if_none_match, version=card["version"])
     return JsonBytes(card, headers={"ETag": format_etag(card["version"])})
 

@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from kanban_api.errors import ConflictError, NotFoundError
@@ -58,7 +58,7 @@ _MEMBERSHIP = select(Membership.board_id).where(
 )
 
 
-async def list_boards(session: AsyncSession, *, claims: TokenClaims) -> list[dict[str, Any]]:
+async def list_boards(connection: AsyncConnection, *, claims: TokenClaims) -> list[dict[str, Any]]:
     """The token user's boards in BoardOut's wire shape, each with the user's role:
     two statements, however many.
 
@@ -66,11 +66,10 @@ async def list_boards(session: AsyncSession, *, claims: TokenClaims) -> list[dic
     entities) from statements built once, the token checked in the first one,
     all labels in the second, grouped here.
     """
-    connection = await session.connection()
     params = token_params(claims)
     boards = (await connection.execute(_MY_BOARDS, params)).all()
     if not boards:
-        await check_token(session, claims=claims)  # no boards, or a stale token?
+        await check_token(connection, claims=claims)  # no boards, or a stale token?
         return []
     # Each statement sees the database as of its own start, so a board shared in
     # between may show up in the labels only: it is skipped, not a KeyError.
@@ -93,12 +92,11 @@ async def list_boards(session: AsyncSession, *, claims: TokenClaims) -> list[dic
     ]
 
 
-async def check_member(session: AsyncSession, *, board_id: int, claims: TokenClaims) -> None:
+async def check_member(connection: AsyncConnection, *, board_id: int, claims: TokenClaims) -> None:
     """404 unless the token's user is a member of the board (401 if the token went stale)."""
     params = {**token_params(claims), "board_id": board_id}
-    connection = await session.connection()
     if await connection.scalar(_MEMBERSHIP, params) is None:
-        await check_token(session, claims=claims)
+        await check_token(connection, claims=claims)
         raise NotFoundError(BOARD_NOT_FOUND)
 
 

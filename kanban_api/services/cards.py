@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -246,15 +246,15 @@ class CardPage(NamedTuple):
 
 
 async def list_cards(
-    session: AsyncSession, *, board_id: int, claims: TokenClaims, query: CardListQuery
+    connection: AsyncConnection, *, board_id: int, claims: TokenClaims, query: CardListQuery
 ) -> CardPage:
     """The board's cards that pass the query's filters, in board order, a page at a time,
     if the token's user is a member (any role may view).
 
     One statement (see `_board_cards`); only an empty answer costs another, to tell
     no cards (200, []) from a board the caller may not see (404) or a stale token
-    (401). It runs on the session's Core connection: the ORM's result layer adds
-    only cost per row here.
+    (401). It runs on a bare connection: the ORM's result layer would add only cost
+    per row here.
     """
     params: dict[str, Any] = {
         **token_params(claims),
@@ -276,17 +276,16 @@ async def list_cards(
             start = _decode_cursor(query.cursor)
         except InvalidInputError:
             # Outsiders learn nothing, not even that their cursor is bad.
-            await boards.check_member(session, board_id=board_id, claims=claims)
+            await boards.check_member(connection, board_id=board_id, claims=claims)
             raise
         filters.add("cursor")
         params.update(
             (f"after_{key.attribute.key}", value)
             for key, value in zip(CARD_ORDER, start, strict=True)
         )
-    connection = await session.connection()
     rows = (await connection.execute(_board_cards(frozenset(filters)), params)).all()
     if not rows:
-        await boards.check_member(session, board_id=board_id, claims=claims)
+        await boards.check_member(connection, board_id=board_id, claims=claims)
         return CardPage([], None)
     if query.limit is None or len(rows) <= query.limit:
         return CardPage([card_json(row) for row in rows], None)
@@ -344,13 +343,15 @@ def _member_card() -> CardSelect:
     )
 
 
-async def read_card(session: AsyncSession, *, card_id: int, claims: TokenClaims) -> dict[str, Any]:
+async def read_card(
+    connection: AsyncConnection, *, card_id: int, claims: TokenClaims
+) -> dict[str, Any]:
     """The card in CardOut's wire shape if the token's user is a member of its board
     (any role may view): one statement, token included."""
     params = {**token_params(claims), "card_id": card_id}
-    row = (await (await session.connection()).execute(_member_card(), params)).one_or_none()
+    row = (await connection.execute(_member_card(), params)).one_or_none()
     if row is None:
-        await check_token(session, claims=claims)
+        await check_token(connection, claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
     return card_json(row)
 
@@ -406,11 +407,11 @@ async def get_member_card(
     """
     params = {**token_params(claims), "card_id": card_id}
     if for_update and await session.scalar(_lock_card_board(), params) is None:
-        await check_token(session, claims=claims)
+        await check_token(await session.connection(), claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
     row = (await session.execute(_card_with_access(), params)).unique().one_or_none()
     if row is None:
-        await check_token(session, claims=claims)
+        await check_token(await session.connection(), claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
     card, role, user = row
     return card, role, user

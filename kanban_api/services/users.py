@@ -1,6 +1,6 @@
 from sqlalchemy import Exists, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kanban_api.errors import ConflictError, NotAuthenticatedError
 from kanban_api.models import User
@@ -30,9 +30,9 @@ def token_params(claims: TokenClaims) -> dict[str, int]:
     return {"user_id": claims.user_id, "credentials_version": claims.credentials_version}
 
 
-async def check_token(session: AsyncSession, *, claims: TokenClaims) -> None:
+async def check_token(connection: AsyncConnection, *, claims: TokenClaims) -> None:
     """401 unless the token's user still exists with the credentials it was issued for."""
-    version = await session.scalar(
+    version = await connection.scalar(
         select(User.credentials_version).where(User.id == claims.user_id)
     )
     if version != claims.credentials_version:

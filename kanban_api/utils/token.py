@@ -1,5 +1,7 @@
 """Access tokens: HS256 JWTs carrying the user id, email and credentials version."""
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,22 +32,58 @@ def create_access_token(
     return jwt.encode(payload, secret_key, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret_key: str) -> TokenClaims | None:
-    """The claims of a valid token, or None for anything forged, expired or malformed."""
+class TokenVerifier:
+    """Checks access tokens, remembering the ones that passed until they expire.
+
+    A client sends the same token with every request; checking its signature and
+    parsing its JSON each time cost about as much CPU as a card read's SQL. A token
+    that passed stays valid until its `exp` (revocation is the database's business:
+    the credentials version), so only passes are kept, expiry is checked on every
+    hit, and the least recently used go first once `capacity` tokens are kept.
+    """
+
+    def __init__(self, secret_key: str, *, capacity: int = 4096) -> None:
+        self._secret_key = secret_key
+        self._capacity = capacity
+        self._passed: OrderedDict[str, tuple[TokenClaims, float]] = OrderedDict()
+
+    def claims(self, token: str) -> TokenClaims | None:
+        """The claims of a valid token, or None for anything forged, expired or malformed."""
+        checked = self._passed.get(token)
+        if checked is None:
+            checked = _check_signed(token, secret_key=self._secret_key)
+            if checked is None:
+                return None
+            self._passed[token] = checked
+            if len(self._passed) > self._capacity:
+                self._passed.popitem(last=False)
+        else:
+            self._passed.move_to_end(token)
+        claims, expires_at = checked
+        # One clock for fresh and remembered tokens alike: expiry is checked here only.
+        if time.time() >= expires_at:
+            del self._passed[token]
+            return None
+        return claims
+
+
+def _check_signed(token: str, *, secret_key: str) -> tuple[TokenClaims, float] | None:
+    """A well-signed token's claims and expiry time (Unix seconds), expired or not."""
     try:
         payload = jwt.decode(
             token,
             secret_key,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "email", "iat", "exp"]},
+            options={"require": ["sub", "email", "iat", "exp"], "verify_exp": False},
         )
         user_id = int(payload["sub"])
         if not 1 <= user_id <= MAX_ID:
             return None
-        return TokenClaims(
+        claims = TokenClaims(
             user_id=user_id,
             email=str(payload["email"]),
             credentials_version=int(payload.get("ver", 0)),
         )
+        return claims, float(payload["exp"])
     except (jwt.InvalidTokenError, ValueError, TypeError):
         return None
