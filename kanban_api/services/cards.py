@@ -22,8 +22,11 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
 from kanban_api.errors import InvalidInputError, NotFoundError
 from kanban_api.models import (
@@ -75,9 +78,31 @@ LABEL_COLORS = tuple(LabelColor)
 CardSelect = Select[*tuple[Any, ...]]
 
 
+class _CommaJoined(GenericFunction[str]):
+    """SQLAlchemy's `aggregate_strings(x, ",")` with the comma written into the SQL.
+
+    `aggregate_strings` sends its separator as a literal-execute parameter, which
+    makes SQLAlchemy re-render the statement's text on every execution: a tenth of
+    a card read's CPU.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_CommaJoined, "postgresql")
+def _string_agg(element: _CommaJoined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_CommaJoined, "sqlite")
+def _group_concat(element: _CommaJoined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
 def _joined(column: ColumnExpressionArgument[Any]) -> ColumnElement[str]:
     """The values as one comma-separated string (`string_agg` / `group_concat`)."""
-    return func.aggregate_strings(cast(column, String), ",")
+    return _CommaJoined(cast(column, String))
 
 
 def _select_cards(label_colors: ColumnElement[Any], assignee_ids: ColumnElement[Any]) -> CardSelect:
