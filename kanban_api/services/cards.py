@@ -431,12 +431,14 @@ async def get_member_card(
     the wait, but the rows joined to it are not re-read, so the card could be stale.
     """
     params = {**token_params(claims), "card_id": card_id}
-    if for_update and await session.scalar(_lock_card_board(), params) is None:
-        await check_token(await session.connection(), claims=claims)
+    # Core statements run on the session's connection: the ORM's execute costs more.
+    connection = await session.connection()
+    if for_update and await connection.scalar(_lock_card_board(), params) is None:
+        await check_token(connection, claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
     row = (await session.execute(_card_with_access(), params)).unique().one_or_none()
     if row is None:
-        await check_token(await session.connection(), claims=claims)
+        await check_token(connection, claims=claims)
         raise NotFoundError(CARD_NOT_FOUND)
     card, role, user = row
     return card, role, user
