@@ -109,8 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Retry-After to wait out a login limit.
             expose_headers=["ETag", "Link", "X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    # Outermost, so that every answer gets the headers, the request log's 500s included.
+    app.add_middleware(SecurityHeadersMiddleware)
 
     if settings.static_dir is not None:
         app.mount("/", _ReservedPathGuard(StaticFiles(directory=settings.static_dir, html=True)))

@@ -20,6 +20,7 @@ MAX_BODY_BYTES = 1024 * 1024
 BODY_TOO_LARGE = f"Request body exceeds {MAX_BODY_BYTES} bytes"
 
 access_log = logging.getLogger("kanban_api.access")
+logger = logging.getLogger(__name__)
 
 # Ids from a client or proxy are echoed and logged, so only short, plain ones are trusted.
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -29,6 +30,7 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 # Swagger UI and the static web client run scripts from a CDN or inline; they only lose framing.
 PAGE_CSP = "frame-ancestors 'none'"
 API_PREFIXES = ("/api", "/health", "/openapi.json")
+INTERNAL_ERROR = "Internal Server Error"
 
 
 class BodySizeLimitMiddleware:
@@ -138,7 +140,7 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         request_id = _request_id(_header(scope, b"x-request-id"))
         scope.setdefault("state", {})["request_id"] = request_id
-        status = 500
+        status: int | None = None
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -149,6 +151,14 @@ class RequestLogMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if status is not None:
+                raise  # the answer has begun: the server logs this and drops the connection
+            # A bug. Answered here, not by Starlette's outermost handler, so that the 500
+            # carries the request id (and the security headers, added around this layer)
+            # and its traceback is logged with that id.
+            logger.exception("unhandled error in request %s", request_id)
+            await JSONResponse({"detail": INTERNAL_ERROR}, 500)(scope, receive, send_with_id)
         finally:
             client = scope.get("client")
             access_log.info(
@@ -157,7 +167,7 @@ class RequestLogMiddleware:
                         "event": "request",
                         "method": scope["method"],
                         "path": scope["path"],
-                        "status": status,
+                        "status": status or 500,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                         "request_id": request_id,
                         "client": client[0] if client else None,

@@ -12,6 +12,7 @@ from httpx import AsyncClient
 
 from kanban_api import cli
 from kanban_api.middleware import access_log
+from kanban_api.services import boards as board_service
 from tests.conftest import ClientFactory
 from tests.helpers import Accounts, detail
 
@@ -110,6 +111,34 @@ async def test_one_structured_log_line_per_request(
     assert line["request_id"] == "trace-42.a:b"
     assert isinstance(line["duration_ms"], float)
     assert line["duration_ms"] >= 0
+
+
+async def test_a_bug_is_a_json_500_with_the_request_id_and_headers(
+    client: AsyncClient,
+    accounts: Accounts,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug's own words")
+
+    account = await accounts.create()
+    monkeypatch.setattr(board_service, "list_boards", broken)
+    caplog.set_level(logging.INFO)
+    response = await client.get(
+        "/api/boards", headers={**account.headers, "X-Request-ID": "trace-500"}
+    )
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert response.headers["x-request-id"] == "trace-500"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    [line] = access_lines(caplog)
+    assert (line["status"], line["request_id"]) == (500, "trace-500")
+    [error] = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert "trace-500" in error.getMessage()
+    assert "a bug's own words" in server_log(caplog)  # the traceback, for whoever fixes it
 
 
 @pytest.mark.parametrize("sent", [None, "", "x" * 129, "evil\r\nid", "<script>", "ü-id"])
