@@ -145,67 +145,68 @@ IfNoneMatch = Annotated[
 
 # Each route names the action it performs through one of the aliases below:
 # outsiders get 404, members whose role lacks the action 403 (rules: permissions.py).
-# `for_update` dependencies serve routes that change the resource: they lock the
-# board for the transaction (writers of one board queue up) and honour If-Match.
+# `for_update` dependencies serve routes that write: they lock the board for the
+# transaction first (writers of one board queue up) and read the role after the
+# lock, so a role changed by the writer they waited for is the one checked.
+# `if_match` ones also honour If-Match on the resource's version.
 
 
-def board_for(action: Action, *, for_update: bool = False) -> Callable[..., Awaitable[BoardAccess]]:
+def board_for(
+    action: Action, *, for_update: bool = False, if_match: bool = False
+) -> Callable[..., Awaitable[BoardAccess]]:
     async def board_access(
         session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
     ) -> BoardAccess:
-        board, role = await board_service.get_member_board(session, board_id=board_id, user=user)
+        board, role = await board_service.get_member_board(
+            session, board_id=board_id, user=user, for_update=for_update
+        )
         require(role, action)
         return BoardAccess(user=user, role=role, board=board)
 
-    async def board_access_for_update(
+    async def board_access_if_match(
         session: SessionDep,
         user: CurrentUser,
         board_id: Annotated[Id, Path()],
         if_match: IfMatch = None,
     ) -> BoardAccess:
-        board, role = await board_service.get_member_board(
-            session, board_id=board_id, user=user, for_update=True
-        )
-        require(role, action)
+        access = await board_access(session, user, board_id)
         require_if_match(
             if_match,
-            version=board.version,
-            current=lambda: BoardOut.of(board, role),
+            version=access.board.version,
+            current=lambda: BoardOut.of(access.board, access.role),
             what="board",
         )
-        return BoardAccess(user=user, role=role, board=board)
+        return access
 
-    return board_access_for_update if for_update else board_access
+    return board_access_if_match if if_match else board_access
 
 
-def card_for(action: Action, *, for_update: bool = False) -> Callable[..., Awaitable[CardAccess]]:
+def card_for(
+    action: Action, *, for_update: bool = False, if_match: bool = False
+) -> Callable[..., Awaitable[CardAccess]]:
     # These take the token's claims, not CurrentUser: the card's lookup loads the
     # user and checks the token itself, a statement fewer (see get_member_card).
     async def card_access(session: SessionDep, claims: Claims, card_id: CardId) -> CardAccess:
         card, role, user = await card_service.get_member_card(
-            session, card_id=card_id, claims=claims
+            session, card_id=card_id, claims=claims, for_update=for_update
         )
         event_service.act_as(session, user_id=user.id)
         require(role, action)
         return CardAccess(user=user, role=role, card=card)
 
-    async def card_access_for_update(
+    async def card_access_if_match(
         session: SessionDep, claims: Claims, card_id: CardId, if_match: IfMatch = None
     ) -> CardAccess:
-        card, role, user = await card_service.get_member_card(
-            session, card_id=card_id, claims=claims, for_update=True
-        )
-        event_service.act_as(session, user_id=user.id)
-        require(role, action)
+        access = await card_access(session, claims, card_id)
         require_if_match(
             if_match,
-            version=card.version,
-            current=lambda: CardOut.model_validate(card),
+            version=access.card.version,
+            current=lambda: CardOut.model_validate(access.card),
             what="card",
         )
-        return CardAccess(user=user, role=role, card=card)
+        return access
 
-    return card_access_for_update if for_update else card_access
+    return card_access_if_match if if_match else card_access
 
 
 def comment_for(
@@ -223,15 +224,23 @@ def comment_for(
     return comment_access
 
 
-# Routes whose action depends on the request (which fields, whose comment) take
-# the VIEW alias and call `access.require(...)` once they know.
+# Routes whose action depends on the request (which fields, whose comment, whom
+# to remove) take a VIEW alias and call `access.require(...)` once they know.
 ViewBoard = Annotated[BoardAccess, Depends(board_for(Action.VIEW))]
-UpdateBoard = Annotated[BoardAccess, Depends(board_for(Action.VIEW, for_update=True))]
-ManageBoard = Annotated[BoardAccess, Depends(board_for(Action.MANAGE_BOARD, for_update=True))]
-ManageMembers = Annotated[BoardAccess, Depends(board_for(Action.MANAGE_MEMBERS))]
-EditCardsOnBoard = Annotated[BoardAccess, Depends(board_for(Action.EDIT_CARDS))]
+UpdateBoard = Annotated[
+    BoardAccess, Depends(board_for(Action.VIEW, for_update=True, if_match=True))
+]
+ManageBoard = Annotated[
+    BoardAccess, Depends(board_for(Action.MANAGE_BOARD, for_update=True, if_match=True))
+]
+ManageMembers = Annotated[BoardAccess, Depends(board_for(Action.MANAGE_MEMBERS, for_update=True))]
+# Removing a member (MANAGE_MEMBERS) or leaving (LEAVE).
+ChangeMembers = Annotated[BoardAccess, Depends(board_for(Action.VIEW, for_update=True))]
+EditCardsOnBoard = Annotated[BoardAccess, Depends(board_for(Action.EDIT_CARDS, for_update=True))]
 ViewCard = Annotated[CardAccess, Depends(card_for(Action.VIEW))]
-EditCard = Annotated[CardAccess, Depends(card_for(Action.EDIT_CARDS, for_update=True))]
-CommentOnCard = Annotated[CardAccess, Depends(card_for(Action.COMMENT))]
+EditCard = Annotated[
+    CardAccess, Depends(card_for(Action.EDIT_CARDS, for_update=True, if_match=True))
+]
+CommentOnCard = Annotated[CardAccess, Depends(card_for(Action.COMMENT, for_update=True))]
 # Comments have no ETag, so changing one needs the board lock but honours no If-Match.
 ChangeComment = Annotated[CommentAccess, Depends(comment_for(Action.VIEW, for_update=True))]

@@ -5,7 +5,10 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kanban_api.models import Board, Membership, Role
 from tests.helpers import (
     Account,
     Accounts,
@@ -205,3 +208,72 @@ async def test_two_owners_demoting_each_other_at_once_leave_one_owner(
         ]
         demoted = bob if owner is alice else alice
         await add_member(client, owner, board["id"], demoted, "owner")
+
+
+# Demoted while the request waits for the board: the route, the role demoted from and to.
+RACES = {
+    "create cards": ("POST", "/api/boards/{board}/cards", [{"title": "c"}], "editor", "viewer"),
+    "comment": ("POST", "/api/cards/{card}/comments", {"body": "hi"}, "editor", "viewer"),
+    "share": ("PUT", "/api/boards/{board}/users/{other}", {"role": "editor"}, "owner", "editor"),
+    "unshare": ("DELETE", "/api/boards/{board}/users/{other}", None, "owner", "editor"),
+    "delete board": ("DELETE", "/api/boards/{board}", None, "owner", "editor"),
+    "edit card": ("PATCH", "/api/cards/{card}", {"title": "x"}, "editor", "viewer"),
+}
+
+
+@pytest.mark.parametrize("race", RACES.values(), ids=RACES.keys())
+async def test_a_role_changed_while_a_write_waits_is_the_one_checked(
+    client: AsyncClient,
+    accounts: Accounts,
+    engine: AsyncEngine,
+    race: tuple[str, str, Any, str, str],
+) -> None:
+    """A writer that committed a role change while this request queued for the board
+    wins: the request is judged by the new role (403), not the one it started with."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing to overtake")
+    method, path, body, before, after = race
+    owner, member, other = await accounts.create(), await accounts.create(), await accounts.create()
+    board = await create_board(client, owner)
+    [card] = await create_cards(client, owner, board["id"], {"title": "card"})
+    await add_member(client, owner, board["id"], member, before)
+    await add_member(client, owner, board["id"], other, "viewer")
+    url = path.format(board=board["id"], card=card["id"], other=other.id)
+
+    async with engine.connect() as writer:
+        # A concurrent writer: holds the board, as every writer does, and demotes the member.
+        await writer.execute(
+            select(Board.id).where(Board.id == board["id"]).with_for_update(key_share=True)
+        )
+        await writer.execute(
+            update(Membership)
+            .where(Membership.board_id == board["id"], Membership.user_id == member.id)
+            .values(role=Role(after))
+        )
+        request = asyncio.create_task(
+            client.request(method, url, json=body, headers=member.headers)
+        )
+        await _until_a_request_waits_for_a_lock(engine)
+        await writer.commit()
+    response = await request
+
+    assert response.status_code == 403, response.text
+    assert await role_of(client, member, board["id"]) == after
+    assert {m["id"] for m in await members(client, owner, board["id"])} >= {other.id}
+
+
+async def _until_a_request_waits_for_a_lock(engine: AsyncEngine) -> None:
+    # Autocommit: within a transaction, pg_stat_activity would keep showing its first answer.
+    async with engine.connect() as observer:
+        await observer.execution_options(isolation_level="AUTOCOMMIT")
+        for _ in range(500):
+            waiting = await observer.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the request never queued for the board")

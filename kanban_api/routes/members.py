@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response, status
 
-from kanban_api.dependencies import ManageMembers, SessionDep, ViewBoard
+from kanban_api.dependencies import ChangeMembers, ManageMembers, SessionDep, ViewBoard
 from kanban_api.permissions import Action
 from kanban_api.routes.responses import LAST_OWNER, NOT_A_MEMBER, NOT_AUTHENTICATED, ROLE_REQUIRED
 from kanban_api.schemas.fields import Id
@@ -43,7 +43,7 @@ async def share_board(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**ROLE_REQUIRED, **LAST_OWNER},
 )
-async def unshare_board(session: SessionDep, access: ViewBoard, user_id: UserId) -> Response:
+async def unshare_board(session: SessionDep, access: ChangeMembers, user_id: UserId) -> Response:
     """Remove a member (owners), or leave the board (anyone); they are unassigned from its cards."""
     access.require(Action.LEAVE if user_id == access.user.id else Action.MANAGE_MEMBERS)
     await board_service.remove_member(session, board=access.board, user_id=user_id)

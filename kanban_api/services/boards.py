@@ -132,21 +132,35 @@ async def check_member(connection: AsyncConnection, *, board_id: int, claims: To
         raise NotFoundError(BOARD_NOT_FOUND)
 
 
+_LOCK_MEMBER_BOARD = (
+    select(Board.id)
+    .join(Membership, Membership.board_id == Board.id)
+    .where(Board.id == bindparam("board_id"), Membership.user_id == bindparam("user_id"))
+    .with_for_update(of=Board, key_share=True)
+)
+
+
 async def get_member_board(
     session: AsyncSession, *, board_id: int, user: User, for_update: bool = False
 ) -> tuple[Board, Role]:
     """The board and the user's role on it; 404 for outsiders, so they cannot tell it exists.
 
-    `for_update` also locks the board row (see `lock_board`) before reading it.
+    `for_update` first locks the board row (see `lock_board`; members only), then
+    reads the board and the role once the lock is granted. In one statement, a
+    role changed by the writer this one waited for would go unseen: a row locked
+    through a join is re-checked after the wait, the rows joined to it are not.
     """
+    if for_update:
+        params = {"board_id": board_id, "user_id": user.id}
+        connection = await session.connection()
+        if await connection.scalar(_LOCK_MEMBER_BOARD, params) is None:
+            raise NotFoundError(BOARD_NOT_FOUND)
     statement = (
         select(Board, Membership.role)
         .join(Membership, Membership.board_id == Board.id)
         .where(Board.id == board_id, Membership.user_id == user.id)
         .options(selectinload(Board.labels))
     )
-    if for_update:
-        statement = statement.with_for_update(of=Board, key_share=True)
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         raise NotFoundError(BOARD_NOT_FOUND)
@@ -244,9 +258,9 @@ async def add_member(
 
     Without a role a new member joins as an editor and an existing one keeps
     theirs, so sharing twice (as the seed's clients do) changes nothing.
+    The caller holds the board lock (`get_member_board(..., for_update=True)`).
     Events: `member.added` for a new member, `member.updated` for a new role.
     """
-    await lock_board(session, board_id=board.id)
     user = await session.get(User, user_id)
     if user is None:
         raise NotFoundError("User not found")
@@ -280,9 +294,9 @@ async def add_member(
 async def remove_member(session: AsyncSession, *, board: Board, user_id: int) -> None:
     """Unshare the board; the database unassigns the member from its cards in the same statement.
 
+    The caller holds the board lock (`get_member_board(..., for_update=True)`).
     Events: `member.removed`, then `card.updated` for each card they were assigned to.
     """
-    await lock_board(session, board_id=board.id)
     if await _lock_owners(session, board_id=board.id) == {user_id}:
         raise ConflictError(LAST_OWNER)
     assigned = list(

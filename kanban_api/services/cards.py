@@ -450,10 +450,10 @@ async def create_cards(
     """Insert a batch in request order, in the request's transaction: all or nothing.
 
     Each card goes to the bottom of its column; cards of one column keep their request order.
+    The caller holds the board lock (`boards.get_member_board(..., for_update=True)`).
     Events: `card.updated` for each card a column renumbering moved to make room, then
     `card.created` per card, in request order.
     """
-    await boards.lock_board(session, board_id=board.id)
     outsiders = await _non_members(
         session, board_id=board.id, user_ids={i for request in cards for i in request.assignee_ids}
     )

@@ -9,7 +9,6 @@ from kanban_api.schemas.comment import CommentOut, CommentUpdate
 from kanban_api.schemas.event import EventType
 from kanban_api.services import events
 from kanban_api.services.boards import lock_board
-from kanban_api.services.cards import CARD_NOT_FOUND
 
 COMMENT_NOT_FOUND = "Comment not found"
 
@@ -23,12 +22,9 @@ async def list_comments(session: AsyncSession, *, card: Card) -> Sequence[Commen
 async def create_comment(session: AsyncSession, *, card: Card, author: User, body: str) -> Comment:
     """Event: `comment.created`.
 
-    Takes the board lock first, as every writer does (see `lock_board`); the card may
-    have been deleted while this waited for it.
+    The caller holds the board lock and read the card after it
+    (`cards.get_member_card(..., for_update=True)`), so the card still exists.
     """
-    await lock_board(session, board_id=card.board_id, not_found=CARD_NOT_FOUND)
-    if await session.scalar(select(Card.id).where(Card.id == card.id)) is None:
-        raise NotFoundError(CARD_NOT_FOUND)
     comment = Comment(card_id=card.id, author_id=author.id, body=body)
     session.add(comment)
     await session.flush()
