@@ -6,13 +6,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import BindParameter, bindparam, text
+from sqlalchemy import BindParameter, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.cli import main
 from kanban_api.config import Settings
+from kanban_api.models import Board
 from kanban_api.models.base import UTCDateTime
+from kanban_api.services import events as event_service
 from tests.conftest import TEST_SECRET
 from tests.helpers import (
     Accounts,
@@ -284,6 +287,43 @@ async def test_pruned_events_make_older_positions_gone(
     assert "no longer kept" in detail(gone)
     kept = await board_events(client, alice, board["id"], after=2)
     assert [event["seq"] for event in kept] == [3]
+
+
+async def test_pruning_skips_a_board_in_use_instead_of_waiting_for_it(
+    client: AsyncClient, accounts: Accounts, app: FastAPI, engine: AsyncEngine
+) -> None:
+    """The pruner holds each board while deleting its rows, as every writer does, so it
+    never deadlocks with a board's deletion; a board someone holds is left for next time."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing to skip")
+    alice = await accounts.create()
+    busy, idle = await create_board(client, alice), await create_board(client, alice)
+    for board in (busy, idle):
+        await create_cards(client, alice, board["id"], {"title": "card"})
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE board_event SET at = :old").bindparams(_at("old")),
+            {"old": datetime.now(UTC) - timedelta(days=31)},
+        )
+
+    async def prune() -> int:
+        async with app.state.database.sessionmaker() as session:
+            # A guard, not a measurement: a pruner that waited for the board would hang.
+            deleted = await asyncio.wait_for(event_service.prune(session, retention_days=30), 30)
+            await session.commit()
+            return deleted
+
+    async with engine.connect() as writer:
+        await writer.execute(
+            select(Board.id).where(Board.id == busy["id"]).with_for_update(key_share=True)
+        )
+        assert await prune() == 1
+        assert await board_events(client, alice, busy["id"], after=0)
+        gone = await client.get(
+            f"/api/boards/{idle['id']}/events", params={"after": 0}, headers=alice.headers
+        )
+        assert gone.status_code == 410
+    assert await prune() == 1
 
 
 async def test_concurrent_writers_get_consecutive_seqs(

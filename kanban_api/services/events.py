@@ -15,8 +15,22 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ARRAY, Text, bindparam, column, delete, insert, select, table, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    Text,
+    bindparam,
+    column,
+    delete,
+    insert,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from kanban_api.errors import GoneError, NotFoundError
 from kanban_api.live.message import LiveEvent
@@ -179,13 +193,38 @@ async def can_read(
 
 
 async def prune(session: AsyncSession, *, retention_days: int) -> int:
-    """Delete expired tickets and events older than the retention; returns events deleted."""
+    """Delete expired tickets and events older than the retention; returns events deleted.
+
+    Like every writer of a board, it holds the board while deleting its rows, so it
+    cannot deadlock with the board's deletion (which removes the same rows by
+    cascade). It waits for no board: one in use now is skipped (SKIP LOCKED) and
+    pruned next time.
+    """
     now = utcnow()
-    await session.execute(delete(EventTicket).where(EventTicket.expires_at < now))
+    expired = EventTicket.expires_at < now
+    await session.execute(
+        delete(EventTicket).where(
+            EventTicket.board_id.in_(_free_boards(EventTicket.board_id, expired)), expired
+        )
+    )
     if retention_days == 0:
         return 0
+    old = BoardEvent.at < now - timedelta(days=retention_days)
     result = await session.execute(
-        delete(BoardEvent).where(BoardEvent.at < now - timedelta(days=retention_days))
+        delete(BoardEvent).where(
+            BoardEvent.board_id.in_(_free_boards(BoardEvent.board_id, old)), old
+        )
     )
     deleted_count: int = result.rowcount  # type: ignore[attr-defined]
     return deleted_count
+
+
+def _free_boards(
+    board_id: InstrumentedAttribute[int], condition: ColumnElement[bool]
+) -> Select[int]:
+    """The boards with rows matching `condition` that no one holds, locked by this transaction."""
+    return (
+        select(Board.id)
+        .where(Board.id.in_(select(board_id).where(condition)))
+        .with_for_update(key_share=True, skip_locked=True)
+    )
