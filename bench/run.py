@@ -65,6 +65,9 @@ class Result:
     seconds: float
     p50_ms: float
     p99_ms: float
+    # The server's own CPU time per request (its processes' user + system time over the
+    # run); steadier than req/s when other processes take turns on the CPUs.
+    cpu_us: float | None = None
 
     @property
     def rps(self) -> float:
@@ -142,6 +145,15 @@ class Server:
             for task in Path(f"/proc/{pid}/task").glob("*/children"):
                 queue.extend(int(child) for child in task.read_text().split())
         return found
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server's processes so far."""
+        ticks = 0
+        for pid in self.pids():
+            # Fields after the command name, which is in parentheses and may hold spaces.
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def worker_peak_rss_mb(self) -> list[float]:
         """VmHWM (peak resident memory) of each process that serves requests.
@@ -342,7 +354,8 @@ def measure(
     for scenario in scenarios(fixture):
 
         def load(server: Server, seconds: int, scenario: Scenario = scenario) -> Result:
-            return wrk(
+            cpu_before = server.cpu_seconds()
+            result = wrk(
                 server.url + scenario.path,
                 scenario.wrk_args,
                 token=fixture.token if scenario.authorized else None,
@@ -350,6 +363,8 @@ def measure(
                 connections=options.connections,
                 pin=pin,
             )
+            result.cpu_us = (server.cpu_seconds() - cpu_before) * 1e6 / result.requests
+            return result
 
         for server in servers:
             load(server, 1)
@@ -385,7 +400,10 @@ def sweep(
 
 
 def _brief(result: Result) -> str:
-    return f"{result.rps:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms"
+    brief = f"{result.rps:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms"
+    if result.cpu_us is not None:
+        brief += f"  CPU {result.cpu_us:7.0f} µs/req"
+    return brief
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -501,15 +519,16 @@ def run(options: argparse.Namespace) -> Run:
 def markdown(results: Run) -> str:
     env = results.environment
     lines = [
-        "| scenario | kanban-api req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms "
-        "| kanban-api / baseline |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| scenario | kanban-api req/s | p50 ms | p99 ms | CPU µs/req | baseline req/s | p50 ms "
+        "| p99 ms | CPU µs/req | kanban-api / baseline |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, app in results.app.items():
         bare = results.baseline[name]
         lines.append(
-            f"| {name} | {app.rps:,.0f} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {bare.rps:,.0f} "
-            f"| {bare.p50_ms:.1f} | {bare.p99_ms:.1f} | {app.rps / bare.rps:.0%} |"
+            f"| {name} | {app.rps:,.0f} | {app.p50_ms:.1f} | {app.p99_ms:.1f} "
+            f"| {app.cpu_us or 0:,.0f} | {bare.rps:,.0f} | {bare.p50_ms:.1f} | {bare.p99_ms:.1f} "
+            f"| {bare.cpu_us or 0:,.0f} | {app.rps / bare.rps:.0%} |"
         )
     lines += [
         "",
