@@ -5,7 +5,6 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Row,
-    String,
     and_,
     bindparam,
     delete,
@@ -14,10 +13,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import GenericFunction
 
 from kanban_api.errors import ConflictError, NotFoundError
 from kanban_api.models import Board, Card, CardAssignee, Label, LabelColor, Membership, Role, User
@@ -27,33 +23,27 @@ from kanban_api.schemas.event import EventType
 from kanban_api.schemas.member import MemberOut
 from kanban_api.services import cards, events
 from kanban_api.services.users import check_token, token_is_current, token_params
+from kanban_api.utils.sql import DialectFunction
 from kanban_api.utils.token import TokenClaims
 
 BOARD_NOT_FOUND = "Board not found"
 LAST_OWNER = "A board must keep at least one owner; make someone else an owner first"
 
 
-class _LabelPairs(GenericFunction[str]):
+class _LabelPairs(DialectFunction):
     """A board's labels as JSON text, `[[colour position, name], ...]`, in no order.
 
     Aggregated in the database so that the board list is one statement, and a
     board one row; sorted in Python, since SQLite before 3.44 has no ordered
-    aggregates. NULL for a board without labels.
+    aggregates. NULL for a board without labels. Cast to text on PostgreSQL: the
+    driver would otherwise decode the json with the standard library.
     """
 
-    type = String()
     inherit_cache = True
-
-
-@compiles(_LabelPairs, "postgresql")
-def _json_agg(element: _LabelPairs, compiler: SQLCompiler, **kw: Any) -> str:
-    # As text: the driver would otherwise decode json with the standard library.
-    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
-
-
-@compiles(_LabelPairs, "sqlite")
-def _json_group_array(element: _LabelPairs, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+    templates = {
+        "postgresql": "CAST(json_agg(json_build_array({})) AS TEXT)",
+        "sqlite": "json_group_array(json_array({}))",
+    }
 
 
 # The board list's statement, built once: see list_boards.

@@ -22,11 +22,8 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import GenericFunction
 
 from kanban_api.errors import InvalidInputError, NotFoundError
 from kanban_api.models import (
@@ -49,6 +46,7 @@ from kanban_api.schemas.fields import Id
 from kanban_api.services import boards, events, ordering
 from kanban_api.services.users import check_token, token_is_current, token_params
 from kanban_api.utils.cursor import decode_cursor, encode_cursor
+from kanban_api.utils.sql import DialectFunction
 from kanban_api.utils.token import TokenClaims
 
 CARD_NOT_FOUND = "Card not found"
@@ -78,7 +76,7 @@ LABEL_COLORS = tuple(LabelColor)
 CardSelect = Select[*tuple[Any, ...]]
 
 
-class _CommaJoined(GenericFunction[str]):
+class _CommaJoined(DialectFunction):
     """SQLAlchemy's `aggregate_strings(x, ",")` with the comma written into the SQL.
 
     `aggregate_strings` sends its separator as a literal-execute parameter, which
@@ -86,18 +84,8 @@ class _CommaJoined(GenericFunction[str]):
     a card read's CPU.
     """
 
-    type = String()
     inherit_cache = True
-
-
-@compiles(_CommaJoined, "postgresql")
-def _string_agg(element: _CommaJoined, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
-
-
-@compiles(_CommaJoined, "sqlite")
-def _group_concat(element: _CommaJoined, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+    templates = {"postgresql": "string_agg({}, ',')", "sqlite": "group_concat({}, ',')"}
 
 
 def _joined(column: ColumnExpressionArgument[Any]) -> ColumnElement[str]:
