@@ -399,6 +399,10 @@ def sweep(
     return results
 
 
+def _cpu(result: Result) -> str:
+    return "-" if result.cpu_us is None else f"{result.cpu_us:,.0f}"
+
+
 def _brief(result: Result) -> str:
     brief = f"{result.rps:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms"
     if result.cpu_us is not None:
@@ -526,9 +530,9 @@ def markdown(results: Run) -> str:
     for name, app in results.app.items():
         bare = results.baseline[name]
         lines.append(
-            f"| {name} | {app.rps:,.0f} | {app.p50_ms:.1f} | {app.p99_ms:.1f} "
-            f"| {app.cpu_us or 0:,.0f} | {bare.rps:,.0f} | {bare.p50_ms:.1f} | {bare.p99_ms:.1f} "
-            f"| {bare.cpu_us or 0:,.0f} | {app.rps / bare.rps:.0%} |"
+            f"| {name} | {app.rps:,.0f} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {_cpu(app)} "
+            f"| {bare.rps:,.0f} | {bare.p50_ms:.1f} | {bare.p99_ms:.1f} | {_cpu(bare)} "
+            f"| {app.rps / bare.rps:.0%} |"
         )
     lines += [
         "",

@@ -21,6 +21,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 DEFAULT_PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
 COLUMNS = ["BACKLOG", "TODO", "DOING", "DONE"]
+# CardOut's fields in wire order: the seed's eight, then the ones added since.
+CARD_FIELDS = [
+    "id",
+    "title",
+    "description",
+    "boardId",
+    "column",
+    "labels",
+    "createdAt",
+    "updatedAt",
+    "position",
+    "version",
+    "dueAt",
+    "assigneeIds",
+    "archived",
+]
 
 
 @dataclass

@@ -5,7 +5,15 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.helpers import Account, Accounts, add_member, create_board, create_cards, detail
+from tests.helpers import (
+    CARD_FIELDS,
+    Account,
+    Accounts,
+    add_member,
+    create_board,
+    create_cards,
+    detail,
+)
 
 
 async def patch_card(
@@ -21,21 +29,7 @@ async def test_new_fields_have_defaults_and_come_last(auth_client: AsyncClient) 
     board = (await auth_client.post("/api/boards", json={"title": "B"})).json()
     response = await auth_client.post(f"/api/boards/{board['id']}/cards", json=[{"title": "T"}])
     (card,) = response.json()
-    assert list(card) == [
-        "id",
-        "title",
-        "description",
-        "boardId",
-        "column",
-        "labels",
-        "createdAt",
-        "updatedAt",
-        "position",
-        "version",
-        "dueAt",
-        "assigneeIds",
-        "archived",
-    ]
+    assert list(card) == CARD_FIELDS
     assert (card["dueAt"], card["assigneeIds"], card["archived"]) == (None, [], False)
 
 

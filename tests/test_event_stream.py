@@ -1,6 +1,7 @@
 """The live stream, served over real HTTP: replay, live delivery, heartbeats and its end."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from tests.helpers import (
     eventually,
     open_stream,
     serve_in_process,
+    share,
 )
 
 
@@ -49,10 +51,18 @@ def people(live: AsyncClient) -> Accounts:
 
 async def _board_with_member(live: AsyncClient, owner: Account, member: Account) -> int:
     board = await create_board(live, owner)
-    share = await live.put(f"/api/boards/{board['id']}/users/{member.id}", headers=owner.headers)
-    assert share.status_code == 200
+    assert (await share(live, owner, board["id"], member.id)).status_code == 200
     board_id: int = board["id"]
     return board_id
+
+
+async def _board_with_events(
+    live: AsyncClient, owner: Account, cards: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """A new board of `cards` cards, and its change feed (one event per card)."""
+    board_id: int = (await create_board(live, owner))["id"]
+    await create_cards(live, owner, board_id, *({"title": str(n)} for n in range(1, cards + 1)))
+    return board_id, await board_events(live, owner, board_id)
 
 
 async def test_a_change_reaches_every_open_stream(live: AsyncClient, people: Accounts) -> None:
@@ -77,9 +87,7 @@ async def test_missed_events_are_replayed_before_live_ones(
     live: AsyncClient, people: Accounts
 ) -> None:
     alice = await people.create()
-    board_id = (await create_board(live, alice))["id"]
-    await create_cards(live, alice, board_id, {"title": "1"}, {"title": "2"}, {"title": "3"})
-    logged = await board_events(live, alice, board_id)
+    board_id, logged = await _board_with_events(live, alice, cards=3)
     seen = logged[0]["seq"]
     async with open_stream(live, board_id, alice, headers={"Last-Event-ID": str(seen)}) as stream:
         replayed = await stream.events_until_ready()
@@ -94,9 +102,7 @@ async def test_after_is_honoured_and_last_event_id_wins(
     live: AsyncClient, people: Accounts
 ) -> None:
     alice = await people.create()
-    board_id = (await create_board(live, alice))["id"]
-    await create_cards(live, alice, board_id, {"title": "1"}, {"title": "2"}, {"title": "3"})
-    logged = await board_events(live, alice, board_id)
+    board_id, logged = await _board_with_events(live, alice, cards=3)
     async with open_stream(live, board_id, alice, after=1) as stream:
         assert [message.json() for message in await stream.events_until_ready()] == logged[1:]
     # EventSource keeps the URL it was opened with and adds Last-Event-ID on reconnect.
