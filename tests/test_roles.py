@@ -15,6 +15,7 @@ from tests.helpers import (
     add_member,
     create_board,
     create_cards,
+    create_comment,
     detail,
     share,
 )
@@ -218,6 +219,7 @@ RACES = {
     "unshare": ("DELETE", "/api/boards/{board}/users/{other}", None, "owner", "editor"),
     "delete board": ("DELETE", "/api/boards/{board}", None, "owner", "editor"),
     "edit card": ("PATCH", "/api/cards/{card}", {"title": "x"}, "editor", "viewer"),
+    "edit comment": ("PATCH", "/api/comments/{comment}", {"body": "x"}, "editor", "viewer"),
 }
 
 
@@ -238,7 +240,8 @@ async def test_a_role_changed_while_a_write_waits_is_the_one_checked(
     [card] = await create_cards(client, owner, board["id"], {"title": "card"})
     await add_member(client, owner, board["id"], member, before)
     await add_member(client, owner, board["id"], other, "viewer")
-    url = path.format(board=board["id"], card=card["id"], other=other.id)
+    comment = await create_comment(client, member, card["id"])
+    url = path.format(board=board["id"], card=card["id"], other=other.id, comment=comment["id"])
 
     async with engine.connect() as writer:
         # A concurrent writer: holds the board, as every writer does, and demotes the member.

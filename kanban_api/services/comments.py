@@ -4,11 +4,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.errors import NotFoundError
-from kanban_api.models import Card, Comment, Membership, Role, User
+from kanban_api.models import Board, Card, Comment, Membership, Role, User
 from kanban_api.schemas.comment import CommentOut, CommentUpdate
 from kanban_api.schemas.event import EventType
 from kanban_api.services import events
-from kanban_api.services.boards import lock_board
 
 COMMENT_NOT_FOUND = "Comment not found"
 
@@ -42,22 +41,30 @@ async def get_member_comment(
 ) -> tuple[Comment, Role, int]:
     """The comment, the user's role on its board and the board's id; 404 for outsiders.
 
-    `for_update` first locks the comment's board (see `lock_board`), so the comment is
-    read as the last writer left it and stays so until this transaction ends.
+    `for_update` first locks the comment's board (members only), as every writer of
+    a board does (see `boards.lock_board`), then reads the comment and the role once
+    the lock is granted: read before, either could be stale by then.
     """
     visible = (Comment.id == comment_id, Membership.user_id == user.id)
-    statement = (
-        select(Comment, Membership.role, Card.board_id)
-        .join(Card, Card.id == Comment.card_id)
-        .join(Membership, Membership.board_id == Card.board_id)
-        .where(*visible)
-    )
-    row = (await session.execute(statement)).one_or_none()
-    if row is not None and for_update:
-        await lock_board(session, board_id=row.board_id, not_found=COMMENT_NOT_FOUND)
-        row = (
-            await session.execute(statement.execution_options(populate_existing=True))
-        ).one_or_none()
+    if for_update:
+        locked = await session.scalar(
+            select(Board.id)
+            .join(Card, Card.board_id == Board.id)
+            .join(Comment, Comment.card_id == Card.id)
+            .join(Membership, Membership.board_id == Board.id)
+            .where(*visible)
+            .with_for_update(of=Board, key_share=True)
+        )
+        if locked is None:
+            raise NotFoundError(COMMENT_NOT_FOUND)
+    row = (
+        await session.execute(
+            select(Comment, Membership.role, Card.board_id)
+            .join(Card, Card.id == Comment.card_id)
+            .join(Membership, Membership.board_id == Card.board_id)
+            .where(*visible)
+        )
+    ).one_or_none()
     if row is None:
         raise NotFoundError(COMMENT_NOT_FOUND)
     found, role, board_id = row
