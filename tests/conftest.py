@@ -164,8 +164,9 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 
 
 @pytest.fixture
-def accounts(client: AsyncClient) -> Accounts:
-    return Accounts(client)
+def accounts(client: AsyncClient, app: FastAPI) -> Accounts:
+    """Users made in the database, with minted tokens; `sign_up` for the HTTP path."""
+    return Accounts(client, database=app.state.database, secret_key=app.state.secret_key)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Test helpers that act through the HTTP API, as a client would."""
 
 import asyncio
-import itertools
 import json
 import socket
 import subprocess
@@ -18,8 +17,10 @@ from httpx import AsyncClient, Response
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kanban_api.database import Database
+from tests import factories
+
 DEFAULT_PASSWORD = "correct horse battery"
-_sequence = itertools.count(1)
 COLUMNS = ["BACKLOG", "TODO", "DOING", "DONE"]
 # CardOut's fields in wire order: the seed's eight, then the ones added since.
 CARD_FIELDS = [
@@ -49,13 +50,36 @@ class Account:
 
 
 class Accounts:
-    """Signs users up and logs them in; each account carries its own auth headers."""
+    """Makes users, each account carrying its own auth headers.
 
-    def __init__(self, client: AsyncClient) -> None:
+    Given the app's database, `create` makes the user there and mints its token
+    (tests/factories.py); otherwise, and always with `sign_up`, it signs up and
+    logs in over HTTP, as a client would.
+    """
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        *,
+        database: Database | None = None,
+        secret_key: str | None = None,
+    ) -> None:
         self.client = client
+        self.database = database
+        self.secret_key = secret_key
 
     async def create(self, email: str | None = None, password: str = DEFAULT_PASSWORD) -> Account:
-        email = email or f"user{next(_sequence)}@example.com"
+        if self.database is None or self.secret_key is None:
+            return await self.sign_up(email, password)
+        email = email or factories.next_email()
+        async with self.database.sessionmaker() as session, session.begin():
+            user = await factories.create_user(session, email=email, password=password)
+        token = factories.mint_token(user, secret_key=self.secret_key)
+        return Account(user.id, email, password, token, {"Authorization": f"Bearer {token}"})
+
+    async def sign_up(self, email: str | None = None, password: str = DEFAULT_PASSWORD) -> Account:
+        """Through the real path: POST /api/users, then POST /api/auth/tokens."""
+        email = email or factories.next_email()
         response = await self.client.post("/api/users", json={"email": email, "password": password})
         assert response.status_code == 201, response.text
         token = await self.login(email, password)

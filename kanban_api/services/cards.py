@@ -119,7 +119,7 @@ def card_json(row: Sequence[Any]) -> dict[str, Any]:
     The row is unpacked rather than read by attribute, which is several times
     faster over thousands of rows; a column added to `_select_cards` goes here too.
     orjson renders the dict (routes.responses.JsonBytes) to the bytes pydantic would;
-    tests/test_read_paths.py compares them.
+    tests/cards/test_read_paths.py compares them.
     """
     (
         card_id,

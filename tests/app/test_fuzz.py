@@ -88,7 +88,7 @@ CHECKS = [
 
 
 # A valid request to the event stream is answered by a stream that never ends, which
-# a fuzzer cannot wait out; its answers are tested in tests/test_event_stream.py.
+# a fuzzer cannot wait out; its answers are tested in tests/events/test_event_stream.py.
 ENDLESS = {"GET /api/boards/{board_id}/events/stream"}
 
 

@@ -15,7 +15,7 @@ from tests.helpers import Account, Accounts
 
 
 async def test_login_returns_a_bearer_token(client: AsyncClient, accounts: Accounts) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     response = await client.post(
         "/api/auth/tokens", data={"username": account.email, "password": account.password}
     )
@@ -26,7 +26,7 @@ async def test_login_returns_a_bearer_token(client: AsyncClient, accounts: Accou
 
 
 async def test_token_claims(client: AsyncClient, accounts: Accounts) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     claims = jwt.decode(account.token, TEST_SECRET, algorithms=["HS256"])
     assert claims["sub"] == str(account.id)
     assert claims["email"] == account.email
@@ -35,7 +35,7 @@ async def test_token_claims(client: AsyncClient, accounts: Accounts) -> None:
 
 
 async def test_login_is_case_insensitive_on_email(client: AsyncClient, accounts: Accounts) -> None:
-    account = await accounts.create("Mixed.Case@Example.com")
+    account = await accounts.sign_up("Mixed.Case@Example.com")
     response = await client.post(
         "/api/auth/tokens",
         data={"username": "mixed.case@example.COM", "password": account.password},
@@ -46,7 +46,7 @@ async def test_login_is_case_insensitive_on_email(client: AsyncClient, accounts:
 async def test_unknown_email_and_wrong_password_look_the_same(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     wrong_password = await client.post(
         "/api/auth/tokens", data={"username": account.email, "password": "not the password"}
     )
@@ -104,7 +104,7 @@ BAD_TOKENS: dict[str, Callable[[Account], str]] = {
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
 async def test_bad_tokens_are_rejected(client: AsyncClient, accounts: Accounts, kind: str) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     token = BAD_TOKENS[kind](account)
     response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
@@ -116,7 +116,7 @@ async def test_a_well_formed_forged_token_is_accepted_only_with_our_key(
     client: AsyncClient, accounts: Accounts
 ) -> None:
     """Guards the negative tests above: the same claims signed with our key do work."""
-    account = await accounts.create()
+    account = await accounts.sign_up()
     token = _forge(_claims(account))
     response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
@@ -131,7 +131,7 @@ async def test_missing_token(client: AsyncClient) -> None:
 async def test_token_of_a_deleted_user_is_rejected(
     client: AsyncClient, accounts: Accounts, engine: AsyncEngine
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     async with engine.begin() as connection:
         await connection.execute(text('DELETE FROM "user" WHERE id = :id'), {"id": account.id})
     response = await client.get("/api/users/me", headers=account.headers)
@@ -143,7 +143,7 @@ async def test_bcrypt_hash_from_the_seed_still_logs_in_and_is_upgraded(
 ) -> None:
     import bcrypt
 
-    account = await accounts.create()
+    account = await accounts.sign_up()
     seed_hash = bcrypt.hashpw(b"seed password", bcrypt.gensalt(rounds=4)).decode()
     async with engine.begin() as connection:
         await connection.execute(
@@ -164,7 +164,7 @@ async def test_bcrypt_hash_from_the_seed_still_logs_in_and_is_upgraded(
 async def test_overlong_password_is_refused_without_hashing(
     client: AsyncClient, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     calls: list[str] = []
     from kanban_api.utils import password as password_module
 

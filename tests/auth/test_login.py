@@ -38,7 +38,7 @@ def argon2_parameters(hashed: str) -> str:
 async def test_unknown_email_costs_the_same_hashing_as_a_wrong_password(
     client: AsyncClient, accounts: Accounts, verified_hashes: list[str]
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     verified_hashes.clear()
     unknown = await login(client, "nobody@example.com", account.password)
     wrong = await login(client, account.email, "wrong password")
@@ -52,8 +52,8 @@ async def test_unknown_email_costs_the_same_hashing_as_a_wrong_password(
 async def test_failed_logins_per_account_are_limited(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    account = await accounts.create()
-    other = await accounts.create()
+    account = await accounts.sign_up()
+    other = await accounts.sign_up()
     for _ in range(10):  # the default limit
         assert (await login(client, account.email, "wrong password")).status_code == 401
     for password in ("wrong password", account.password):  # even the right one, now
@@ -68,7 +68,7 @@ async def test_failed_logins_per_account_are_limited(
 async def test_account_counter_ignores_case_and_spaces(
     client_with: ClientFactory, accounts: Accounts
 ) -> None:
-    account = await accounts.create(email="Carol@Example.com")
+    account = await accounts.sign_up(email="Carol@Example.com")
     client = await client_with(login_max_failures_per_account=3)
     for email in ("carol@example.com", "CAROL@EXAMPLE.COM", " Carol@Example.com "):
         assert (await login(client, email, "wrong password")).status_code == 401
@@ -78,7 +78,7 @@ async def test_account_counter_ignores_case_and_spaces(
 async def test_a_successful_login_clears_the_account_counter(
     client_with: ClientFactory, accounts: Accounts
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     client = await client_with(login_max_failures_per_account=3)
     for _ in range(3):
         assert (await login(client, account.email, "wrong password")).status_code == 401
@@ -89,7 +89,7 @@ async def test_a_successful_login_clears_the_account_counter(
 async def test_failed_logins_per_address_are_limited(
     client_with: ClientFactory, accounts: Accounts
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     client = await client_with(login_max_failures_per_address=3)
     for number in range(3):
         response = await login(client, f"guess{number}@example.com", "wrong password")
@@ -100,7 +100,7 @@ async def test_failed_logins_per_address_are_limited(
 
 
 async def test_workers_share_the_counters(client_with: ClientFactory, accounts: Accounts) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     workers = [await client_with(login_max_failures_per_account=4) for _ in range(2)]
     for number in range(4):
         response = await login(workers[number % 2], account.email, "wrong password")
@@ -112,7 +112,7 @@ async def test_workers_share_the_counters(client_with: ClientFactory, accounts: 
 async def test_successful_logins_do_not_use_up_the_address_budget(
     client_with: ClientFactory, accounts: Accounts
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     client = await client_with(login_max_failures_per_address=2)
     for _ in range(3):
         assert (await login(client, account.email, account.password)).status_code == 200
@@ -126,7 +126,7 @@ async def test_successful_logins_do_not_use_up_the_address_budget(
 async def test_the_limit_lifts_when_the_window_has_passed(
     client_with: ClientFactory, accounts: Accounts, engine: AsyncEngine
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     client = await client_with(login_max_failures_per_account=2)
     for _ in range(2):
         await login(client, account.email, "wrong password")
@@ -146,7 +146,7 @@ async def test_the_limit_lifts_when_the_window_has_passed(
 async def test_concurrent_guesses_cannot_exceed_the_limit(
     client_with: ClientFactory, accounts: Accounts
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     client = await client_with(login_max_failures_per_account=5)
     responses = await asyncio.gather(
         *(login(client, account.email, f"guess {n}") for n in range(20))
@@ -159,7 +159,7 @@ async def test_seed_bcrypt_accounts_log_in_with_long_passwords(
     client: AsyncClient, accounts: Accounts, engine: AsyncEngine
 ) -> None:
     """The seed hashed with bcrypt via passlib, which used the first 72 bytes of a password."""
-    account = await accounts.create()
+    account = await accounts.sign_up()
     long_password = "p" * 100
     seed_hash = bcrypt.hashpw(long_password.encode()[:72], bcrypt.gensalt(rounds=4)).decode()
     async with engine.begin() as connection:
@@ -193,7 +193,7 @@ async def test_login_accepts_the_full_oauth2_password_form(
     client: AsyncClient, accounts: Accounts
 ) -> None:
     """Swagger UI's Authorize button sends the OAuth2 fields beside the credentials."""
-    account = await accounts.create()
+    account = await accounts.sign_up()
     response = await client.post(
         "/api/auth/tokens",
         data={

@@ -17,7 +17,7 @@ async def test_sign_up(client: AsyncClient) -> None:
 
 
 async def test_email_is_unique_regardless_of_case(client: AsyncClient, accounts: Accounts) -> None:
-    await accounts.create("Taken@Example.com")
+    await accounts.sign_up("Taken@Example.com")
     response = await client.post(
         "/api/users", json={"email": "taken@example.COM", "password": "testpass123"}
     )
@@ -52,7 +52,7 @@ async def test_password_limits_are_inclusive(client: AsyncClient) -> None:
 
 
 async def test_read_me(client: AsyncClient, accounts: Accounts) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     response = await client.get("/api/users/me", headers=account.headers)
     assert response.status_code == 200
     assert response.json()["id"] == account.id
@@ -60,7 +60,7 @@ async def test_read_me(client: AsyncClient, accounts: Accounts) -> None:
 
 
 async def test_change_email(client: AsyncClient, accounts: Accounts) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     response = await client.patch(
         "/api/users/me", json={"email": "renamed@example.com"}, headers=account.headers
     )
@@ -71,7 +71,7 @@ async def test_change_email(client: AsyncClient, accounts: Accounts) -> None:
 
 
 async def test_change_password(client: AsyncClient, accounts: Accounts) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     response = await client.patch(
         "/api/users/me", json={"password": "brand new password"}, headers=account.headers
     )
@@ -84,14 +84,14 @@ async def test_change_password(client: AsyncClient, accounts: Accounts) -> None:
 
 
 async def test_change_retires_older_tokens(client: AsyncClient, accounts: Accounts) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     await client.patch("/api/users/me", json={"password": "another one"}, headers=account.headers)
     response = await client.get("/api/users/me", headers=account.headers)
     assert response.status_code == 401
 
 
 async def test_cannot_take_someone_elses_email(client: AsyncClient, accounts: Accounts) -> None:
-    alice, bob = await accounts.create(), await accounts.create()
+    alice, bob = await accounts.sign_up(), await accounts.sign_up()
     response = await client.patch(
         "/api/users/me", json={"email": alice.email.upper()}, headers=bob.headers
     )
@@ -103,7 +103,7 @@ async def test_cannot_take_someone_elses_email(client: AsyncClient, accounts: Ac
 async def test_changing_case_of_own_email_is_allowed(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    account = await accounts.create("lower@example.com")
+    account = await accounts.sign_up("lower@example.com")
     response = await client.patch(
         "/api/users/me", json={"email": "Lower@example.com"}, headers=account.headers
     )
@@ -117,14 +117,14 @@ async def test_changing_case_of_own_email_is_allowed(
 async def test_update_me_rejects_invalid_input(
     client: AsyncClient, accounts: Accounts, body: dict[str, object]
 ) -> None:
-    account = await accounts.create()
+    account = await accounts.sign_up()
     response = await client.patch("/api/users/me", json=body, headers=account.headers)
     assert response.status_code == 422
     assert (await client.get("/api/users/me", headers=account.headers)).status_code == 200
 
 
 async def test_search_user_by_email(client: AsyncClient, accounts: Accounts) -> None:
-    alice, bob = await accounts.create(), await accounts.create()
+    alice, bob = await accounts.sign_up(), await accounts.sign_up()
     response = await client.post(
         "/api/users/search", json={"email": bob.email.upper()}, headers=alice.headers
     )
@@ -133,7 +133,7 @@ async def test_search_user_by_email(client: AsyncClient, accounts: Accounts) -> 
 
 
 async def test_search_unknown_email(client: AsyncClient, accounts: Accounts) -> None:
-    alice = await accounts.create()
+    alice = await accounts.sign_up()
     response = await client.post(
         "/api/users/search", json={"email": "ghost@example.com"}, headers=alice.headers
     )

@@ -7,7 +7,7 @@ from alembic import command
 from sqlalchemy.exc import IntegrityError
 
 from kanban_api.migrations.runner import alembic_config, upgrade
-from tests.test_migration_roles import _run
+from tests.migrations.test_migration_roles import _run
 
 BEFORE_LIMITS = "f9e3d1fde61c"
 # One row in every table, each referencing the one before it, so a rebuild that cascaded

@@ -1,0 +1,81 @@
+"""Factories: users, boards with members, cards and tokens made straight in the database.
+
+For tests that are not about signing up or logging in (those go through HTTP:
+`Accounts.sign_up`). A user costs one INSERT: every account with the same password
+shares one Argon2id hash, computed once per test session, so logging in with it
+still works; tokens are minted with the app's key as the login route mints them.
+"""
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kanban_api.database import Database
+from kanban_api.models import Role, User
+from kanban_api.schemas.card import CardCreate
+from kanban_api.services import boards as board_service
+from kanban_api.services import cards as card_service
+from kanban_api.services import events as event_service
+from kanban_api.utils.password import hash_password
+from kanban_api.utils.token import create_access_token
+
+_emails = itertools.count(1)
+
+
+_hashes: dict[str, str] = {}
+
+
+async def password_hash(password: str) -> str:
+    """One Argon2id hash per password and test session (the server's own hasher)."""
+    if password not in _hashes:
+        _hashes[password] = await hash_password(password)
+    return _hashes[password]
+
+
+def next_email() -> str:
+    return f"user{next(_emails)}@example.com"
+
+
+def mint_token(user: User, *, secret_key: str, minutes: int = 60) -> str:
+    """A bearer token for the user, as `POST /api/auth/tokens` would answer it."""
+    return create_access_token(
+        user_id=user.id,
+        email=user.email,
+        credentials_version=user.credentials_version,
+        secret_key=secret_key,
+        minutes=minutes,
+    )
+
+
+async def create_user(session: AsyncSession, *, email: str, password: str) -> User:
+    user = User(email=email, hashed_password=await password_hash(password))
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def create_board(
+    database: Database,
+    *,
+    owner_id: int,
+    members: Mapping[int, Role] = {},  # noqa: B006 (read only)
+    cards: Sequence[Mapping[str, Any]] = (),
+    title: str = "Board",
+) -> tuple[int, list[int]]:
+    """A board owned by `owner_id`, shared with `members` in their roles, holding `cards`
+    (CardCreate fields) in order; returns the board's id and the cards' ids. Its events
+    are recorded as the owner's, as if the owner had done it all over HTTP."""
+    async with database.sessionmaker() as session, session.begin():
+        event_service.act_as(session, user_id=owner_id)
+        owner = await session.get_one(User, owner_id)
+        board = await board_service.create_board(
+            session, user=owner, title=title, description=""
+        )
+        for user_id, role in members.items():
+            await board_service.add_member(session, board=board, user_id=user_id, role=role)
+        created = await card_service.create_cards(
+            session, board=board, cards=[CardCreate.model_validate(card) for card in cards]
+        )
+    return board.id, [card.id for card in created]
