@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kanban_api.live.message import MAX_NOTIFY_BYTES
-from kanban_api.live.postgres import CHANNEL
+from kanban_api.events.message import MAX_NOTIFY_BYTES
+from kanban_api.events.publish import CHANNEL
 from kanban_api.utils.password import verify_password
 
 ALGORITHM = "HS256"
@@ -71,7 +71,7 @@ LIST_BOARDS = f"""SELECT b.id, b.title, b.description, b.created_at, b.updated_a
     FROM {MEMBER} JOIN board b ON b.id = m.board_id JOIN label l ON l.board_id = b.id
     WHERE m.user_id = $1 GROUP BY b.id, m.role ORDER BY b.id"""
 # The PATCH, in one transaction: the card's board locked first, as every writer of a
-# board does in kanban-api (services/boards.py: lock_board), with the access check...
+# board does in kanban-api (access.py: lock_board), with the access check...
 LOCK_CARD_BOARD = f"""SELECT b.id, m.role FROM board b JOIN card c ON c.board_id = b.id
     JOIN {MEMBER} ON m.board_id = b.id WHERE m.user_id = $1 AND c.id = $3
     FOR NO KEY UPDATE OF b"""
@@ -79,7 +79,7 @@ LOCK_CARD_BOARD = f"""SELECT b.id, m.role FROM board b JOIN card c ON c.board_id
 PATCH_CARD = f"""UPDATE card c SET title = coalesce($2, c.title),
     description = coalesce($3, c.description), version = c.version + 1,
     updated_at = clock_timestamp() WHERE c.id = $1 RETURNING {CARD_FIELDS}"""
-# ...then its event, as services/events.py records it.
+# ...then its event, as events/feed.py records it.
 NEXT_EVENT = "UPDATE board SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq"
 INSERT_EVENT = """INSERT INTO board_event (board_id, seq, type, data, actor_id, at)
     VALUES ($1, $2, 'card.updated', $3, $4, $5)"""
@@ -146,7 +146,7 @@ def board(row: asyncpg.Record) -> dict[str, Any]:
 
 
 def notify_payload(board_id: int, seq: int, event: bytes) -> str:
-    """kanban-api's NOTIFY encoding (live/message.py), so its listeners can read it."""
+    """kanban-api's NOTIFY encoding (events/message.py), so its listeners can read it."""
     inline = b'{"boardId":%d,"seq":%d,"event":%s}' % (board_id, seq, event)
     if len(inline) <= MAX_NOTIFY_BYTES:
         return inline.decode()

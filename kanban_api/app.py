@@ -1,7 +1,5 @@
 """The ASGI application: routers, middleware, error answers and the optional static client."""
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,18 +16,16 @@ from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
 from kanban_api.config import Settings
-from kanban_api.database import Database, is_concurrent_conflict, is_unavailable
+from kanban_api.database import is_concurrent_conflict, is_unavailable
 from kanban_api.errors import ApiError
-from kanban_api.live.hub import EventHub
-from kanban_api.live.retention import prune_periodically
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
+from kanban_api.routes import API_ROUTERS, DOCS_TAGS, OTHER_ROUTERS
 from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
-from kanban_api.utils.token import TokenVerifier
+from kanban_api.state import AppState
 
 logger = logging.getLogger(__name__)
 
@@ -40,59 +36,49 @@ RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    database = Database(settings)
-    hub = EventHub(settings, database.sessionmaker)
+    """The application for these settings (read from the environment if not given)."""
+    state = AppState.build(settings or Settings())
+    app = _new_app(state)
+    _include_routers(app)
+    _add_error_handlers(app)
+    _add_middleware(app, state.settings)
+    if state.settings.static_dir is not None:
+        app.mount(
+            "/", _ReservedPathGuard(StaticFiles(directory=state.settings.static_dir, html=True))
+        )
+    return app
 
+
+def _new_app(state: AppState) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        pruning = asyncio.create_task(
-            prune_periodically(database.sessionmaker, retention_days=settings.event_retention_days)
-        )
+        state.start()
         yield
-        pruning.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pruning
-        await hub.close()
-        await database.dispose()
+        await state.stop()
 
     app = FastAPI(
         title="kanban-api",
         version=__version__,
         description="Boards, cards, labels and sharing for Kanban applications.",
-        openapi_tags=[
-            {"name": tag}
-            for tag in (
-                "auth",
-                "users",
-                "boards",
-                "members",
-                "cards",
-                "comments",
-                "events",
-                "health",
-            )
-        ],
+        openapi_tags=[{"name": tag} for tag in DOCS_TAGS],
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.database = database
-    app.state.events = hub
-    app.state.secret_key = settings.resolve_secret_key()
-    app.state.tokens = TokenVerifier(app.state.secret_key)
+    app.state.kanban = state
+    return app
 
-    # FastAPI tries routes in the order they were included, twice per request: the
-    # busiest first (a card read went from 69 to 15 µs of routing). Docs keep their
-    # order through `openapi_tags`.
-    for module in (cards, boards, comments, members, events, users, auth):
+
+def _include_routers(app: FastAPI) -> None:
+    for router in API_ROUTERS:
         app.include_router(
-            module.router,
+            router,
             prefix="/api",
             responses={**UNPARSABLE_BODY, **BODY_TOO_LARGE, **SERVICE_UNAVAILABLE},
         )
-    app.include_router(health.router)
-    _add_error_handlers(app)
+    for router in OTHER_ROUTERS:
+        app.include_router(router)
 
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     # Added innermost first: the request log sees every answer, including 413s and preflights.
     app.add_middleware(BodySizeLimitMiddleware)
     if settings.cors_origins:
@@ -112,10 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLogMiddleware)
     # Outermost, so that every answer gets the headers, the request log's 500s included.
     app.add_middleware(SecurityHeadersMiddleware)
-
-    if settings.static_dir is not None:
-        app.mount("/", _ReservedPathGuard(StaticFiles(directory=settings.static_dir, html=True)))
-    return app
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -15,9 +15,9 @@ from uvicorn.config import LOGGING_CONFIG
 
 from kanban_api.config import ConfigError, Settings
 from kanban_api.database import Database
+from kanban_api.events import feed as event_service
 from kanban_api.migrations.runner import upgrade
 from kanban_api.models import LabelColor
-from kanban_api.services import events as event_service
 from kanban_api.services.demo import seed_demo_data
 
 T = TypeVar("T")

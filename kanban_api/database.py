@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kanban_api.config import Settings
-from kanban_api.live.session import EventSession
+from kanban_api.events.publish import EventSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 AUTOCOMMIT = "AUTOCOMMIT"
@@ -180,7 +180,7 @@ class Database:
     async def read_session(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only, in which every statement commits on its own.
 
-        This saves the BEGIN and COMMIT round trips, a third of a card read's.
+        This saves the BEGIN and COMMIT round trips.
         Nothing is lost: at PostgreSQL's READ COMMITTED every statement takes a
         fresh snapshot even inside a transaction, and on SQLite it keeps readers
         off the write lock that BEGIN IMMEDIATE takes (WAL lets them run alongside).
@@ -193,7 +193,7 @@ class Database:
         """A bare connection in autocommit mode, for the hot reads' Core statements.
 
         Like `read_session` without the ORM session around it, whose setup and
-        teardown cost a card read a tenth of its time. Held only while used: the
+        teardown a one-statement read does not need. Held only while used: the
         connection goes back to the pool before the answer is sent.
         """
         async with self._autocommit_engine.connect() as connection:

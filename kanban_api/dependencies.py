@@ -1,38 +1,40 @@
-"""Request dependencies, as `Annotated` aliases routes can name as parameter types."""
+"""Request dependencies, as `Annotated` aliases routes name as parameter types.
+
+The rule they apply is `access.py`'s; here it only meets FastAPI (path parameters,
+headers, the app's state). Each board-scoped route names the action it performs
+through one alias: outsiders get 404, members whose role lacks the action 403
+(rules: permissions.py). `for_update` aliases serve routes that write: they take the
+board lock first (see `access.lock_board`). `if_match` ones also honour If-Match on
+the resource's version. Routes whose action depends on the request (which fields,
+whose comment, whom to remove) take a VIEW alias and call `access.require(...)`.
+"""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kanban_api import access
+from kanban_api.access import BoardAccess, CardAccess, CommentAccess, Principal, ReadAccess
 from kanban_api.config import Settings
 from kanban_api.database import Database
-
-# Re-exported: it used to live here, and other modules may still import it from here.
-from kanban_api.errors import NotAuthenticatedError as NotAuthenticatedError
 from kanban_api.models import User
-from kanban_api.permissions import Action, BoardAccess, CardAccess, CommentAccess, require
+from kanban_api.permissions import Action
 from kanban_api.schemas.board import BoardOut
 from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.fields import Id
-from kanban_api.services import boards as board_service
-from kanban_api.services import cards as card_service
-from kanban_api.services import comments as comment_service
-from kanban_api.services import events as event_service
-from kanban_api.services import tickets as ticket_service
+from kanban_api.state import app_state
 from kanban_api.utils.etag import ETAGS_PATTERN, require_if_match
-from kanban_api.utils.token import TokenClaims, TokenVerifier
 
 # Dependencies are `async def` even when they never await: FastAPI runs a plain
 # `def` in a worker thread, a hand-off that costs more than the work here.
 
 
 async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request).settings
 
 
 # Safe methods only read (HTTP semantics), so they get the cheaper read-only session.
@@ -40,15 +42,14 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    database: Database = request.app.state.database
+    database = app_state(request).database
     sessions = database.read_session if request.method in READ_METHODS else database.session
     async for session in sessions():
         yield session
 
 
 async def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
+    return app_state(request).database
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -60,46 +61,20 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/tokens", auto_error=False)
-
-
-async def get_token_claims(
-    request: Request, token: Annotated[str | None, Depends(_bearer)]
-) -> TokenClaims:
-    """The bearer token's claims, once its signature and expiry are checked.
-
-    Whether its user still exists with the same credentials takes the database:
-    `get_current_user` loads the user to know; the hot reads check it inside their
-    own SQL instead (see services.users.token_is_current).
-    """
-    tokens: TokenVerifier = request.app.state.tokens
-    claims = tokens.claims(token) if token else None
-    if claims is None:
-        raise NotAuthenticatedError
-    return claims
-
-
-Claims = Annotated[TokenClaims, Depends(get_token_claims)]
-
-
-async def get_current_user(session: SessionDep, claims: Claims) -> User:
-    user = await session.get(User, claims.user_id)
-    if user is None or user.credentials_version != claims.credentials_version:
-        raise NotAuthenticatedError
-    event_service.act_as(session, user_id=user.id)
-    return user
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
-
+Bearer = Annotated[str | None, Depends(_bearer)]
 BoardId = Annotated[Id, Path()]
 CardId = Annotated[Id, Path()]
+CommentId = Annotated[Id, Path()]
 
 
-async def get_stream_user(
+async def get_principal(request: Request, token: Bearer) -> Principal:
+    return access.authenticate(app_state(request).tokens, bearer=token)
+
+
+async def get_stream_principal(
     request: Request,
-    session: SessionDep,
-    token: Annotated[str | None, Depends(_bearer)],
-    board_id: Annotated[Id, Path()],
+    token: Bearer,
+    board_id: BoardId,
     ticket: Annotated[
         str | None,
         Query(
@@ -108,21 +83,24 @@ async def get_stream_user(
             "clients that cannot send an Authorization header (browsers' EventSource)",
         ),
     ] = None,
-) -> User:
-    """The bearer token's user or, since EventSource cannot send headers, a ticket's."""
+) -> Principal:
+    state = app_state(request)
     if ticket is None:
-        return await get_current_user(session, await get_token_claims(request, token))
-    # Redeeming deletes the ticket: a write, which this GET's read-only session must
-    # not do, so it commits in a transaction of its own before the stream starts.
-    database: Database = request.app.state.database
-    async with database.sessionmaker() as write_session, write_session.begin():
-        user = await ticket_service.redeem_ticket(write_session, ticket=ticket, board_id=board_id)
-    if user is None:
-        raise NotAuthenticatedError
-    return user
+        return access.authenticate(state.tokens, bearer=token)
+    return await access.authenticate_ticket(state.database, ticket=ticket, board_id=board_id)
 
 
-StreamUser = Annotated[User, Depends(get_stream_user)]
+# Who is calling; routes that need the user's row take CurrentUser.
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+# The bearer token's principal or, since EventSource cannot send headers, a ticket's.
+StreamPrincipal = Annotated[Principal, Depends(get_stream_principal)]
+
+
+async def get_current_user(session: SessionDep, principal: CurrentPrincipal) -> User:
+    return await access.current_user(session, principal=principal)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 # Optional headers; SkipJsonSchema keeps `null`, which no header can be, out of the schema.
@@ -143,104 +121,108 @@ IfNoneMatch = Annotated[
 ]
 
 
-# Each route names the action it performs through one of the aliases below:
-# outsiders get 404, members whose role lacks the action 403 (rules: permissions.py).
-# `for_update` dependencies serve routes that write: they lock the board for the
-# transaction first (writers of one board queue up) and read the role after the
-# lock, so a role changed by the writer they waited for is the one checked.
-# `if_match` ones also honour If-Match on the resource's version.
+def _checks(action: Action, dependency: Callable[..., Awaitable[Any]]) -> Any:
+    """Mark the dependency with the action it checks (tests/access reads it)."""
+    dependency.__dict__[access.ACTION_CHECKED] = action
+    return Depends(dependency)
 
 
-def board_for(
-    action: Action, *, for_update: bool = False, if_match: bool = False
-) -> Callable[..., Awaitable[BoardAccess]]:
+def board_for(action: Action, *, for_update: bool = False, if_match: bool = False) -> Any:
     async def board_access(
-        session: SessionDep, user: CurrentUser, board_id: Annotated[Id, Path()]
+        session: SessionDep, principal: CurrentPrincipal, board_id: BoardId
     ) -> BoardAccess:
-        board, role = await board_service.get_member_board(
-            session, board_id=board_id, user=user, for_update=for_update
+        return await access.board_access(
+            session, principal=principal, board_id=board_id, action=action, for_update=for_update
         )
-        require(role, action)
-        return BoardAccess(user=user, role=role, board=board)
 
     async def board_access_if_match(
         session: SessionDep,
-        user: CurrentUser,
-        board_id: Annotated[Id, Path()],
+        principal: CurrentPrincipal,
+        board_id: BoardId,
         if_match: IfMatch = None,
     ) -> BoardAccess:
-        access = await board_access(session, user, board_id)
+        found = await board_access(session, principal, board_id)
         require_if_match(
             if_match,
-            version=access.board.version,
-            current=lambda: BoardOut.of(access.board, access.role),
+            version=found.board.version,
+            current=lambda: BoardOut.of(found.board, found.role),
             what="board",
         )
-        return access
+        return found
 
-    return board_access_if_match if if_match else board_access
+    return _checks(action, board_access_if_match if if_match else board_access)
 
 
-def card_for(
-    action: Action, *, for_update: bool = False, if_match: bool = False
-) -> Callable[..., Awaitable[CardAccess]]:
-    # These take the token's claims, not CurrentUser: the card's lookup loads the
-    # user and checks the token itself, a statement fewer (see get_member_card).
-    async def card_access(session: SessionDep, claims: Claims, card_id: CardId) -> CardAccess:
-        card, role, user = await card_service.get_member_card(
-            session, card_id=card_id, claims=claims, for_update=for_update
+def card_for(action: Action, *, for_update: bool = False, if_match: bool = False) -> Any:
+    async def card_access(
+        session: SessionDep, principal: CurrentPrincipal, card_id: CardId
+    ) -> CardAccess:
+        return await access.card_access(
+            session, principal=principal, card_id=card_id, action=action, for_update=for_update
         )
-        event_service.act_as(session, user_id=user.id)
-        require(role, action)
-        return CardAccess(user=user, role=role, card=card)
 
     async def card_access_if_match(
-        session: SessionDep, claims: Claims, card_id: CardId, if_match: IfMatch = None
+        session: SessionDep, principal: CurrentPrincipal, card_id: CardId, if_match: IfMatch = None
     ) -> CardAccess:
-        access = await card_access(session, claims, card_id)
+        found = await card_access(session, principal, card_id)
         require_if_match(
             if_match,
-            version=access.card.version,
-            current=lambda: CardOut.model_validate(access.card),
+            version=found.card.version,
+            current=lambda: CardOut.model_validate(found.card),
             what="card",
         )
-        return access
+        return found
 
-    return card_access_if_match if if_match else card_access
+    return _checks(action, card_access_if_match if if_match else card_access)
 
 
-def comment_for(
-    action: Action, *, for_update: bool = False
-) -> Callable[..., Awaitable[CommentAccess]]:
+def comment_for(action: Action, *, for_update: bool = False) -> Any:
     async def comment_access(
-        session: SessionDep, user: CurrentUser, comment_id: Annotated[Id, Path()]
+        session: SessionDep, principal: CurrentPrincipal, comment_id: CommentId
     ) -> CommentAccess:
-        comment, role, board_id = await comment_service.get_member_comment(
-            session, comment_id=comment_id, user=user, for_update=for_update
+        return await access.comment_access(
+            session,
+            principal=principal,
+            comment_id=comment_id,
+            action=action,
+            for_update=for_update,
         )
-        require(role, action)
-        return CommentAccess(user=user, role=role, comment=comment, board_id=board_id)
 
-    return comment_access
+    return _checks(action, comment_access)
 
 
-# Routes whose action depends on the request (which fields, whose comment, whom
-# to remove) take a VIEW alias and call `access.require(...)` once they know.
-ViewBoard = Annotated[BoardAccess, Depends(board_for(Action.VIEW))]
-UpdateBoard = Annotated[
-    BoardAccess, Depends(board_for(Action.VIEW, for_update=True, if_match=True))
-]
-ManageBoard = Annotated[
-    BoardAccess, Depends(board_for(Action.MANAGE_BOARD, for_update=True, if_match=True))
-]
-ManageMembers = Annotated[BoardAccess, Depends(board_for(Action.MANAGE_MEMBERS, for_update=True))]
+def read_for(action: Action) -> Any:
+    """For the hot reads: they check `action` in their own SQL (see access.caller_may)."""
+
+    async def read_access(principal: CurrentPrincipal) -> ReadAccess:
+        return ReadAccess(principal, action)
+
+    return _checks(action, read_access)
+
+
+async def get_stream_access(
+    session: SessionDep, principal: StreamPrincipal, board_id: BoardId
+) -> BoardAccess:
+    return await access.board_access(
+        session, principal=principal, board_id=board_id, action=Action.VIEW
+    )
+
+
+ViewBoard = Annotated[BoardAccess, board_for(Action.VIEW)]
+UpdateBoard = Annotated[BoardAccess, board_for(Action.VIEW, for_update=True, if_match=True)]
+ManageBoard = Annotated[BoardAccess, board_for(Action.MANAGE_BOARD, for_update=True, if_match=True)]
+ManageMembers = Annotated[BoardAccess, board_for(Action.MANAGE_MEMBERS, for_update=True)]
 # Removing a member (MANAGE_MEMBERS) or leaving (LEAVE).
-ChangeMembers = Annotated[BoardAccess, Depends(board_for(Action.VIEW, for_update=True))]
-EditCardsOnBoard = Annotated[BoardAccess, Depends(board_for(Action.EDIT_CARDS, for_update=True))]
-ViewCard = Annotated[CardAccess, Depends(card_for(Action.VIEW))]
-EditCard = Annotated[
-    CardAccess, Depends(card_for(Action.EDIT_CARDS, for_update=True, if_match=True))
-]
-CommentOnCard = Annotated[CardAccess, Depends(card_for(Action.COMMENT, for_update=True))]
+ChangeMembers = Annotated[BoardAccess, board_for(Action.VIEW, for_update=True)]
+EditCardsOnBoard = Annotated[BoardAccess, board_for(Action.EDIT_CARDS, for_update=True)]
+ViewCard = Annotated[CardAccess, card_for(Action.VIEW)]
+EditCard = Annotated[CardAccess, card_for(Action.EDIT_CARDS, for_update=True, if_match=True)]
+CommentOnCard = Annotated[CardAccess, card_for(Action.COMMENT, for_update=True)]
 # Comments have no ETag, so changing one needs the board lock but honours no If-Match.
-ChangeComment = Annotated[CommentAccess, Depends(comment_for(Action.VIEW, for_update=True))]
+ChangeComment = Annotated[CommentAccess, comment_for(Action.VIEW, for_update=True)]
+# The hot reads (card list, one card): the check is part of their statement.
+ReadCards = Annotated[ReadAccess, read_for(Action.VIEW)]
+# An event stream, opened with a bearer token or a ticket.
+StreamBoard = Annotated[BoardAccess, _checks(Action.VIEW, get_stream_access)]
+# The board list: the boards on which the caller may view.
+ListBoards = Annotated[ReadAccess, read_for(Action.VIEW)]

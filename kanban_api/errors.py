@@ -1,7 +1,15 @@
-"""Errors the services raise; the app turns each into a JSON answer with `detail`."""
+"""Every error the application answers with, and the messages more than one module uses.
+
+The app turns each `ApiError` into a JSON answer with `detail` (app.py).
+"""
 
 from collections.abc import Sequence
 from typing import Any
+
+BOARD_NOT_FOUND = "Board not found"
+CARD_NOT_FOUND = "Card not found"
+COMMENT_NOT_FOUND = "Comment not found"
+USER_NOT_FOUND = "User not found"
 
 
 class ApiError(Exception):
@@ -76,3 +84,28 @@ class NotAuthenticatedError(ApiError):
 
     def __init__(self) -> None:
         super().__init__("Could not validate credentials")
+
+
+class InvalidCredentialsError(NotAuthenticatedError):
+    """A login with an unknown email or a wrong password: one answer for both."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.detail = "Incorrect email or password"
+
+
+class TooManyAttemptsError(ApiError):
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed logins; try again in {retry_after} seconds")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class MalformedHeaderError(ApiError):
+    """An If-Match or If-None-Match header that is not `*` or a list of entity tags."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f'{name} must be * or a comma-separated list of quoted entity tags, such as "3"'
+        )

@@ -1,17 +1,18 @@
-"""Who may do what on a board: the one table of rules, and the check every route goes through.
+"""Who may do what on a board: the one table of rules.
 
-Routes name the action they perform (see `dependencies.py`); the rules below
-decide which roles may perform it. Outsiders never reach this check: for them
-the board does not exist (404). A member whose role lacks the action gets 403.
+Every board-scoped route, reads included, names the action it performs (see
+`dependencies.py`), and `access.py` checks it against this table: in Python for
+routes that load the resource, inside the SQL of the hot reads. Outsiders never
+reach this check: for them the board does not exist (404). A member whose role
+lacks the action gets 403.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from kanban_api.errors import ForbiddenError
-from kanban_api.models import Board, Card, Comment, Role, User
+from kanban_api.models import Role
 
 
 class Action(StrEnum):
@@ -59,35 +60,3 @@ def require(role: Role, action: Action) -> None:
 def board_update_actions(fields: Iterable[str]) -> set[Action]:
     """A board update needs RENAME_LABELS for `labels` and MANAGE_BOARD for anything else."""
     return {Action.RENAME_LABELS if field == "labels" else Action.MANAGE_BOARD for field in fields}
-
-
-@dataclass(frozen=True)
-class Access:
-    """The caller, reaching something on a board they are a member of, in their role."""
-
-    user: User
-    role: Role
-
-    def require(self, action: Action) -> None:
-        require(self.role, action)
-
-
-@dataclass(frozen=True)
-class BoardAccess(Access):
-    board: Board
-
-
-@dataclass(frozen=True)
-class CardAccess(Access):
-    card: Card
-
-
-@dataclass(frozen=True)
-class CommentAccess(Access):
-    comment: Comment
-    # The board of the comment's card.
-    board_id: int
-
-    @property
-    def is_author(self) -> bool:
-        return self.comment.author_id == self.user.id

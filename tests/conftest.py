@@ -26,6 +26,7 @@ from kanban_api.app import create_app
 from kanban_api.config import Settings
 from kanban_api.migrations.runner import upgrade
 from kanban_api.models import Base
+from kanban_api.state import state_of
 from tests.helpers import Accounts
 
 POSTGRES_URL = os.environ.get(
@@ -111,9 +112,9 @@ def settings(database_url: str) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     yield app
-    await app.state.events.close()
-    await empty_tables(app.state.database.engine)
-    await app.state.database.dispose()
+    await state_of(app).events.close()
+    await empty_tables(state_of(app).database.engine)
+    await state_of(app).database.dispose()
 
 
 async def empty_tables(engine: AsyncEngine) -> None:
@@ -153,7 +154,7 @@ async def client_with(app: FastAPI, settings: Settings) -> AsyncIterator[ClientF
 @pytest.fixture
 def engine(app: FastAPI) -> AsyncEngine:
     """The app's own engine, for tests that check what reached the database."""
-    engine: AsyncEngine = app.state.database.engine
+    engine: AsyncEngine = state_of(app).database.engine
     return engine
 
 
@@ -166,7 +167,7 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 @pytest.fixture
 def accounts(client: AsyncClient, app: FastAPI) -> Accounts:
     """Users made in the database, with minted tokens; `sign_up` for the HTTP path."""
-    return Accounts(client, database=app.state.database, secret_key=app.state.secret_key)
+    return Accounts(client, database=state_of(app).database, secret_key=state_of(app).secret_key)
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kanban_api.access import act_as
 from kanban_api.database import Database
 from kanban_api.models import Role, User
 from kanban_api.schemas.card import CardCreate
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
-from kanban_api.services import events as event_service
 from kanban_api.utils.password import hash_password
 from kanban_api.utils.token import create_access_token
 
@@ -60,7 +60,7 @@ async def create_board(
     database: Database,
     *,
     owner_id: int,
-    members: Mapping[int, Role] = {},  # noqa: B006 (read only)
+    members: Mapping[int, Role] = {},
     cards: Sequence[Mapping[str, Any]] = (),
     title: str = "Board",
 ) -> tuple[int, list[int]]:
@@ -68,11 +68,9 @@ async def create_board(
     (CardCreate fields) in order; returns the board's id and the cards' ids. Its events
     are recorded as the owner's, as if the owner had done it all over HTTP."""
     async with database.sessionmaker() as session, session.begin():
-        event_service.act_as(session, user_id=owner_id)
+        act_as(session, user_id=owner_id)
         owner = await session.get_one(User, owner_id)
-        board = await board_service.create_board(
-            session, user=owner, title=title, description=""
-        )
+        board = await board_service.create_board(session, user=owner, title=title, description="")
         for user_id, role in members.items():
             await board_service.add_member(session, board=board, user_id=user_id, role=role)
         created = await card_service.create_cards(

@@ -75,7 +75,7 @@ class CardLabel(TimestampMixin, Base):
     __tablename__ = "card_label"
     # The primary key (card_id, label_id) serves lookups by card_id. This index serves
     # lookups by label_id, and holds card_id too so that the card list's label
-    # aggregate (services.cards.select_board_cards) reads the index alone.
+    # aggregate (reads.cards._board_cards) reads the index alone.
     __table_args__ = (Index("ix_card_label_label_id_card_id", "label_id", "card_id"),)
 
     card_id: Mapped[int] = mapped_column(

@@ -1,0 +1,21 @@
+"""The HTTP handlers, one module per domain, and the order the app serves them in."""
+
+from fastapi import APIRouter
+
+from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
+
+# Under /api, in the order FastAPI tries them: it matches a request against the routes
+# in the order they were added, so the busiest come first.
+API_ROUTERS: tuple[APIRouter, ...] = (
+    cards.router,
+    boards.router,
+    comments.router,
+    members.router,
+    events.router,
+    users.router,
+    auth.router,
+)
+# Outside /api.
+OTHER_ROUTERS: tuple[APIRouter, ...] = (health.router,)
+# The domains in the order the API docs list them.
+DOCS_TAGS = ("auth", "users", "boards", "members", "cards", "comments", "events", "health")

@@ -2,15 +2,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
-from kanban_api.database import Database
 from kanban_api.dependencies import SessionDep, SettingsDep
-from kanban_api.errors import NotAuthenticatedError
+from kanban_api.errors import InvalidCredentialsError, TooManyAttemptsError
 from kanban_api.routes.responses import TOO_MANY_ATTEMPTS, Responses
 from kanban_api.schemas.error import ErrorOut
 from kanban_api.schemas.user import LoginForm, Token
 from kanban_api.services import login_limits
 from kanban_api.services import users as user_service
-from kanban_api.services.login_limits import Attempt, LoginLimits, TooManyAttemptsError
+from kanban_api.services.login_limits import Attempt, LoginLimits
+from kanban_api.state import app_state
 from kanban_api.utils.token import create_access_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -18,12 +18,6 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 INVALID_CREDENTIALS: Responses = {
     401: {"model": ErrorOut, "description": "Unknown email or wrong password (one answer for both)"}
 }
-
-
-class InvalidCredentialsError(NotAuthenticatedError):
-    def __init__(self) -> None:
-        super().__init__()
-        self.detail = "Incorrect email or password"
 
 
 @router.post("/tokens", responses={**INVALID_CREDENTIALS, **TOO_MANY_ATTEMPTS})
@@ -41,9 +35,9 @@ async def login(
     attempt = Attempt.of(
         email=form.username, address=request.client.host if request.client else None
     )
-    database: Database = request.app.state.database
+    state = app_state(request)
     retry_after = await login_limits.reserve(
-        database.sessionmaker, attempt=attempt, limits=LoginLimits.from_settings(settings)
+        state.database.sessionmaker, attempt=attempt, limits=LoginLimits.from_settings(settings)
     )
     if retry_after is not None:
         raise TooManyAttemptsError(retry_after)
@@ -55,7 +49,7 @@ async def login(
         user_id=user.id,
         email=user.email,
         credentials_version=user.credentials_version,
-        secret_key=request.app.state.secret_key,
+        secret_key=state.secret_key,
         minutes=settings.access_token_minutes,
     )
     return Token(access_token=token)

@@ -1,10 +1,10 @@
 from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import (
-    Claims,
     CurrentUser,
     DatabaseDep,
     IfNoneMatch,
+    ListBoards,
     ManageBoard,
     SessionDep,
     UpdateBoard,
@@ -12,6 +12,7 @@ from kanban_api.dependencies import (
 )
 from kanban_api.models import Role
 from kanban_api.permissions import board_update_actions
+from kanban_api.reads import boards as board_reads
 from kanban_api.routes.responses import (
     NOT_A_MEMBER,
     NOT_AUTHENTICATED,
@@ -30,10 +31,10 @@ router = APIRouter(prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATE
 
 
 @router.get("", response_model=list[BoardOut])
-async def list_boards(database: DatabaseDep, claims: Claims) -> Response:
+async def list_boards(database: DatabaseDep, access: ListBoards) -> Response:
     """The boards the caller is a member of, each with the caller's role."""
     async with database.reading() as connection:
-        boards = await board_service.list_boards(connection, claims=claims)
+        boards = await board_reads.list_boards(connection, access=access)
     return JsonBytes(boards)
 
 

@@ -5,13 +5,14 @@ from fastapi import APIRouter, Query, Request, Response, status
 from kanban_api.dependencies import (
     BoardId,
     CardId,
-    Claims,
     DatabaseDep,
     EditCard,
     EditCardsOnBoard,
     IfNoneMatch,
+    ReadCards,
     SessionDep,
 )
+from kanban_api.reads import cards as card_reads
 from kanban_api.routes.responses import (
     NOT_A_MEMBER,
     NOT_AUTHENTICATED,
@@ -47,7 +48,7 @@ router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
 async def list_cards(
     request: Request,
     database: DatabaseDep,
-    claims: Claims,
+    access: ReadCards,
     board_id: BoardId,
     query: Annotated[CardListQuery, Query()],
 ) -> Response:
@@ -57,10 +58,9 @@ async def list_cards(
     the next page's URL (same filters, plus a `cursor`) comes in the `Link` header,
     and no header means this was the last.
     """
-    # Any member may view; the service checks membership (and the token) in its SQL.
     async with database.reading() as connection:
-        page = await card_service.list_cards(
-            connection, board_id=board_id, claims=claims, query=query
+        page = await card_reads.list_cards(
+            connection, board_id=board_id, access=access, query=query
         )
     response = JsonBytes(page.cards)
     if page.next_cursor is not None:
@@ -89,11 +89,10 @@ async def create_cards(
     response_model=CardOut,
 )
 async def read_card(
-    database: DatabaseDep, claims: Claims, card_id: CardId, if_none_match: IfNoneMatch = None
+    database: DatabaseDep, access: ReadCards, card_id: CardId, if_none_match: IfNoneMatch = None
 ) -> Response:
-    # Any member may view; the service checks membership (and the token) in its SQL.
     async with database.reading() as connection:
-        card = await card_service.read_card(connection, card_id=card_id, claims=claims)
+        card = await card_reads.read_card(connection, card_id=card_id, access=access)
     check_if_none_match(if_none_match, version=card["version"])
     return JsonBytes(card, headers={"ETag": format_etag(card["version"])})
 

@@ -2,18 +2,17 @@ from functools import partial
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Header, Path, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, status
 from sse_starlette import EventSourceResponse
 
-from kanban_api.dependencies import SessionDep, SettingsDep, StreamUser, ViewBoard
-from kanban_api.live.stream import SEPARATOR, BoardStream, Viewer
-from kanban_api.permissions import Action, require
+from kanban_api.access import Principal
+from kanban_api.dependencies import SessionDep, SettingsDep, StreamBoard, ViewBoard
+from kanban_api.events import feed as event_service
+from kanban_api.events import tickets as ticket_service
+from kanban_api.events.stream import SEPARATOR, BoardStream, Viewer
 from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED, Responses
 from kanban_api.schemas.event import EventOut, TicketOut
-from kanban_api.schemas.fields import Id
-from kanban_api.services import boards as board_service
-from kanban_api.services import events as event_service
-from kanban_api.services import tickets as ticket_service
+from kanban_api.state import app_state
 
 router = APIRouter(prefix="/boards/{board_id}/events", tags=["events"], responses=NOT_AUTHENTICATED)
 
@@ -70,8 +69,7 @@ async def stream_events(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: StreamUser,
-    board_id: Annotated[Id, Path()],
+    access: StreamBoard,
     after: After | None = None,
     last_event_id: Annotated[
         int | None,
@@ -85,18 +83,18 @@ async def stream_events(
 ) -> EventSourceResponse:
     """Live events of the board. Missed events (after `Last-Event-ID` or `after`) come first;
     without either, the stream starts at the board's latest event."""
-    board, role = await board_service.get_member_board(session, board_id=board_id, user=user)
-    require(role, Action.VIEW)
+    board, user = access.board, access.user
     resume_from = last_event_id if last_event_id is not None else after
     if resume_from is None:
         resume_from = board.event_seq
     else:
         # Answer 410 now, while a status can still be sent, if the gap cannot be filled.
         await event_service.list_events(session, board_id=board.id, after=resume_from, limit=1)
+    state = app_state(request)
     stream = BoardStream(
-        hub=request.app.state.events,
-        sessionmaker=request.app.state.database.sessionmaker,
-        viewer=Viewer(board.id, user.id, user.credentials_version),
+        hub=state.events,
+        sessionmaker=state.database.sessionmaker,
+        viewer=Viewer(board.id, Principal(user.id, user.credentials_version)),
         after=resume_from,
         heartbeat_seconds=settings.stream_heartbeat_seconds,
     )

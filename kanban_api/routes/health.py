@@ -5,8 +5,8 @@ import asyncio
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
-from kanban_api.database import Database
 from kanban_api.routes.responses import SERVICE_UNAVAILABLE
+from kanban_api.state import app_state
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -23,7 +23,7 @@ async def live() -> dict[str, str]:
 @router.get("/ready", responses=SERVICE_UNAVAILABLE)
 async def ready(request: Request) -> dict[str, str]:
     """The database answers a query; otherwise the app's fault handler answers 503."""
-    database: Database = request.app.state.database
-    async with asyncio.timeout(READY_TIMEOUT_SECONDS), database.engine.connect() as connection:
+    engine = app_state(request).database.engine
+    async with asyncio.timeout(READY_TIMEOUT_SECONDS), engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
     return {"status": "ok"}

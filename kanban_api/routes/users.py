@@ -1,7 +1,7 @@
 from fastapi import APIRouter, status
 
+from kanban_api import errors
 from kanban_api.dependencies import CurrentUser, SessionDep
-from kanban_api.errors import NotFoundError
 from kanban_api.models import User
 from kanban_api.routes.responses import EMAIL_TAKEN, NOT_AUTHENTICATED, USER_NOT_FOUND
 from kanban_api.schemas.user import UserCreate, UserOut, UserPublic, UserSearch, UserUpdate
@@ -36,5 +36,5 @@ async def search_user(session: SessionDep, _: CurrentUser, body: UserSearch) -> 
     """Find a user by exact email (case-insensitive), to share a board with them."""
     user: User | None = await user_service.get_by_email(session, email=body.email)
     if user is None:
-        raise NotFoundError("User not found")
+        raise errors.NotFoundError(errors.USER_NOT_FOUND)
     return UserPublic.model_validate(user)

@@ -1,185 +1,21 @@
+"""Board writes: creating, renaming and deleting boards, and their members (the board
+list is reads/boards.py)."""
+
 from collections.abc import Sequence
-from typing import Any
 
-import orjson
-from sqlalchemy import (
-    ColumnElement,
-    Row,
-    and_,
-    bindparam,
-    delete,
-    exists,
-    select,
-    update,
-)
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kanban_api.errors import ConflictError, NotFoundError
+from kanban_api.errors import USER_NOT_FOUND, ConflictError, NotFoundError
+from kanban_api.events import feed as events
 from kanban_api.models import Board, Card, CardAssignee, Label, LabelColor, Membership, Role, User
 from kanban_api.models.base import utcnow
 from kanban_api.schemas.board import BoardEventOut, BoardUpdate, LabelOut
 from kanban_api.schemas.event import EventType
 from kanban_api.schemas.member import MemberOut
-from kanban_api.services import cards, events
-from kanban_api.services.users import check_token, token_is_current, token_params
-from kanban_api.utils.sql import DialectFunction
-from kanban_api.utils.token import TokenClaims
+from kanban_api.services import cards
 
-BOARD_NOT_FOUND = "Board not found"
 LAST_OWNER = "A board must keep at least one owner; make someone else an owner first"
-
-
-class _LabelPairs(DialectFunction):
-    """A board's labels as JSON text, `[[colour position, name], ...]`, in no order.
-
-    Aggregated in the database so that the board list is one statement, and a
-    board one row; sorted in Python, since SQLite before 3.44 has no ordered
-    aggregates. NULL for a board without labels. Cast to text on PostgreSQL: the
-    driver would otherwise decode the json with the standard library.
-    """
-
-    inherit_cache = True
-    templates = {
-        "postgresql": "CAST(json_agg(json_build_array({})) AS TEXT)",
-        "sqlite": "json_group_array(json_array({}))",
-    }
-
-
-# The board list's statement, built once: see list_boards.
-_MY_BOARDS = (
-    select(
-        Board.id,
-        Board.title,
-        Board.description,
-        _LabelPairs(Label.color, Label.name)
-        .select()
-        .where(Label.board_id == Board.id)
-        .scalar_subquery(),
-        Board.created_at,
-        Board.updated_at,
-        Board.version,
-        Membership.role,
-    )
-    .join(Membership, Membership.board_id == Board.id)
-    .where(Membership.user_id == bindparam("user_id"), token_is_current())
-    .order_by(Board.id)
-)
-_LABEL_COLORS = tuple(LabelColor)
-
-
-def member_of_board() -> ColumnElement[bool]:
-    """SQL that holds while the token's user is a member of board `:board_id` (and the
-    token is current); takes `board_id` and the bind parameters of `token_params`."""
-    membership = exists().where(
-        Membership.board_id == bindparam("board_id"), Membership.user_id == bindparam("user_id")
-    )
-    return and_(membership, token_is_current())
-
-
-_MEMBERSHIP = select(Membership.board_id).where(
-    Membership.board_id == bindparam("board_id"),
-    Membership.user_id == bindparam("user_id"),
-    token_is_current(),
-)
-
-
-async def list_boards(connection: AsyncConnection, *, claims: TokenClaims) -> list[dict[str, Any]]:
-    """The token user's boards in BoardOut's wire shape, each with the user's role:
-    one statement, however many.
-
-    The read path of services.cards.list_cards, for boards: Core rows (not ORM
-    entities) from a statement built once, the token checked in it, each board's
-    labels aggregated into its row (see `_LabelPairs`): a second statement for
-    them, or a row per label, cost a third more.
-    """
-    rows = (await connection.execute(_MY_BOARDS, token_params(claims))).all()
-    if not rows:
-        await check_token(connection, claims=claims)  # no boards, or a stale token?
-    return [
-        {
-            "id": board_id,
-            "title": title,
-            "description": description,
-            "labels": [
-                {"color": _LABEL_COLORS[position], "name": name}
-                for position, name in sorted(orjson.loads(labels or "[]"))
-            ],
-            "createdAt": created_at,
-            "updatedAt": updated_at,
-            "version": version,
-            "role": role,
-        }
-        for board_id, title, description, labels, created_at, updated_at, version, role in rows
-    ]
-
-
-async def check_member(connection: AsyncConnection, *, board_id: int, claims: TokenClaims) -> None:
-    """404 unless the token's user is a member of the board (401 if the token went stale)."""
-    params = {**token_params(claims), "board_id": board_id}
-    if await connection.scalar(_MEMBERSHIP, params) is None:
-        await check_token(connection, claims=claims)
-        raise NotFoundError(BOARD_NOT_FOUND)
-
-
-_LOCK_MEMBER_BOARD = (
-    select(Board.id)
-    .join(Membership, Membership.board_id == Board.id)
-    .where(Board.id == bindparam("board_id"), Membership.user_id == bindparam("user_id"))
-    .with_for_update(of=Board, key_share=True)
-)
-
-
-async def get_member_board(
-    session: AsyncSession, *, board_id: int, user: User, for_update: bool = False
-) -> tuple[Board, Role]:
-    """The board and the user's role on it; 404 for outsiders, so they cannot tell it exists.
-
-    `for_update` first locks the board row (see `lock_board`; members only), then
-    reads the board and the role once the lock is granted. In one statement, a
-    role changed by the writer this one waited for would go unseen: a row locked
-    through a join is re-checked after the wait, the rows joined to it are not.
-    """
-    if for_update:
-        params = {"board_id": board_id, "user_id": user.id}
-        connection = await session.connection()
-        if await connection.scalar(_LOCK_MEMBER_BOARD, params) is None:
-            raise NotFoundError(BOARD_NOT_FOUND)
-    statement = (
-        select(Board, Membership.role)
-        .join(Membership, Membership.board_id == Board.id)
-        .where(Board.id == board_id, Membership.user_id == user.id)
-        .options(selectinload(Board.labels))
-    )
-    row = (await session.execute(statement)).one_or_none()
-    if row is None:
-        raise NotFoundError(BOARD_NOT_FOUND)
-    found, role = row
-    return found, role
-
-
-async def lock_board(
-    session: AsyncSession, *, board_id: int, not_found: str = BOARD_NOT_FOUND
-) -> None:
-    """Hold the board row until the transaction ends; every writer of the board takes it first.
-
-    One lock, always taken first, serializes the writers of a board's cards (their
-    positions depend on each other) and makes `If-Match` checks atomic with the
-    write that follows, without deadlocks. It must come before any other row lock or
-    write on the board: each change also bumps the board's event counter (see
-    services/events.py), so a writer holding, say, a card row when it reaches the
-    counter would deadlock with a board deletion holding the board row and waiting
-    for the card. FOR NO KEY UPDATE leaves foreign key checks, such as sharing the
-    board, unblocked. SQLite needs none: its transactions already run one at a time
-    (BEGIN IMMEDIATE).
-
-    404 (`not_found`) if the board was deleted while this request waited for it.
-    """
-    locked = await session.scalar(
-        select(Board.id).where(Board.id == board_id).with_for_update(key_share=True)
-    )
-    if locked is None:
-        raise NotFoundError(not_found)
 
 
 async def create_board(session: AsyncSession, *, user: User, title: str, description: str) -> Board:
@@ -248,12 +84,12 @@ async def add_member(
 
     Without a role a new member joins as an editor and an existing one keeps
     theirs, so sharing twice (as the seed's clients do) changes nothing.
-    The caller holds the board lock (`get_member_board(..., for_update=True)`).
+    The caller holds the board lock (see `access.lock_board`).
     Events: `member.added` for a new member, `member.updated` for a new role.
     """
     user = await session.get(User, user_id)
     if user is None:
-        raise NotFoundError("User not found")
+        raise NotFoundError(USER_NOT_FOUND)
     owners = await _lock_owners(session, board_id=board.id)
     membership = await session.scalar(
         select(Membership)
@@ -284,7 +120,7 @@ async def add_member(
 async def remove_member(session: AsyncSession, *, board: Board, user_id: int) -> None:
     """Unshare the board; the database unassigns the member from its cards in the same statement.
 
-    The caller holds the board lock (`get_member_board(..., for_update=True)`).
+    The caller holds the board lock (see `access.lock_board`).
     Events: `member.removed`, then `card.updated` for each card they were assigned to.
     """
     if await _lock_owners(session, board_id=board.id) == {user_id}:

@@ -3,13 +3,10 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kanban_api.errors import NotFoundError
-from kanban_api.models import Board, Card, Comment, Membership, Role, User
+from kanban_api.events import feed as events
+from kanban_api.models import Card, Comment, User
 from kanban_api.schemas.comment import CommentOut, CommentUpdate
 from kanban_api.schemas.event import EventType
-from kanban_api.services import events
-
-COMMENT_NOT_FOUND = "Comment not found"
 
 
 async def list_comments(session: AsyncSession, *, card: Card) -> Sequence[Comment]:
@@ -21,8 +18,8 @@ async def list_comments(session: AsyncSession, *, card: Card) -> Sequence[Commen
 async def create_comment(session: AsyncSession, *, card: Card, author: User, body: str) -> Comment:
     """Event: `comment.created`.
 
-    The caller holds the board lock and read the card after it
-    (`cards.get_member_card(..., for_update=True)`), so the card still exists.
+    The caller holds the board lock and read the card after it (`access.card_access`
+    with `for_update`), so the card still exists.
     """
     comment = Comment(card_id=card.id, author_id=author.id, body=body)
     session.add(comment)
@@ -34,41 +31,6 @@ async def create_comment(session: AsyncSession, *, card: Card, author: User, bod
         data=CommentOut.model_validate(comment),
     )
     return comment
-
-
-async def get_member_comment(
-    session: AsyncSession, *, comment_id: int, user: User, for_update: bool = False
-) -> tuple[Comment, Role, int]:
-    """The comment, the user's role on its board and the board's id; 404 for outsiders.
-
-    `for_update` first locks the comment's board (members only), as every writer of
-    a board does (see `boards.lock_board`), then reads the comment and the role once
-    the lock is granted: read before, either could be stale by then.
-    """
-    visible = (Comment.id == comment_id, Membership.user_id == user.id)
-    if for_update:
-        locked = await session.scalar(
-            select(Board.id)
-            .join(Card, Card.board_id == Board.id)
-            .join(Comment, Comment.card_id == Card.id)
-            .join(Membership, Membership.board_id == Board.id)
-            .where(*visible)
-            .with_for_update(of=Board, key_share=True)
-        )
-        if locked is None:
-            raise NotFoundError(COMMENT_NOT_FOUND)
-    row = (
-        await session.execute(
-            select(Comment, Membership.role, Card.board_id)
-            .join(Card, Card.id == Comment.card_id)
-            .join(Membership, Membership.board_id == Card.board_id)
-            .where(*visible)
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFoundError(COMMENT_NOT_FOUND)
-    found, role, board_id = row
-    return found, role, board_id
 
 
 async def update_comment(

@@ -22,20 +22,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kanban_api.config import Settings
-from kanban_api.errors import ApiError
 from kanban_api.models import LoginThrottle
 from kanban_api.models.base import UTCDateTime, utcnow
 
 # Bounds the work of clearing expired counters to what one login may spend on it.
 PURGE_BATCH = 100
-
-
-class TooManyAttemptsError(ApiError):
-    status_code = 429
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed logins; try again in {retry_after} seconds")
-        self.headers = {"Retry-After": str(retry_after)}
 
 
 @dataclass(frozen=True, slots=True)

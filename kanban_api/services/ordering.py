@@ -17,7 +17,7 @@ positions (each at minus its id), so no intermediate state ever breaks the uniqu
 index, on any database and without deferred constraints.
 
 Callers must serialize writers of one board: on PostgreSQL by locking the board
-row (services.boards.lock_board); SQLite transactions already run one at a time.
+row (access.lock_board); SQLite transactions already run one at a time.
 """
 
 from collections.abc import Sequence

@@ -1,42 +1,12 @@
-from sqlalchemy import Exists, bindparam, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kanban_api.errors import ConflictError, NotAuthenticatedError
+from kanban_api.errors import ConflictError
 from kanban_api.models import User
 from kanban_api.utils.password import hash_password, verify_password
-from kanban_api.utils.token import TokenClaims
 
 EMAIL_TAKEN = "A user with this email already exists"
-
-
-def token_is_current() -> Exists:
-    """SQL that holds while the token's user exists with the credentials it was issued for.
-
-    Hot reads put this in their own statement instead of loading the user first:
-    a statement costs about as much CPU as the rest of a small request, so this
-    saves a third to a half of it. It takes the bind parameters of `token_params`.
-    When such a read finds nothing, `check_token` tells a stale token (401) from
-    a missing or foreign row (404).
-    """
-    return exists().where(
-        User.id == bindparam("user_id"),
-        User.credentials_version == bindparam("credentials_version"),
-    )
-
-
-def token_params(claims: TokenClaims) -> dict[str, int]:
-    """Values for `token_is_current`; `user_id` also serves membership conditions."""
-    return {"user_id": claims.user_id, "credentials_version": claims.credentials_version}
-
-
-async def check_token(connection: AsyncConnection, *, claims: TokenClaims) -> None:
-    """401 unless the token's user still exists with the credentials it was issued for."""
-    version = await connection.scalar(
-        select(User.credentials_version).where(User.id == claims.user_id)
-    )
-    if version != claims.credentials_version:
-        raise NotAuthenticatedError
 
 
 async def get_by_email(session: AsyncSession, *, email: str) -> User | None:

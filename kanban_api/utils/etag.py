@@ -14,7 +14,7 @@ from typing import Literal, Protocol, TypeVar
 from fastapi import HTTPException, Response, status
 from pydantic import BaseModel
 
-from kanban_api.errors import ApiError, PreconditionFailedError
+from kanban_api.errors import MalformedHeaderError, PreconditionFailedError
 
 # The header grammar: `*`, or a comma-separated list of (optionally weak) quoted tags.
 # Tags are printable ASCII (the RFC also allows obs-text, which no client of ours sends).
@@ -38,13 +38,6 @@ V = TypeVar("V", bound=Versioned)
 class EntityTag:
     opaque: str
     weak: bool
-
-
-class MalformedHeaderError(ApiError):
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f'{name} must be * or a comma-separated list of quoted entity tags, such as "3"'
-        )
 
 
 def format_etag(version: int) -> str:

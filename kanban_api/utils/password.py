@@ -23,7 +23,7 @@ def _give_hash_memory_back() -> None:
 
     glibc raises its mmap threshold to the largest block freed so far, so after
     the first hash every hashing thread would keep 19 MiB in its own heap for
-    good (40 MB more per worker, measured). Fixing the threshold at glibc's
+    good. Fixing the threshold at glibc's
     default keeps such blocks in mmap, unmapped when freed. Elsewhere: no-op.
     """
     try:

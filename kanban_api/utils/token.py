@@ -35,8 +35,9 @@ def create_access_token(
 class TokenVerifier:
     """Checks access tokens, remembering the ones that passed until they expire.
 
-    A client sends the same token with every request; checking its signature and
-    parsing its JSON each time cost about as much CPU as a card read's SQL. A token
+    A client sends the same token with every request, and checking its signature
+    and parsing its JSON would otherwise be repeated for each (docs/performance.md
+    has the cost). A token
     that passed stays valid until its `exp` (revocation is the database's business:
     the credentials version), so only passes are kept, expiry is checked on every
     hit, and the least recently used go first once `capacity` tokens are kept.

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from httpx import AsyncClient
 
+from kanban_api.access import ACTION_CHECKED
 from kanban_api.permissions import PERMISSIONS, Action
 from tests.helpers import (
     Account,
@@ -183,6 +186,56 @@ def test_every_route_is_covered(app: FastAPI) -> None:
     covered = {(case.method, case.path) for case in CASES}
     assert routes - UNSCOPED - covered == set(), "add these routes to CASES or UNSCOPED"
     assert covered - routes == set(), "CASES names routes that do not exist"
+
+
+def _checked_actions(dependant: Dependant) -> set[Action]:
+    """The actions the route's access dependencies check (dependencies.py marks them)."""
+    found = set()
+    for dependency in dependant.dependencies:
+        action = getattr(dependency.call, "__dict__", {}).get(ACTION_CHECKED)
+        if action is not None:
+            found.add(action)
+        found |= _checked_actions(dependency)
+    return found
+
+
+def test_every_board_scoped_route_checks_its_action_against_the_table(app: FastAPI) -> None:
+    """Reads included: each names one action, which access.py checks against PERMISSIONS
+    (the hot reads in their SQL); a request-dependent action starts from VIEW."""
+    expected: dict[tuple[str, str], set[Action]] = {}
+    for case in CASES:
+        actions = expected.setdefault((case.method, case.path), set())
+        actions.add(case.action if case.method == "GET" else Action.VIEW)
+    checked_routes = 0
+    for method, path, dependant in _api_routes(app):
+        key = (method, path)
+        if key in UNSCOPED:
+            continue
+        checked = _checked_actions(dependant)
+        assert len(checked) == 1, f"{key} checks {checked}"
+        if method == "GET":
+            assert checked == expected[key], key
+        checked_routes += 1
+    assert checked_routes == len(expected)
+
+
+def test_the_board_list_checks_the_view_action(app: FastAPI) -> None:
+    (dependant,) = [
+        dependant
+        for method, path, dependant in _api_routes(app)
+        if (method, path) == ("GET", "/api/boards")
+    ]
+    assert _checked_actions(dependant) == {Action.VIEW}
+
+
+def _api_routes(app: FastAPI) -> list[tuple[str, str, Dependant]]:
+    routes = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            assert context.path_format is not None
+            routes += [(method, context.path_format, route.dependant) for method in route.methods]
+    return routes
 
 
 def test_every_action_is_exercised() -> None:

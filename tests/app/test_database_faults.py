@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from kanban_api.app import create_app
 from kanban_api.config import Settings
 from kanban_api.migrations.runner import upgrade
+from kanban_api.state import state_of
 from tests.conftest import TEST_SECRET, ClientFactory
 from tests.helpers import Accounts
 
@@ -178,4 +179,4 @@ async def test_sqlite_file_out_of_reach_then_back(tmp_path: Path) -> None:
         await asyncio.to_thread(upgrade, url)  # Alembic runs its own event loop
         account = await accounts.create()
         await back_again(client, account.token)
-    await app.state.database.dispose()
+    await state_of(app).database.dispose()

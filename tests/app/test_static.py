@@ -8,6 +8,7 @@ from httpx import ASGITransport, AsyncClient
 
 from kanban_api.app import create_app
 from kanban_api.config import Settings
+from kanban_api.state import state_of
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ async def site_client(settings: Settings, tmp_path: Path) -> AsyncIterator[Async
     app = create_app(settings.model_copy(update={"static_dir": tmp_path}))
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
         yield client
-    await app.state.database.dispose()
+    await state_of(app).database.dispose()
 
 
 async def test_root_serves_index(site_client: AsyncClient) -> None:

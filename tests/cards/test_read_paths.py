@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.models import User
+from kanban_api.state import state_of
 from tests.helpers import (
     Account,
     Accounts,
@@ -259,7 +260,7 @@ async def test_connections_the_server_closed_are_replaced(
 
 async def test_a_read_session_refuses_writes(app: FastAPI) -> None:
     """GET requests share no transaction, so a write there must fail loudly, not half-commit."""
-    async for session in app.state.database.read_session():
+    async for session in state_of(app).database.read_session():
         session.add(User(email="sneaky@example.com", hashed_password="x"))
         with pytest.raises(RuntimeError, match="read-only"):
             await session.flush()

@@ -5,13 +5,13 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from kanban_api.config import Settings
-from kanban_api.live.hub import EventHub, Signal, Subscription
-from kanban_api.live.message import LiveEvent
+from kanban_api.events import feed as events
+from kanban_api.events.hub import EventHub, Signal, Subscription
+from kanban_api.events.message import LiveEvent
 from kanban_api.schemas.event import EventOut, EventType
-from kanban_api.services import events
+from kanban_api.state import state_of
 from tests.helpers import STREAM_TIMEOUT_SECONDS, Accounts, create_board
 
 
@@ -38,7 +38,7 @@ async def _next_event(subscription: Subscription) -> LiveEvent:
 
 async def test_a_subscriber_that_falls_behind_is_dropped_without_delaying_others() -> None:
     settings = Settings(_env_file=None, database_url="sqlite://", stream_queue_size=3)
-    hub = EventHub(settings, async_sessionmaker())
+    hub = EventHub(queue_size=settings.stream_queue_size)
     slow, fast = await hub.subscribe(1), await hub.subscribe(1)
     other_board = await hub.subscribe(2)
     for seq in range(1, 6):
@@ -61,8 +61,8 @@ async def test_events_undone_with_a_savepoint_are_never_delivered(
 ) -> None:
     alice = await accounts.create()
     board_id = (await create_board(client, alice))["id"]
-    subscription = await app.state.events.subscribe(board_id)
-    async with app.state.database.sessionmaker() as session:
+    subscription = await state_of(app).events.subscribe(board_id)
+    async with state_of(app).database.sessionmaker() as session:
         with contextlib.suppress(LookupError):
             async with session.begin_nested():
                 await events.record(

@@ -13,7 +13,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kanban_api.live.postgres import APPLICATION_NAME
+from kanban_api.events.postgres import APPLICATION_NAME
 from tests.conftest import TEST_SECRET
 from tests.helpers import (
     Accounts,

@@ -9,6 +9,7 @@ from httpx import AsyncClient
 
 from kanban_api.app import create_app
 from kanban_api.config import Settings
+from kanban_api.state import state_of
 from tests.conftest import TEST_SECRET
 from tests.helpers import (
     Account,
@@ -240,7 +241,7 @@ async def test_streams_leave_nothing_behind(
 ) -> None:
     alice = await people.create()
     board_id = (await create_board(live, alice))["id"]
-    hub = app.state.events
+    hub = state_of(app).events
     async with (
         open_stream(live, board_id, alice) as first,
         open_stream(live, board_id, alice) as second,
@@ -266,7 +267,7 @@ async def test_a_stream_that_falls_behind_is_closed_and_catches_up_on_reconnect(
                 client, alice, board_id, *({"title": str(n)} for n in range(5))
             )
             assert await stream.remaining_events() == []
-        assert app.state.events.subscriber_count == 0
+        assert state_of(app).events.subscriber_count == 0
         resumed = {"Last-Event-ID": str(ready.id)}
         async with open_stream(client, board_id, alice, headers=resumed) as stream:
             replayed = await stream.events_until_ready()

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.cli import main
 from kanban_api.config import Settings
+from kanban_api.events import feed as event_service
 from kanban_api.models import Board
 from kanban_api.models.base import UTCDateTime
-from kanban_api.services import events as event_service
+from kanban_api.state import state_of
 from tests.conftest import TEST_SECRET
 from tests.helpers import (
     Accounts,
@@ -307,7 +308,7 @@ async def test_pruning_skips_a_board_in_use_instead_of_waiting_for_it(
         )
 
     async def prune() -> int:
-        async with app.state.database.sessionmaker() as session:
+        async with state_of(app).database.sessionmaker() as session:
             # A guard, not a measurement: a pruner that waited for the board would hang.
             deleted = await asyncio.wait_for(event_service.prune(session, retention_days=30), 30)
             await session.commit()

@@ -10,12 +10,8 @@ import asyncio
 import enum
 from collections.abc import Iterable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from kanban_api.config import Settings
-from kanban_api.live.message import LiveEvent
-from kanban_api.live.postgres import PostgresListener
-from kanban_api.live.session import PUBLISH
+from kanban_api.events.message import LiveEvent
+from kanban_api.events.postgres import PostgresListener
 
 
 class Signal(enum.Enum):
@@ -67,22 +63,17 @@ class Subscription:
 
 
 class EventHub:
-    """The subscriber registry of one worker process, fed by NOTIFY or by local commits."""
+    """The subscriber registry of one worker process, fed by NOTIFY (through `listen`) or
+    by this process's commits (events/publish.py's `AfterCommit`)."""
 
-    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._queue_size = settings.stream_queue_size
+    def __init__(self, *, queue_size: int) -> None:
+        self._queue_size = queue_size
         self._subscribers: dict[int, set[Subscription]] = {}
         self._listener: PostgresListener | None = None
-        if settings.is_sqlite:
-            # One process owns a SQLite database: commits are published in-process.
-            sessionmaker.configure(info={PUBLISH: self.publish})
-        else:
-            self._listener = PostgresListener(
-                settings.async_database_url,
-                sessionmaker=sessionmaker,
-                publish=self.publish,
-                resync=self.resync,
-            )
+
+    def listen(self, listener: PostgresListener) -> None:
+        """Take events from a LISTEN connection too (PostgreSQL: other workers' commits)."""
+        self._listener = listener
 
     @property
     def subscriber_count(self) -> int:

@@ -6,7 +6,7 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kanban_api.services import events as event_service
+from kanban_api.events import feed
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ async def prune_periodically(
     while True:
         try:
             async with sessionmaker() as session:
-                deleted = await event_service.prune(session, retention_days=retention_days)
+                deleted = await feed.prune(session, retention_days=retention_days)
                 await session.commit()
             if deleted:
                 logger.info("pruned %d events older than %d days", deleted, retention_days)

@@ -19,13 +19,13 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kanban_api.live.message import LiveEvent, Notice
+from kanban_api.events.message import LiveEvent, Notice
+from kanban_api.events.publish import CHANNEL
 from kanban_api.models import BoardEvent
 from kanban_api.schemas.event import EventOut
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "kanban_board_events"
 # Names the connection in pg_stat_activity, for operators.
 APPLICATION_NAME = "kanban-api event listener"
 CONNECT_TIMEOUT_SECONDS = 10

@@ -15,11 +15,12 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sse_starlette import ServerSentEvent
 
+from kanban_api.access import Principal, may_still_view
 from kanban_api.errors import GoneError, NotFoundError
-from kanban_api.live.hub import EventHub, Signal, Subscription
-from kanban_api.live.message import LiveEvent
+from kanban_api.events import feed
+from kanban_api.events.hub import EventHub, Signal, Subscription
+from kanban_api.events.message import LiveEvent
 from kanban_api.schemas.event import EventOut, EventType
-from kanban_api.services import events as event_service
 
 REPLAY_PAGE_SIZE = 500
 SEPARATOR = "\n"
@@ -29,9 +30,9 @@ PING = ServerSentEvent(comment="ping", sep=SEPARATOR)
 @dataclass(frozen=True, slots=True)
 class Viewer:
     board_id: int
-    user_id: int
-    # The user's credentials when the stream opened; a change (new password) ends it.
-    credentials_version: int
+    # With the credentials version the stream was opened with: a change (a new
+    # password) ends the stream.
+    principal: Principal
 
 
 class BoardStream:
@@ -109,7 +110,7 @@ class BoardStream:
         while not self._done:
             try:
                 async with self._sessionmaker() as session:
-                    rows = await event_service.list_events(
+                    rows = await feed.list_events(
                         session,
                         board_id=self._viewer.board_id,
                         after=self._last,
@@ -130,16 +131,14 @@ class BoardStream:
         self._last = live.seq
         event = live.event
         if event.type is EventType.BOARD_DELETED or (
-            event.type is EventType.MEMBER_REMOVED and event.data.get("id") == self._viewer.user_id
+            event.type is EventType.MEMBER_REMOVED
+            and event.data.get("id") == self._viewer.principal.user_id
         ):
             self._done = True
         return ServerSentEvent(live.json, event=event.type.value, id=str(live.seq), sep=SEPARATOR)
 
     async def _still_allowed(self) -> bool:
         async with self._sessionmaker() as session:
-            return await event_service.can_read(
-                session,
-                board_id=self._viewer.board_id,
-                user_id=self._viewer.user_id,
-                credentials_version=self._viewer.credentials_version,
+            return await may_still_view(
+                session, board_id=self._viewer.board_id, principal=self._viewer.principal
             )

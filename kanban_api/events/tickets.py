@@ -1,16 +1,16 @@
 """Stream tickets: single-use permissions to open one board's event stream, for clients
 that cannot send an Authorization header (browsers' EventSource). JWTs never go into URLs."""
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kanban_api.access import lock_board, ticket_hash
+from kanban_api.errors import BOARD_NOT_FOUND, NotFoundError
 from kanban_api.models import Board, EventTicket, User
 from kanban_api.models.base import utcnow
-from kanban_api.services.boards import lock_board
 
 TICKET_SECONDS = 60
 
@@ -22,7 +22,8 @@ async def issue_ticket(session: AsyncSession, *, user: User, board: Board) -> st
     Takes the board lock first, as every writer of the board does (see `lock_board`): the
     ticket row references the board, which a concurrent deletion may be removing.
     """
-    await lock_board(session, board_id=board.id)
+    if not await lock_board(session, id=board.id):
+        raise NotFoundError(BOARD_NOT_FOUND)
     now = utcnow()
     # The board's own expired tickets only: the lock covers those; the pruner does the rest.
     await session.execute(
@@ -31,7 +32,7 @@ async def issue_ticket(session: AsyncSession, *, user: User, board: Board) -> st
     ticket = secrets.token_urlsafe(32)
     session.add(
         EventTicket(
-            ticket_hash=_hash(ticket),
+            ticket_hash=ticket_hash(ticket),
             user_id=user.id,
             board_id=board.id,
             credentials_version=user.credentials_version,
@@ -40,33 +41,3 @@ async def issue_ticket(session: AsyncSession, *, user: User, board: Board) -> st
     )
     await session.flush()
     return ticket
-
-
-async def redeem_ticket(session: AsyncSession, *, ticket: str, board_id: int) -> User | None:
-    """The ticket's user, if it is valid for this board and unused.
-
-    DELETE ... RETURNING makes redeeming atomic: of two concurrent requests, on any
-    workers, only one gets the row.
-    """
-    row = (
-        await session.execute(
-            delete(EventTicket)
-            .where(EventTicket.ticket_hash == _hash(ticket))
-            .returning(
-                EventTicket.user_id,
-                EventTicket.board_id,
-                EventTicket.credentials_version,
-                EventTicket.expires_at,
-            )
-        )
-    ).one_or_none()
-    if row is None or row.board_id != board_id or row.expires_at <= utcnow():
-        return None
-    user = await session.get(User, row.user_id)
-    if user is None or user.credentials_version != row.credentials_version:
-        return None
-    return user
-
-
-def _hash(ticket: str) -> str:
-    return hashlib.sha256(ticket.encode()).hexdigest()

@@ -1,11 +1,11 @@
-"""Board events: recorded in the transaction that makes the change, read back in order.
+"""The change feed: events recorded in the transaction that makes the change, read back in order.
 
 Emitting is one call from a service function, after its change is flushed:
 
     await events.record(session, board_id=card.board_id, type=EventType.CARD_UPDATED,
                         data=CardOut.model_validate(card))
 
-The actor is the request's authenticated user (see `act_as`). Each event takes the
+The actor is the request's authenticated user (see `access.act_as`). Each event takes the
 next `seq` of its board from `board.event_seq`; the UPDATE that bumps it holds the
 board row's lock until commit, so seqs are gapless and become visible in order.
 """
@@ -15,36 +15,19 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Select,
-    Text,
-    bindparam,
-    column,
-    delete,
-    insert,
-    select,
-    table,
-    text,
-    update,
-)
+from sqlalchemy import bindparam, column, delete, insert, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
-from kanban_api.errors import GoneError, NotFoundError
-from kanban_api.live.message import LiveEvent
-from kanban_api.live.postgres import CHANNEL
-from kanban_api.live.session import publish_after_commit
-from kanban_api.models import Board, BoardEvent, EventTicket, Membership, User
+from kanban_api.access import ACTOR_ID, lock_free_boards
+from kanban_api.errors import BOARD_NOT_FOUND, GoneError, NotFoundError
+from kanban_api.events.message import LiveEvent
+from kanban_api.events.publish import announce
+from kanban_api.models import Board, BoardEvent, EventTicket
 from kanban_api.models.base import utcnow
-from kanban_api.permissions import Action, can
 from kanban_api.schemas.event import EventOut, EventType
 
-_ACTOR_ID = "kanban.actor_id"
-
 # The statements every change runs, built once and run as Core on the session's
-# connection: through the ORM's execute, each cost about twice the CPU.
+# connection: the ORM's execute adds work these plain statements do not need.
 # Only the columns the counter needs: the mapped Board would also bump `updated_at`.
 _board_counter = table("board", column("id"), column("event_seq"))
 _take_seqs = (
@@ -54,16 +37,8 @@ _take_seqs = (
     .returning(_board_counter.c.event_seq)
 )
 _insert_events = insert(BoardEvent)
-_notify = text(
-    "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
-).bindparams(bindparam("payloads", type_=ARRAY(Text)))
 
 EventData = BaseModel | Mapping[str, Any]
-
-
-def act_as(session: AsyncSession, *, user_id: int) -> None:
-    """Attribute the events this session records to the user (done by `CurrentUser`)."""
-    session.info[_ACTOR_ID] = user_id
 
 
 def deleted(resource_id: int) -> dict[str, int]:
@@ -98,7 +73,7 @@ async def record_many(
             for out in outs
         ],
     )
-    await _announce(session, [LiveEvent.of(board_id, out) for out in outs])
+    await announce(session, [LiveEvent.of(board_id, out) for out in outs])
 
 
 async def record_board_deleted(session: AsyncSession, *, board_id: int) -> None:
@@ -107,7 +82,7 @@ async def record_board_deleted(session: AsyncSession, *, board_id: int) -> None:
     Not stored: deleting the board cascades to its log, so only open streams see it.
     """
     (out,) = await _number(session, board_id, [(EventType.BOARD_DELETED, deleted(board_id))])
-    await _announce(session, [LiveEvent.of(board_id, out)])
+    await announce(session, [LiveEvent.of(board_id, out)])
 
 
 async def _number(
@@ -117,9 +92,9 @@ async def _number(
     connection = await session.connection()
     last = await connection.scalar(_take_seqs, {"board_id": board_id, "count": len(events)})
     if last is None:
-        raise NotFoundError("Board not found")
+        raise NotFoundError(BOARD_NOT_FOUND)
     first = last - len(events) + 1
-    actor_id: int | None = session.info.get(_ACTOR_ID)
+    actor_id: int | None = session.info.get(ACTOR_ID)
     at = utcnow()
     return [
         EventOut(seq=first + index, type=type, data=_as_data(data), actor_id=actor_id, at=at)
@@ -134,16 +109,6 @@ def _as_data(data: EventData) -> dict[str, Any]:
     return dict(data)
 
 
-async def _announce(session: AsyncSession, events: list[LiveEvent]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        # Delivered by PostgreSQL to every listening worker when, and only if, this commits.
-        await (await session.connection()).execute(
-            _notify, {"channel": CHANNEL, "payloads": [live.notify_payload() for live in events]}
-        )
-    else:
-        publish_after_commit(session, events)
-
-
 async def list_events(
     session: AsyncSession, *, board_id: int, after: int, limit: int
 ) -> Sequence[BoardEvent]:
@@ -152,7 +117,7 @@ async def list_events(
     # missing one was pruned rather than still in flight.
     latest = await session.scalar(select(Board.event_seq).where(Board.id == board_id))
     if latest is None:
-        raise NotFoundError("Board not found")
+        raise NotFoundError(BOARD_NOT_FOUND)
     if after > latest:
         raise GoneError(
             f"This board has no event {after} (its latest is {latest}); reload the board"
@@ -173,25 +138,6 @@ async def list_events(
     return rows
 
 
-async def can_read(
-    session: AsyncSession, *, board_id: int, user_id: int, credentials_version: int
-) -> bool:
-    """Whether the user's role still lets them view the board, with the credentials the
-    stream was opened with."""
-    row = (
-        await session.execute(
-            select(User.credentials_version, Membership.role)
-            .join(Membership, Membership.user_id == User.id)
-            .where(User.id == user_id, Membership.board_id == board_id)
-        )
-    ).one_or_none()
-    return (
-        row is not None
-        and row.credentials_version == credentials_version
-        and can(row.role, Action.VIEW)
-    )
-
-
 async def prune(session: AsyncSession, *, retention_days: int) -> int:
     """Delete expired tickets and events older than the retention; returns events deleted.
 
@@ -204,7 +150,7 @@ async def prune(session: AsyncSession, *, retention_days: int) -> int:
     expired = EventTicket.expires_at < now
     await session.execute(
         delete(EventTicket).where(
-            EventTicket.board_id.in_(_free_boards(EventTicket.board_id, expired)), expired
+            EventTicket.board_id.in_(lock_free_boards(EventTicket.board_id, expired)), expired
         )
     )
     if retention_days == 0:
@@ -212,19 +158,8 @@ async def prune(session: AsyncSession, *, retention_days: int) -> int:
     old = BoardEvent.at < now - timedelta(days=retention_days)
     result = await session.execute(
         delete(BoardEvent).where(
-            BoardEvent.board_id.in_(_free_boards(BoardEvent.board_id, old)), old
+            BoardEvent.board_id.in_(lock_free_boards(BoardEvent.board_id, old)), old
         )
     )
     deleted_count: int = result.rowcount  # type: ignore[attr-defined]
     return deleted_count
-
-
-def _free_boards(
-    board_id: InstrumentedAttribute[int], condition: ColumnElement[bool]
-) -> Select[int]:
-    """The boards with rows matching `condition` that no one holds, locked by this transaction."""
-    return (
-        select(Board.id)
-        .where(Board.id.in_(select(board_id).where(condition)))
-        .with_for_update(key_share=True, skip_locked=True)
-    )

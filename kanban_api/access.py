@@ -1,0 +1,468 @@
+"""The access rule, in one place: who is calling, and may they do this on this board.
+
+Every route that reaches a board, a card or a comment goes through this module, in
+this order:
+
+1. Authenticate. The request's credential (a bearer token or, for event streams, a
+   single-use ticket) becomes a `Principal`; it is the only kind of caller routes
+   see, so a new kind of credential is added in `authenticate` alone.
+2. Lock, for writes. The board's row, FOR NO KEY UPDATE, before any other row lock
+   or write on the board: see `lock_board`. Writers of one board queue there.
+3. Check. The principal is a member of the board, still holds the credential it
+   presented (the user's `credentials_version`), and its role allows the action
+   (`permissions.PERMISSIONS`, the one table, for reads as for writes).
+4. Read the resource: after the lock, so as the last writer left it.
+
+Answers, decided here only (`refuse`): 401 when the credential is not current any
+more, 404 to a non-member (for them the board, card or comment does not exist),
+403 to a member whose role does not allow the action.
+
+Hot reads (the card list, one card, the board list) run steps 3 and 4 as one
+statement: the conditions below go into their SQL, and only when it finds nothing
+does `refuse` spend a statement on telling the three answers apart.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    ScalarSelect,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
+
+from kanban_api.database import Database
+from kanban_api.errors import (
+    BOARD_NOT_FOUND,
+    CARD_NOT_FOUND,
+    COMMENT_NOT_FOUND,
+    NotAuthenticatedError,
+    NotFoundError,
+)
+from kanban_api.models import Board, Card, Comment, EventTicket, Membership, Role, User
+from kanban_api.models.base import utcnow
+from kanban_api.permissions import PERMISSIONS, Action, require
+from kanban_api.utils.token import TokenClaims, TokenVerifier
+
+# The session.info key of the user the session's events are attributed to.
+ACTOR_ID = "kanban.actor_id"
+# The attribute that marks a route dependency with the action it checks.
+ACTION_CHECKED = "kanban_action"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: a user, and the credentials version its credential was
+    issued for (a password or email change bumps the user's, retiring the credential)."""
+
+    user_id: int
+    credentials_version: int
+
+    @classmethod
+    def of_claims(cls, claims: TokenClaims) -> "Principal":
+        return cls(claims.user_id, claims.credentials_version)
+
+    def params(self) -> dict[str, int]:
+        """Bind parameters of the conditions below (`user_id`, `credentials_version`)."""
+        return {"user_id": self.user_id, "credentials_version": self.credentials_version}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAccess:
+    """What a hot read checks in its own statement: who asks, to do what."""
+
+    principal: Principal
+    action: Action
+
+
+# --- 1. Authentication: every kind of credential becomes a Principal here -------------
+
+
+def authenticate(tokens: TokenVerifier, *, bearer: str | None) -> Principal:
+    """The bearer token's principal, once its signature and expiry are checked; 401 if not.
+
+    Whether its user still holds those credentials takes the database: checked by the
+    statements below (`credential_is_current`, `current_user`), not here.
+    """
+    claims = tokens.claims(bearer) if bearer else None
+    if claims is None:
+        raise NotAuthenticatedError
+    return Principal.of_claims(claims)
+
+
+def ticket_hash(ticket: str) -> str:
+    """What is stored of a stream ticket (events/tickets.py issues them)."""
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+async def authenticate_ticket(database: Database, *, ticket: str, board_id: int) -> Principal:
+    """The principal a stream ticket was issued to, if it is valid for this board and
+    unused; 401 if not. Redeeming deletes it, in a transaction of its own (the stream's
+    request is a GET, whose session must not write), and atomically: DELETE ...
+    RETURNING gives the row to only one of two requests, on any workers."""
+    async with database.sessionmaker() as session, session.begin():
+        row = (
+            await session.execute(
+                delete(EventTicket)
+                .where(EventTicket.ticket_hash == ticket_hash(ticket))
+                .returning(
+                    EventTicket.user_id,
+                    EventTicket.board_id,
+                    EventTicket.credentials_version,
+                    EventTicket.expires_at,
+                )
+            )
+        ).one_or_none()
+    if row is None or row.board_id != board_id or row.expires_at <= utcnow():
+        raise NotAuthenticatedError
+    return Principal(row.user_id, row.credentials_version)
+
+
+# --- SQL: the membership and credential conditions ------------------------------------
+
+_USER_ID: BindParameter[int] = bindparam("user_id")
+
+
+def credential_is_current() -> Exists:
+    """SQL that holds while the principal's user exists with the credentials version its
+    credential was issued for; takes the bind parameters of `Principal.params`."""
+    return exists().where(
+        User.id == _USER_ID, User.credentials_version == bindparam("credentials_version")
+    )
+
+
+def caller_membership(action: Action) -> tuple[ColumnElement[bool], ...]:
+    """Conditions on a `Membership` row joined by the statement: it is the principal's, in
+    a role that may perform `action`, and the credential is current."""
+    return (
+        Membership.user_id == _USER_ID,
+        Membership.role.in_(sorted(PERMISSIONS[action])),
+        credential_is_current(),
+    )
+
+
+def caller_may(action: Action, *, board_id: ColumnElement[int]) -> Exists:
+    """SQL that holds while the principal may perform `action` on board `board_id`."""
+    return exists().where(Membership.board_id == board_id, *caller_membership(action))
+
+
+# --- 401 / 404 / 403 --------------------------------------------------------------------
+
+
+async def check_credential(connection: AsyncConnection, *, principal: Principal) -> None:
+    """401 unless the principal's user still exists with its credentials version."""
+    version = await connection.scalar(
+        select(User.credentials_version).where(User.id == principal.user_id)
+    )
+    if version != principal.credentials_version:
+        raise NotAuthenticatedError
+
+
+async def refuse(
+    connection: AsyncConnection,
+    *,
+    principal: Principal,
+    action: Action,
+    role: ScalarSelect[Role] | None,
+    not_found: str,
+    params: dict[str, Any],
+) -> NoReturn:
+    """Why a read found nothing, as the answer: 401 for a stale credential, 404 for a
+    non-member (`role`, the principal's role on the resource's board, is NULL), 403 for
+    a role that may not. One statement; `role` None checks the credential only."""
+    columns: list[Any] = [User.credentials_version]
+    if role is not None:
+        columns.append(role)
+    row = (
+        await connection.execute(select(*columns).where(User.id == _USER_ID), params)
+    ).one_or_none()
+    if row is None or row[0] != principal.credentials_version:
+        raise NotAuthenticatedError
+    if role is not None and row[1] is not None:
+        require(row[1], action)
+    raise NotFoundError(not_found)
+
+
+def role_on_board(board_id: ColumnElement[int]) -> ScalarSelect[Role]:
+    """The principal's role on board `board_id` (NULL if not a member), for `refuse`."""
+    return (
+        select(Membership.role)
+        .where(Membership.board_id == board_id, Membership.user_id == _USER_ID)
+        .scalar_subquery()
+    )
+
+
+async def check_board(
+    connection: AsyncConnection, *, principal: Principal, board_id: int, action: Action
+) -> None:
+    """Return if the principal may perform `action` on the board; else 401, 404 or 403."""
+    params = {**principal.params(), "board_id": board_id}
+    if await connection.scalar(_BOARD_CHECKS[action], params) is None:
+        await refuse(
+            connection,
+            principal=principal,
+            action=action,
+            role=role_on_board(bindparam("board_id")),
+            not_found=BOARD_NOT_FOUND,
+            params=params,
+        )
+
+
+_BOARD_CHECKS = {
+    action: select(Membership.board_id).where(
+        Membership.board_id == bindparam("board_id"), *caller_membership(action)
+    )
+    for action in Action
+}
+
+
+# --- Locks ------------------------------------------------------------------------------
+
+Lockable = type[Board] | type[Card] | type[Comment]
+
+
+def _lock_through(kind: Lockable) -> Select[int]:
+    """Lock the board of `kind` `:id`, if the principal is a member (any role: the role is
+    checked once the lock is granted, by the statement that reads the resource)."""
+    statement = select(Board.id)
+    key: InstrumentedAttribute[int] = Board.id
+    if kind is not Board:
+        statement = statement.join(Card, Card.board_id == Board.id)
+        key = Card.id
+    if kind is Comment:
+        statement = statement.join(Comment, Comment.card_id == Card.id)
+        key = Comment.id
+    return (
+        statement.join(Membership, Membership.board_id == Board.id)
+        .where(key == bindparam("id"), Membership.user_id == _USER_ID, credential_is_current())
+        .with_for_update(of=Board, key_share=True)
+    )
+
+
+_LOCKS = {kind: _lock_through(kind) for kind in (Board, Card, Comment)}
+
+
+async def lock_board(
+    session: AsyncSession,
+    *,
+    through: Lockable = Board,
+    id: int,
+    principal: Principal | None = None,
+) -> bool:
+    """Hold the board row until the transaction ends; every writer of a board takes it first.
+
+    `through` names what `id` is: the board, one of its cards or one of their
+    comments. With a principal, only a member's request locks it (else False, and
+    nothing is locked); without, the caller already checked access (True unless the
+    board is gone).
+
+    One lock, always taken first, serializes the writers of a board's cards (their
+    positions depend on each other) and makes `If-Match` checks atomic with the
+    write that follows, without deadlocks. It must come before any other row lock or
+    write on the board: each change also bumps the board's event counter (see
+    events/feed.py), so a writer holding, say, a card row when it reaches the
+    counter would deadlock with a board deletion holding the board row and waiting
+    for the card. FOR NO KEY UPDATE leaves foreign key checks, such as sharing the
+    board, unblocked. Only the board row is locked: a row locked through a join is
+    re-checked after the wait, the rows joined to it are not, so the resource is read
+    afterwards. SQLite needs none of it: its transactions already run one at a time
+    (BEGIN IMMEDIATE).
+    """
+    connection = await session.connection()
+    if principal is None:
+        statement = select(Board.id).where(Board.id == id).with_for_update(key_share=True)
+        return await connection.scalar(statement) is not None
+    params = {**principal.params(), "id": id}
+    return await connection.scalar(_LOCKS[through], params) is not None
+
+
+def lock_free_boards(
+    board_id: InstrumentedAttribute[int], rows: ColumnElement[bool]
+) -> Select[int]:
+    """The boards of the rows matching `rows` that no transaction holds, locked for this
+    one (SKIP LOCKED): for background work that must not wait for any board."""
+    return (
+        select(Board.id)
+        .where(Board.id.in_(select(board_id).where(rows)))
+        .with_for_update(key_share=True, skip_locked=True)
+    )
+
+
+# --- What routes receive ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Access:
+    """The caller, reaching something on a board they are a member of, in their role."""
+
+    user: User
+    role: Role
+
+    def require(self, action: Action) -> None:
+        """403 unless the caller's role allows `action` (for checks that need the request)."""
+        require(self.role, action)
+
+
+@dataclass(frozen=True)
+class BoardAccess(Access):
+    board: Board
+
+
+@dataclass(frozen=True)
+class CardAccess(Access):
+    card: Card
+
+
+@dataclass(frozen=True)
+class CommentAccess(Access):
+    comment: Comment
+    # The board of the comment's card.
+    board_id: int
+
+    @property
+    def is_author(self) -> bool:
+        return self.comment.author_id == self.user.id
+
+
+def act_as(session: AsyncSession, *, user_id: int) -> None:
+    """Attribute the events this session records to the user (events/feed.py reads it)."""
+    session.info[ACTOR_ID] = user_id
+
+
+async def current_user(session: AsyncSession, *, principal: Principal) -> User:
+    """The principal's user; 401 if it is gone or its credentials changed since."""
+    user = await session.get(User, principal.user_id)
+    if user is None or user.credentials_version != principal.credentials_version:
+        raise NotAuthenticatedError
+    act_as(session, user_id=user.id)
+    return user
+
+
+async def board_access(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    board_id: int,
+    action: Action,
+    for_update: bool = False,
+) -> BoardAccess:
+    """The board (labels loaded) and the caller's role, checked for `action`.
+
+    `for_update` takes the board lock first (`lock_board`), then reads the board and
+    the role once it is granted, so a role changed by the writer this one waited for
+    is the one checked.
+    """
+    user = await current_user(session, principal=principal)
+    if for_update and not await lock_board(session, id=board_id, principal=principal):
+        raise NotFoundError(BOARD_NOT_FOUND)
+    statement = (
+        select(Board, Membership.role)
+        .join(Membership, Membership.board_id == Board.id)
+        .where(Board.id == board_id, Membership.user_id == user.id)
+        .options(selectinload(Board.labels))
+    )
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        raise NotFoundError(BOARD_NOT_FOUND)
+    board, role = row
+    require(role, action)
+    return BoardAccess(user=user, role=role, board=board)
+
+
+# Card `:id` with its labels and assignees, the caller's role on its board, and the
+# caller, if the credential is current: the whole of a card route's access check, and
+# the user loaded with it, a statement fewer than `current_user` first.
+_CARD_WITH_ACCESS = (
+    select(Card, Membership.role, User)
+    .join(Membership, Membership.board_id == Card.board_id)
+    .join(User, User.id == Membership.user_id)
+    .where(
+        Card.id == bindparam("id"),
+        User.id == _USER_ID,
+        User.credentials_version == bindparam("credentials_version"),
+    )
+    .options(joinedload(Card.labels), joinedload(Card.assignees))
+)
+
+
+async def card_access(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    card_id: int,
+    action: Action,
+    for_update: bool = False,
+) -> CardAccess:
+    """The card (labels and assignees loaded), the caller's role on its board and the
+    caller, checked for `action`: one statement, two with `for_update` (the lock)."""
+    params = {**principal.params(), "id": card_id}
+    connection = await session.connection()
+    locked = not for_update or await lock_board(
+        session, through=Card, id=card_id, principal=principal
+    )
+    row = None
+    if locked:
+        row = (await session.execute(_CARD_WITH_ACCESS, params)).unique().one_or_none()
+    if row is None:
+        await check_credential(connection, principal=principal)
+        raise NotFoundError(CARD_NOT_FOUND)
+    card, role, user = row
+    act_as(session, user_id=user.id)
+    require(role, action)
+    return CardAccess(user=user, role=role, card=card)
+
+
+async def comment_access(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    comment_id: int,
+    action: Action,
+    for_update: bool = False,
+) -> CommentAccess:
+    """The comment, the caller's role on its board and the board's id, checked for
+    `action`; `for_update` locks the comment's board first (`lock_board`)."""
+    user = await current_user(session, principal=principal)
+    if for_update and not await lock_board(
+        session, through=Comment, id=comment_id, principal=principal
+    ):
+        raise NotFoundError(COMMENT_NOT_FOUND)
+    row = (
+        await session.execute(
+            select(Comment, Membership.role, Card.board_id)
+            .join(Card, Card.id == Comment.card_id)
+            .join(Membership, Membership.board_id == Card.board_id)
+            .where(Comment.id == comment_id, Membership.user_id == user.id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(COMMENT_NOT_FOUND)
+    comment, role, board_id = row
+    require(role, action)
+    return CommentAccess(user=user, role=role, comment=comment, board_id=board_id)
+
+
+async def may_still_view(session: AsyncSession, *, board_id: int, principal: Principal) -> bool:
+    """Whether the principal may still view the board with the credential it presented:
+    what an open event stream re-checks now and then."""
+    row = (
+        await session.execute(
+            select(User.credentials_version, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.id == principal.user_id, Membership.board_id == board_id)
+        )
+    ).one_or_none()
+    return (
+        row is not None
+        and row.credentials_version == principal.credentials_version
+        and row.role in PERMISSIONS[Action.VIEW]
+    )

@@ -1,0 +1,80 @@
+"""The board list, a hot read: one statement whatever the number of boards, each board's
+labels aggregated into its row, mapped to BoardOut's wire shape (see reads/cards.py)."""
+
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kanban_api.access import ReadAccess, caller_membership, check_credential
+from kanban_api.models import Board, Label, LabelColor, Membership
+from kanban_api.permissions import Action
+from kanban_api.reads.cards import WireField, row_mapper, select_fields
+from kanban_api.utils.sql import DialectFunction
+
+
+class _LabelPairs(DialectFunction):
+    """A board's labels as JSON text, `[[colour position, name], ...]`, in no order.
+
+    Aggregated in the database so that the board list is one statement, and a
+    board one row; sorted in Python, since SQLite before 3.44 has no ordered
+    aggregates. NULL for a board without labels. Cast to text on PostgreSQL: the
+    driver would otherwise decode the json with the standard library.
+    """
+
+    inherit_cache = True
+    templates = {
+        "postgresql": "CAST(json_agg(json_build_array({})) AS TEXT)",
+        "sqlite": "json_group_array(json_array({}))",
+    }
+
+
+_LABEL_COLORS = tuple(LabelColor)
+
+
+def _labels(pairs: str | None) -> list[dict[str, Any]]:
+    return [
+        {"color": _LABEL_COLORS[position], "name": name}
+        for position, name in sorted(orjson.loads(pairs or "[]"))
+    ]
+
+
+# BoardOut's fields, in its wire order.
+BOARD_FIELDS = (
+    WireField("id", Board.id),
+    WireField("title", Board.title),
+    WireField("description", Board.description),
+    WireField("labels", None, _labels, "labels"),
+    WireField("createdAt", Board.created_at),
+    WireField("updatedAt", Board.updated_at),
+    WireField("version", Board.version),
+    WireField("role", Membership.role),
+)
+_board_json = row_mapper(BOARD_FIELDS)
+
+_label_pairs = (
+    _LabelPairs(Label.color, Label.name)
+    .select()
+    .where(Label.board_id == Board.id)
+    .scalar_subquery()
+)
+# One statement per action, built once.
+_MY_BOARDS = {
+    action: select_fields(BOARD_FIELDS, {"labels": _label_pairs})
+    .join(Membership, Membership.board_id == Board.id)
+    .where(*caller_membership(action))
+    .order_by(Board.id)
+    for action in Action
+}
+
+
+async def list_boards(connection: AsyncConnection, *, access: ReadAccess) -> list[dict[str, Any]]:
+    """The boards on which the principal may perform the action, in BoardOut's wire shape,
+    each with the principal's role: one statement, however many. Rows, not entities,
+    from a statement built once; each board's labels aggregated into its row (see
+    `_LabelPairs`) rather than read by a second statement or as a row per label."""
+    rows = (await connection.execute(_MY_BOARDS[access.action], access.principal.params())).all()
+    if not rows:
+        # No boards, or a stale credential?
+        await check_credential(connection, principal=access.principal)
+    return [_board_json(row) for row in rows]

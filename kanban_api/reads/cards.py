@@ -1,0 +1,392 @@
+"""The hot card reads (the card list, one card): Core rows from statements built once,
+mapped to CardOut's wire shape, the access check inside the statement.
+
+Writes use ORM entities (services/cards.py); here, building and tracking entities
+and pydantic models would cost more than the query itself on a large board
+(docs/performance.md). The card's wire fields are declared once, in `CARD_FIELDS`:
+the SELECT and the JSON are both built from it, and tests/cards/test_read_paths.py
+checks it against CardOut.
+"""
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ColumnExpressionArgument,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
+
+from kanban_api.access import (
+    ReadAccess,
+    caller_may,
+    caller_membership,
+    check_board,
+    refuse,
+    role_on_board,
+)
+from kanban_api.errors import CARD_NOT_FOUND, InvalidInputError
+from kanban_api.models import (
+    Card,
+    CardAssignee,
+    CardColumn,
+    CardLabel,
+    Label,
+    LabelColor,
+    Membership,
+)
+from kanban_api.permissions import Action
+from kanban_api.schemas.card import CardListQuery
+from kanban_api.schemas.fields import Id
+from kanban_api.utils.cursor import decode_cursor, encode_cursor
+from kanban_api.utils.sql import DialectFunction
+
+LABEL_COLORS = tuple(LabelColor)
+CardSelect = Select[*tuple[Any, ...]]
+
+
+class SortKey(NamedTuple):
+    attribute: InstrumentedAttribute[Any]
+    # Checks a cursor's value for this key, which a client could have tampered with.
+    adapter: TypeAdapter[Any]
+
+
+# The card list's order, first key first; the last key must be unique. A cursor
+# holds the last card's value of each key, so a new key is only added here.
+CARD_ORDER = (
+    SortKey(Card.column, TypeAdapter(CardColumn)),
+    SortKey(Card.position, TypeAdapter(int)),
+    SortKey(Card.id, TypeAdapter(Id)),
+)
+
+
+class _CommaJoined(DialectFunction):
+    """SQLAlchemy's `aggregate_strings(x, ",")` with the comma written into the SQL.
+
+    `aggregate_strings` sends its separator as a literal-execute parameter, which
+    makes SQLAlchemy re-render the statement's text on every execution.
+    """
+
+    inherit_cache = True
+    templates = {"postgresql": "string_agg({}, ',')", "sqlite": "group_concat({}, ',')"}
+
+
+def _joined(column: ColumnExpressionArgument[Any]) -> ColumnElement[str]:
+    """The values as one comma-separated string (`string_agg` / `group_concat`)."""
+    return _CommaJoined(cast(column, String))
+
+
+@functools.cache
+def _colors(joined: str | None) -> tuple[LabelColor, ...]:
+    """`"4,0"` → (red, blue): positions are colour order, so sorting them sorts colours.
+
+    Cached: there are only so many label sets (a few thousand orderings of 7
+    colours at most), while a list would otherwise parse one string per card.
+    """
+    if not joined:
+        return ()
+    return tuple(LABEL_COLORS[position] for position in sorted(map(int, joined.split(","))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _ids(joined: str | None) -> tuple[int, ...]:
+    """`"7,3"` → (3, 7): assignees in user id order, as CardOut lists them."""
+    if not joined:
+        return ()
+    return tuple(sorted(map(int, joined.split(","))))
+
+
+class WireField(NamedTuple):
+    """One field of a resource's JSON: its key, the column it is read from (None: an
+    aggregate each statement supplies, by `label`) and how the value is converted."""
+
+    key: str
+    column: ColumnElement[Any] | InstrumentedAttribute[Any] | None
+    convert: Callable[[Any], Any] | None = None
+    label: str | None = None
+
+
+# CardOut's fields, in its wire order.
+CARD_FIELDS = (
+    WireField("id", Card.id),
+    WireField("title", Card.title),
+    WireField("description", Card.description),
+    WireField("boardId", Card.board_id),
+    WireField("column", Card.column),
+    WireField("labels", None, _colors, "label_colors"),
+    WireField("createdAt", Card.created_at),
+    WireField("updatedAt", Card.updated_at),
+    WireField("position", Card.position),
+    WireField("version", Card.version),
+    WireField("dueAt", Card.due_at),
+    WireField("assigneeIds", None, _ids, "assignee_ids"),
+    WireField("archived", Card.archived),
+)
+
+
+def select_fields(
+    fields: Sequence[WireField], computed: Mapping[str, ColumnElement[Any]]
+) -> CardSelect:
+    """SELECT the fields in order; `computed` gives the aggregates, by label."""
+    return select(
+        *(
+            (
+                field.column
+                if field.column is not None
+                else computed[field.label or ""].label(field.label)
+            )
+            for field in fields
+        )
+    )
+
+
+def row_mapper(fields: Sequence[WireField]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """Row of `select_fields(fields, ...)` → dict with the fields' keys, in their order.
+
+    dict(zip()) builds it in C, and replacing a key's value keeps its place, so the
+    JSON (orjson, routes.responses.JsonBytes) comes out as pydantic would write it.
+    """
+    keys = tuple(field.key for field in fields)
+    conversions = tuple((field.key, field.convert) for field in fields if field.convert)
+
+    def to_json(row: Sequence[Any]) -> dict[str, Any]:
+        out = dict(zip(keys, row, strict=True))
+        for key, convert in conversions:
+            out[key] = convert(out[key])
+        return out
+
+    return to_json
+
+
+card_json = row_mapper(CARD_FIELDS)
+
+
+@functools.cache
+def _board_cards(filters: frozenset[str], action: Action) -> CardSelect:
+    """The cards of board `:board_id` that pass `filters`, if the principal may perform
+    `action` on the board.
+
+    One statement however many cards: the labels' colours and the assignees are
+    aggregated once for the whole board and joined on, instead of a subquery per
+    card (with which PostgreSQL re-plans a small join for every card), and the
+    access check is a condition of the select. Built once per filter combination
+    and action, since building and keying a statement costs more than running a
+    small one (docs/performance.md).
+    """
+    board_id: BindParameter[int] = bindparam("board_id")
+    colors = (
+        select(CardLabel.card_id, _joined(Label.color).label("colors"))
+        .join(Label, Label.id == CardLabel.label_id)
+        .where(Label.board_id == board_id)
+        .group_by(CardLabel.card_id)
+        .subquery("card_colors")
+    )
+    assignees = (
+        select(CardAssignee.card_id, _joined(CardAssignee.user_id).label("ids"))
+        .where(CardAssignee.board_id == board_id)
+        .group_by(CardAssignee.card_id)
+        .subquery("card_assignees")
+    )
+    statement = (
+        select_fields(
+            CARD_FIELDS, {"label_colors": colors.c.colors, "assignee_ids": assignees.c.ids}
+        )
+        .outerjoin(colors, colors.c.card_id == Card.id)
+        .outerjoin(assignees, assignees.c.card_id == Card.id)
+        .where(
+            Card.board_id == board_id,
+            Card.archived == bindparam("archived"),
+            caller_may(action, board_id=board_id),
+            *_filter_conditions(filters, board_id),
+        )
+        .order_by(*(key.attribute for key in CARD_ORDER))
+    )
+    if "limit" in filters:
+        statement = statement.limit(bindparam("limit", type_=Integer))
+    return statement
+
+
+def _filter_conditions(
+    filters: frozenset[str], board_id: BindParameter[int]
+) -> list[ColumnElement[bool]]:
+    """The card list's optional filters, each taking the bind parameter of its name.
+
+    Each narrows the board's cards, which uq_card_board_id_column_position finds; the
+    selective ones have an index of their own: a label through
+    ix_card_label_label_id_card_id, an assignee through
+    ix_card_assignee_user_id_board_id, a due date through ix_card_board_id_due_at.
+    Text search scans the board's cards only.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if "column" in filters:
+        conditions.append(Card.column == bindparam("column"))
+    if "label" in filters:
+        with_label = (
+            select(CardLabel.card_id)
+            .join(Label, Label.id == CardLabel.label_id)
+            .where(Label.board_id == board_id, Label.color == bindparam("label"))
+        )
+        conditions.append(Card.id.in_(with_label))
+    if "assignee" in filters:
+        assigned = select(CardAssignee.card_id).where(
+            CardAssignee.user_id == bindparam("assignee"), CardAssignee.board_id == board_id
+        )
+        conditions.append(Card.id.in_(assigned))
+    if "q" in filters:
+        # lower() on both sides: ILIKE is PostgreSQL-only, and SQLite's LIKE ignores
+        # case for ASCII only; this way both databases agree (for ASCII text).
+        pattern = func.lower(bindparam("pattern", type_=String))
+        conditions.append(
+            or_(
+                func.lower(Card.title).like(pattern, escape="\\"),
+                func.lower(Card.description).like(pattern, escape="\\"),
+            )
+        )
+    if "due_before" in filters:
+        conditions.append(Card.due_at < bindparam("due_before"))
+    if "cursor" in filters:
+        keys = [key.attribute for key in CARD_ORDER]
+        after = [bindparam(f"after_{key.key}", type_=key.type) for key in keys]
+        conditions.append(tuple_(*keys) > tuple_(*after))
+    return conditions
+
+
+class CardPage(NamedTuple):
+    # In CardOut's wire shape.
+    cards: list[dict[str, Any]]
+    # Where the next page starts, if there is one.
+    next_cursor: str | None
+
+
+async def list_cards(
+    connection: AsyncConnection, *, board_id: int, access: ReadAccess, query: CardListQuery
+) -> CardPage:
+    """The board's cards that pass the query's filters, in board order, a page at a time,
+    if the token's user is a member (any role may view).
+
+    One statement (see `_board_cards`); only an empty answer costs another, to tell
+    no cards (200, []) from a board the caller may not see (404) or a stale token
+    (401). It runs on a bare connection: the ORM's result layer would add only cost
+    per row here.
+    """
+    params: dict[str, Any] = {
+        **access.principal.params(),
+        "board_id": board_id,
+        "archived": query.archived,
+    }
+    values = {
+        "column": query.column,
+        "label": query.label,
+        "assignee": query.assignee,
+        "pattern": "%" + _escape_like(query.q) + "%" if query.q else None,
+        "due_before": query.due_before,
+        "limit": None if query.limit is None else query.limit + 1,
+    }
+    params.update((name, value) for name, value in values.items() if value is not None)
+    filters = {"q" if name == "pattern" else name for name in params if name in values}
+    if query.cursor is not None:
+        try:
+            start = _decode_cursor(query.cursor)
+        except InvalidInputError:
+            # Outsiders learn nothing, not even that their cursor is bad.
+            await check_board(
+                connection, principal=access.principal, board_id=board_id, action=access.action
+            )
+            raise
+        filters.add("cursor")
+        params.update(
+            (f"after_{key.attribute.key}", value)
+            for key, value in zip(CARD_ORDER, start, strict=True)
+        )
+    rows = (await connection.execute(_board_cards(frozenset(filters), access.action), params)).all()
+    if not rows:
+        await check_board(
+            connection, principal=access.principal, board_id=board_id, action=access.action
+        )
+        return CardPage([], None)
+    if query.limit is None or len(rows) <= query.limit:
+        return CardPage([card_json(row) for row in rows], None)
+    rows = rows[: query.limit]
+    last = rows[-1]
+    after = [
+        key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
+    ]
+    return CardPage([card_json(row) for row in rows], encode_cursor(after))
+
+
+def _escape_like(text: str) -> str:
+    """Searched text is literal: its % and _ are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, ...]:
+    try:
+        values = decode_cursor(cursor)
+        if len(values) != len(CARD_ORDER):
+            raise ValueError("wrong length")
+        return tuple(
+            key.adapter.validate_python(value)
+            for key, value in zip(CARD_ORDER, values, strict=True)
+        )
+    except (ValueError, ValidationError) as error:
+        raise InvalidInputError(
+            ("query", "cursor"), "Invalid cursor; use the one from the Link header"
+        ) from error
+
+
+@functools.cache
+def _member_card(action: Action) -> CardSelect:
+    """Card `:card_id` as a row for `card_json`, if the principal may perform the action
+    on its board."""
+    colors = (
+        select(_joined(Label.color))
+        .select_from(CardLabel)
+        .join(Label, Label.id == CardLabel.label_id)
+        .where(CardLabel.card_id == Card.id)
+        .scalar_subquery()
+    )
+    assignees = (
+        select(_joined(CardAssignee.user_id))
+        .where(CardAssignee.card_id == Card.id)
+        .scalar_subquery()
+    )
+    return (
+        select_fields(CARD_FIELDS, {"label_colors": colors, "assignee_ids": assignees})
+        .join(Membership, Membership.board_id == Card.board_id)
+        .where(Card.id == bindparam("card_id"), *caller_membership(action))
+    )
+
+
+_CARDS_BOARD = select(Card.board_id).where(Card.id == bindparam("card_id")).scalar_subquery()
+
+
+async def read_card(
+    connection: AsyncConnection, *, card_id: int, access: ReadAccess
+) -> dict[str, Any]:
+    """The card in CardOut's wire shape, if the principal may perform the action on its
+    board: one statement, the credential check included; else 401, 404 or 403."""
+    params = {**access.principal.params(), "card_id": card_id}
+    row = (await connection.execute(_member_card(access.action), params)).one_or_none()
+    if row is None:
+        await refuse(
+            connection,
+            principal=access.principal,
+            action=access.action,
+            role=role_on_board(_CARDS_BOARD),
+            not_found=CARD_NOT_FOUND,
+            params=params,
+        )
+    return card_json(row)

@@ -1,0 +1,72 @@
+"""The application's runtime objects, built once from `Settings`: what `create_app` wires up
+and what requests reach through `app_state`."""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+
+from kanban_api.config import Settings
+from kanban_api.database import Database
+from kanban_api.events.hub import EventHub
+from kanban_api.events.postgres import PostgresListener
+from kanban_api.events.publish import PUBLISHER, publisher_for
+from kanban_api.events.retention import prune_periodically
+from kanban_api.utils.token import TokenVerifier
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    database: Database
+    # The streams open in this worker.
+    events: EventHub
+    secret_key: str
+    tokens: TokenVerifier
+    _pruning: asyncio.Task[None] | None = field(default=None, init=False)
+
+    @classmethod
+    def build(cls, settings: Settings) -> "AppState":
+        """Connect nothing yet; choose, once, how events reach the hub (events/publish.py)."""
+        database = Database(settings)
+        hub = EventHub(queue_size=settings.stream_queue_size)
+        if not settings.is_sqlite:
+            hub.listen(
+                PostgresListener(
+                    settings.async_database_url,
+                    sessionmaker=database.sessionmaker,
+                    publish=hub.publish,
+                    resync=hub.resync,
+                )
+            )
+        publisher = publisher_for(is_sqlite=settings.is_sqlite, deliver=hub.publish)
+        database.sessionmaker.configure(info={PUBLISHER: publisher})
+        secret_key = settings.resolve_secret_key()
+        return cls(settings, database, hub, secret_key, TokenVerifier(secret_key))
+
+    def start(self) -> None:
+        """Background work of a serving worker: pruning old events hourly."""
+        self._pruning = asyncio.create_task(
+            prune_periodically(
+                self.database.sessionmaker, retention_days=self.settings.event_retention_days
+            )
+        )
+
+    async def stop(self) -> None:
+        if self._pruning is not None:
+            self._pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruning
+        await self.events.close()
+        await self.database.dispose()
+
+
+def state_of(app: FastAPI) -> AppState:
+    state: AppState = app.state.kanban
+    return state
+
+
+def app_state(request: Request) -> AppState:
+    """The state of the app serving the request."""
+    return state_of(request.app)
