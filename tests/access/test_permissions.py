@@ -234,7 +234,9 @@ def _api_routes(app: FastAPI) -> list[tuple[str, str, Dependant]]:
         route = context.original_route
         if isinstance(route, APIRoute):
             assert context.path_format is not None
-            routes += [(method, context.path_format, route.dependant) for method in route.methods]
+            routes += [
+                (method, context.path_format, route.dependant) for method in route.methods or ()
+            ]
     return routes
 
 
