@@ -84,7 +84,7 @@ class ReadAccess:
     action: Action
 
 
-# --- 1. Authentication: every kind of credential becomes a Principal here -------------
+# --- Authentication: every kind of credential becomes a Principal here ----------------
 
 
 def authenticate(tokens: TokenVerifier, *, bearer: str | None) -> Principal:

@@ -27,7 +27,7 @@ from kanban_api.config import Settings
 from kanban_api.migrations.runner import upgrade
 from kanban_api.models import Base
 from kanban_api.state import state_of
-from tests.helpers import Accounts
+from tests.helpers import Accounts, Boards
 
 POSTGRES_URL = os.environ.get(
     "KANBAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -142,7 +142,7 @@ async def client_with(app: FastAPI, settings: Settings) -> AsyncIterator[ClientF
 
         async def make(address: str = "127.0.0.1", **overrides: Any) -> AsyncClient:
             other = create_app(Settings(_env_file=None, **(settings.model_dump() | overrides)))
-            stack.push_async_callback(other.state.database.dispose)
+            stack.push_async_callback(state_of(other).database.dispose)
             transport = ASGITransport(app=other, client=(address, 50000))
             return await stack.enter_async_context(
                 AsyncClient(transport=transport, base_url="http://test")
@@ -168,6 +168,12 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 def accounts(client: AsyncClient, app: FastAPI) -> Accounts:
     """Users made in the database, with minted tokens; `sign_up` for the HTTP path."""
     return Accounts(client, database=state_of(app).database, secret_key=state_of(app).secret_key)
+
+
+@pytest.fixture
+def boards(app: FastAPI) -> Boards:
+    """Boards with members and cards, made in the database."""
+    return Boards(state_of(app).database)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.database import Database
+from kanban_api.models import Role
 from tests import factories
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -96,6 +97,36 @@ class Accounts:
         assert response.status_code == 200, response.text
         token: str = response.json()["access_token"]
         return token
+
+
+@dataclass
+class Board:
+    id: int
+    # The ids of the cards it was made with, in order.
+    card_ids: list[int]
+
+
+class Boards:
+    """Makes boards in the database, shared with members in given roles, holding cards:
+    for tests that are about something else than creating and sharing them."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def create(
+        self,
+        owner: Account,
+        members: dict[str, Account] | None = None,
+        cards: Sequence[dict[str, Any]] = (),
+    ) -> Board:
+        """`members` maps each role (`"editor"`, …) to the account that has it."""
+        board_id, card_ids = await factories.create_board(
+            self.database,
+            owner_id=owner.id,
+            members={account.id: Role(role) for role, account in (members or {}).items()},
+            cards=cards,
+        )
+        return Board(board_id, card_ids)
 
 
 async def login(client: AsyncClient, email: str, password: str) -> Response:

@@ -156,18 +156,25 @@ def select_fields(
 def row_mapper(fields: Sequence[WireField]) -> Callable[[Sequence[Any]], dict[str, Any]]:
     """Row of `select_fields(fields, ...)` → dict with the fields' keys, in their order.
 
-    dict(zip()) builds it in C, and replacing a key's value keeps its place, so the
-    JSON (orjson, routes.responses.JsonBytes) comes out as pydantic would write it.
+    The function is written out from the fields, as `dataclasses` writes `__init__`:
+    unpacking the row and building one dict literal is the fastest mapping Python
+    has, and a list maps thousands of rows. orjson then renders the dict
+    (routes.responses.JsonBytes) to the bytes pydantic would.
     """
-    keys = tuple(field.key for field in fields)
-    conversions = tuple((field.key, field.convert) for field in fields if field.convert)
-
-    def to_json(row: Sequence[Any]) -> dict[str, Any]:
-        out = dict(zip(keys, row, strict=True))
-        for key, convert in conversions:
-            out[key] = convert(out[key])
-        return out
-
+    names = [f"value{index}" for index in range(len(fields))]
+    converters = {f"convert{index}": field.convert for index, field in enumerate(fields)}
+    entries = [
+        f"{field.key!r}: " + (f"convert{index}({name})" if field.convert else name)
+        for index, (field, name) in enumerate(zip(fields, names, strict=True))
+    ]
+    source = (
+        f"def to_json(row):\n    {', '.join(names)}, = row\n"
+        f"    return {{{', '.join(entries)}}}\n"
+    )
+    namespace: dict[str, Any] = {key: value for key, value in converters.items() if value}
+    # Generated from constant field declarations only, never from input.
+    exec(source, namespace)  # noqa: S102
+    to_json: Callable[[Sequence[Any]], dict[str, Any]] = namespace["to_json"]
     return to_json
 
 

@@ -12,6 +12,7 @@ from kanban_api.models import Board, Membership, Role
 from tests.helpers import (
     Account,
     Accounts,
+    Boards,
     add_member,
     create_board,
     create_cards,
@@ -125,27 +126,27 @@ async def test_the_last_owner_can_neither_leave_nor_step_down(
     assert await role_of(client, bob, board["id"]) == "owner"
 
 
-async def test_an_owner_may_remove_another_owner(client: AsyncClient, accounts: Accounts) -> None:
+async def test_an_owner_may_remove_another_owner(
+    client: AsyncClient, accounts: Accounts, boards: Boards
+) -> None:
     alice, bob = await accounts.create(), await accounts.create()
-    board = await create_board(client, alice)
-    await add_member(client, alice, board["id"], bob, "owner")
-    response = await client.delete(
-        f"/api/boards/{board['id']}/users/{alice.id}", headers=bob.headers
-    )
+    board = await boards.create(alice, {"owner": bob})
+    response = await client.delete(f"/api/boards/{board.id}/users/{alice.id}", headers=bob.headers)
     assert response.status_code == 204
-    response = await client.get(f"/api/boards/{board['id']}", headers=alice.headers)
+    response = await client.get(f"/api/boards/{board.id}", headers=alice.headers)
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("role", ["editor", "viewer"])
-async def test_any_member_may_leave(client: AsyncClient, accounts: Accounts, role: str) -> None:
+async def test_any_member_may_leave(
+    client: AsyncClient, accounts: Accounts, boards: Boards, role: str
+) -> None:
     alice, bob = await accounts.create(), await accounts.create()
-    board = await create_board(client, alice)
-    await add_member(client, alice, board["id"], bob, role)
-    response = await client.delete(f"/api/boards/{board['id']}/users/{bob.id}", headers=bob.headers)
+    board = await boards.create(alice, {role: bob})
+    response = await client.delete(f"/api/boards/{board.id}/users/{bob.id}", headers=bob.headers)
     assert response.status_code == 204
-    assert [member["id"] for member in await members(client, alice, board["id"])] == [alice.id]
-    response = await client.get(f"/api/boards/{board['id']}", headers=bob.headers)
+    assert [member["id"] for member in await members(client, alice, board.id)] == [alice.id]
+    response = await client.get(f"/api/boards/{board.id}", headers=bob.headers)
     assert response.status_code == 404
 
 

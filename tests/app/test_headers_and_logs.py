@@ -12,7 +12,7 @@ from httpx import AsyncClient
 
 from kanban_api import cli
 from kanban_api.middleware import access_log
-from kanban_api.services import boards as board_service
+from kanban_api.reads import boards as board_reads
 from tests.conftest import ClientFactory
 from tests.helpers import Accounts, detail
 
@@ -123,7 +123,7 @@ async def test_a_bug_is_a_json_500_with_the_request_id_and_headers(
         raise RuntimeError("a bug's own words")
 
     account = await accounts.create()
-    monkeypatch.setattr(board_service, "list_boards", broken)
+    monkeypatch.setattr(board_reads, "list_boards", broken)
     caplog.set_level(logging.INFO)
     response = await client.get(
         "/api/boards", headers={**account.headers, "X-Request-ID": "trace-500"}
