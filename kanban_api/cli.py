@@ -13,8 +13,9 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.config import LOGGING_CONFIG
 
-from kanban_api.config import ConfigError, Settings
+from kanban_api.config import Settings
 from kanban_api.database import Database
+from kanban_api.errors import ConfigError
 from kanban_api.events import feed as event_service
 from kanban_api.migrations.runner import upgrade
 from kanban_api.models import LabelColor

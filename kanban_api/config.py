@@ -10,12 +10,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
+from kanban_api.errors import ConfigError
+
 DEV_SECRET_FILE = Path(".kanban-secret")
 MIN_SECRET_LENGTH = 32
-
-
-class ConfigError(Exception):
-    """Raised when the settings cannot run the server safely; the message tells how to fix it."""
 
 
 class Settings(BaseSettings):

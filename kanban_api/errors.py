@@ -1,4 +1,4 @@
-"""Every error the application answers with, and the messages more than one module uses.
+"""Every error class of the application, and the messages more than one module uses.
 
 The app turns each `ApiError` into a JSON answer with `detail` (app.py).
 """
@@ -10,6 +10,10 @@ BOARD_NOT_FOUND = "Board not found"
 CARD_NOT_FOUND = "Card not found"
 COMMENT_NOT_FOUND = "Comment not found"
 USER_NOT_FOUND = "User not found"
+
+
+class ConfigError(Exception):
+    """Raised when the settings cannot run the server safely; the message tells how to fix it."""
 
 
 class ApiError(Exception):

@@ -7,7 +7,8 @@ from click.testing import CliRunner
 
 from kanban_api import config
 from kanban_api.cli import main
-from kanban_api.config import ConfigError, Settings, to_async_url
+from kanban_api.config import Settings, to_async_url
+from kanban_api.errors import ConfigError
 
 
 @pytest.mark.parametrize(
