@@ -282,11 +282,11 @@ async def list_cards(
     connection: AsyncConnection, *, board_id: int, access: ReadAccess, query: CardListQuery
 ) -> CardPage:
     """The board's cards that pass the query's filters, in board order, a page at a time,
-    if the token's user is a member (any role may view).
+    if the principal may perform `access.action` on the board.
 
-    One statement (see `_board_cards`); only an empty answer costs another, to tell
-    no cards (200, []) from a board the caller may not see (404) or a stale token
-    (401). It runs on a bare connection: the ORM's result layer would add only cost
+    One statement (see `_board_cards`); only an empty answer costs another
+    (`access.check_board`), to tell no cards (200, []) from a board the caller may
+    not see (404), a role that may not (403) or a stale credential (401). It runs on a bare connection: the ORM's result layer would add only cost
     per row here.
     """
     params: dict[str, Any] = {
