@@ -286,8 +286,8 @@ async def list_cards(
 
     One statement (see `_board_cards`); only an empty answer costs another
     (`access.check_board`), to tell no cards (200, []) from a board the caller may
-    not see (404), a role that may not (403) or a stale credential (401). It runs on a bare connection: the ORM's result layer would add only cost
-    per row here.
+    not see (404), a role that may not (403) or a stale credential (401). It runs
+    on a bare connection: the ORM's result layer would add only cost per row here.
     """
     params: dict[str, Any] = {
         **access.principal.params(),
