@@ -16,6 +16,7 @@ from kanban_api.limits import (
     SEARCH_TEXT_MAX,
     TITLE_MAX,
 )
+from kanban_api.utils.emails import email_key
 
 
 def _no_nul(value: str) -> str:
@@ -23,6 +24,13 @@ def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
+
+
+def _key_fits(email: str) -> str:
+    """Normalizing can lengthen an email (`ß` → `ss`); its key must fit the column too."""
+    if len(email_key(email)) > EMAIL_MAX:
+        raise ValueError(f"must stay within {EMAIL_MAX} characters once normalized")
+    return email
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -55,7 +63,7 @@ CommentBody = Annotated[
 SearchText = Annotated[
     str, StringConstraints(max_length=SEARCH_TEXT_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
 ]
-Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX)]
+Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX), AfterValidator(_key_fits)]
 Password = Annotated[
     str,
     StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX),

@@ -21,6 +21,7 @@ from kanban_api.models.card import Card
 from kanban_api.services import ordering
 from kanban_api.services.boards import create_board
 from kanban_api.utils.password import hash_password
+from kanban_api.utils.emails import email_key
 
 EMAIL_PATTERN = re.compile(r"demo(\d+)@example\.com")
 CARDS_PER_INSERT = 1_000
@@ -78,7 +79,10 @@ async def _create_users(session: AsyncSession, *, count: int, password: str) -> 
         return []
     ids = await session.scalars(
         insert(User).returning(User.id, sort_by_parameter_order=True),
-        [{"email": email, "hashed_password": hashed} for email in emails],
+        [
+            {"email": email, "email_key": email_key(email), "hashed_password": hashed}
+            for email in emails
+        ],
     )
     return [DemoUser(id=id_, email=email) for id_, email in zip(ids, emails, strict=True)]
 
