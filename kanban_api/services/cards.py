@@ -3,9 +3,9 @@
 import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
@@ -22,7 +22,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kanban_api.errors import InvalidInputError, NotFoundError
@@ -59,10 +59,11 @@ class SortKey(NamedTuple):
 
 
 # The card list's order, first key first; the last key must be unique. A cursor
-# holds the last card's value of each key, so a new key is only added here.
+# holds the last card's value of each key, so a new key is only added here. Each
+# adapter admits only what the column can hold: a position is one `ordering` gives.
 CARD_ORDER = (
     SortKey(Card.column, TypeAdapter(CardColumn)),
-    SortKey(Card.position, TypeAdapter(int)),
+    SortKey(Card.position, TypeAdapter(Annotated[int, Field(ge=1, le=ordering.MAX_POSITION)])),
     SortKey(Card.id, TypeAdapter(Id)),
 )
 
@@ -236,9 +237,7 @@ def _board_cards(filters: frozenset[str]) -> CardSelect:
     if "due_before" in filters:
         conditions.append(Card.due_at < bindparam("due_before"))
     if "cursor" in filters:
-        keys = [key.attribute for key in CARD_ORDER]
-        after = [bindparam(f"after_{key.key}", type_=key.type) for key in keys]
-        conditions.append(tuple_(*keys) > tuple_(*after))
+        conditions.append(_after_cursor(board_id))
     statement = (
         _select_cards(colors.c.colors, assignees.c.ids)
         .outerjoin(colors, colors.c.card_id == Card.id)
@@ -249,6 +248,28 @@ def _board_cards(filters: frozenset[str]) -> CardSelect:
     if "limit" in filters:
         statement = statement.limit(bindparam("limit", type_=Integer))
     return statement
+
+
+def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
+    """Cards after the cursor's card (`:after_column`, `:after_position`, `:after_id`).
+
+    The cursor's card is looked up by id: while it stays in its column, the page
+    continues right after wherever it now sits. A renumbering of the column (see
+    `ordering`) changes every position in it but keeps the cards' order, so the
+    walk neither skips nor repeats the cards it moved. Only a card that has left
+    the column, or been deleted, falls back to the position the cursor recorded.
+    """
+    column, position, card_id = (
+        bindparam(f"after_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER
+    )
+    anchor = aliased(Card)
+    now_at = (
+        select(anchor.position)
+        .where(anchor.id == card_id, anchor.board_id == board_id, anchor.column == column)
+        .scalar_subquery()
+    )
+    keys = tuple_(*(key.attribute for key in CARD_ORDER))
+    return keys > tuple_(column, func.coalesce(now_at, position), card_id)
 
 
 class CardPage(NamedTuple):
