@@ -15,7 +15,7 @@ from kanban_api.database import Database
 from kanban_api.errors import NotAuthenticatedError as NotAuthenticatedError
 from kanban_api.models import User
 from kanban_api.permissions import Action, BoardAccess, CardAccess, CommentAccess, require
-from kanban_api.schemas.board import BoardOut
+from kanban_api.schemas.board import BoardOut, board_entity_tag
 from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.fields import Id
 from kanban_api.services import boards as board_service
@@ -172,7 +172,7 @@ def board_for(
         access = await board_access(session, user, board_id)
         require_if_match(
             if_match,
-            version=access.board.version,
+            tag=board_entity_tag(access.board.version, access.role),
             current=lambda: BoardOut.of(access.board, access.role),
             what="board",
         )
@@ -200,7 +200,7 @@ def card_for(
         access = await card_access(session, claims, card_id)
         require_if_match(
             if_match,
-            version=access.card.version,
+            tag=str(access.card.version),
             current=lambda: CardOut.model_validate(access.card),
             what="card",
         )

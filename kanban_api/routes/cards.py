@@ -94,7 +94,7 @@ async def read_card(
     # Any member may view; the service checks membership (and the token) in its SQL.
     async with database.reading() as connection:
         card = await card_service.read_card(connection, card_id=card_id, claims=claims)
-    check_if_none_match(if_none_match, version=card["version"])
+    check_if_none_match(if_none_match, tag=str(card["version"]))
     return JsonBytes(card, headers={"ETag": format_etag(card["version"])})
 
 

@@ -45,7 +45,20 @@ class BoardEventOut(ApiModel):
     labels: list[LabelOut]
     created_at: datetime
     updated_at: datetime
-    version: int = Field(description="Grows with every change; the ETag is this, quoted.")
+    version: int = Field(
+        description="Grows with every change. The ETag is this and the caller's role, "
+        'quoted: `"3-editor"`.'
+    )
+
+
+def board_entity_tag(version: int, role: Role) -> str:
+    """The board's ETag for one caller, unquoted: `3-editor`.
+
+    BoardOut shows the caller's role, so the tag names it too: a member whose
+    role changed gets a new tag (not a 304 for a stale role), and an owner and an
+    editor never share a tag for their different bodies.
+    """
+    return f"{version}-{role.value}"
 
 
 class BoardOut(BoardEventOut):
@@ -53,6 +66,10 @@ class BoardOut(BoardEventOut):
 
     # The caller's role: the same board reads differently to each member.
     role: Role
+
+    @property
+    def entity_tag(self) -> str:
+        return board_entity_tag(self.version, self.role)
 
     @classmethod
     def of(cls, board: Board, role: Role) -> Self:

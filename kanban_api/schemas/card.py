@@ -69,6 +69,11 @@ class CardOut(ApiModel):
     assignee_ids: list[int]
     archived: bool
 
+    @property
+    def entity_tag(self) -> str:
+        """A card reads the same to every member: its ETag is its version."""
+        return str(self.version)
+
     @field_validator("labels", mode="before")
     @classmethod
     def _label_colors(cls, value: object) -> object:
