@@ -26,6 +26,7 @@ from kanban_api.middleware import (
     BodySizeLimitMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
+    InternalErrorMiddleware,
 )
 from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
 from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
@@ -93,8 +94,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     _add_error_handlers(app)
 
-    # Added innermost first: the request log sees every answer, including 413s and preflights.
+    # Added innermost first. Every answer the app, the size limit or the error layer
+    # gives (413s and 500s included) passes CORS, the request log and the security
+    # headers, so a browser can read each one; CORS preflights are logged too.
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(InternalErrorMiddleware)
     if settings.cors_origins:
         # Bearer tokens travel in a header, not cookies, so credentials are never allowed;
         # that also makes a `*` origin safe to configure.
@@ -110,7 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Link", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(RequestLogMiddleware)
-    # Outermost, so that every answer gets the headers, the request log's 500s included.
     app.add_middleware(SecurityHeadersMiddleware)
 
     if settings.static_dir is not None:
