@@ -80,7 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.events = hub
     app.state.secret_key = settings.resolve_secret_key()
-    app.state.tokens = TokenVerifier(app.state.secret_key)
+    app.state.tokens = TokenVerifier(
+        app.state.secret_key, leeway_seconds=settings.token_leeway_seconds
+    )
 
     # FastAPI tries routes in the order they were included, twice per request: the
     # busiest first (a card read went from 69 to 15 µs of routing). Docs keep their
