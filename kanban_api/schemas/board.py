@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models import Board
@@ -20,8 +20,20 @@ class LabelRename(InputModel):
     name: LabelName
 
 
+def _one_per_color(renames: list[LabelRename]) -> list[LabelRename]:
+    """Two names for one colour in one request is a client bug; neither silently wins."""
+    colors = [rename.color for rename in renames]
+    if len(set(colors)) != len(colors):
+        raise ValueError("names each colour at most once")
+    return renames
+
+
 # One rename per colour is all a request needs; more is only work for the server.
-LabelRenames = Annotated[list[LabelRename], Field(max_length=len(LabelColor))]
+LabelRenames = Annotated[
+    list[LabelRename],
+    Field(max_length=len(LabelColor), description="At most one rename per colour"),
+    AfterValidator(_one_per_color),
+]
 
 
 class BoardCreate(InputModel):

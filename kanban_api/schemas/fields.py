@@ -1,5 +1,6 @@
 """Field types with the limits every request body shares."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -26,6 +27,22 @@ def _no_nul(value: str) -> str:
     return value
 
 
+# Whitespace as either Python's str.isspace() or ECMA-262's \s counts it, spelled out so
+# the server's rule and the schema's pattern (which clients and fuzzers read) agree.
+_SPACE = (
+    "\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680"
+    "\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+)
+_VISIBLE = re.compile(f"[^{_SPACE}]")
+
+
+def _not_blank(value: str) -> str:
+    """A title or comment of spaces alone shows as nothing at all."""
+    if not _VISIBLE.search(value):
+        raise ValueError("must contain something other than whitespace")
+    return value
+
+
 def _key_fits(email: str) -> str:
     """Normalizing can lengthen an email (`ß` → `ss`); its key must fit the column too."""
     if len(email_key(email)) > EMAIL_MAX:
@@ -43,10 +60,18 @@ def _to_utc(value: datetime) -> datetime:
 
 # The NUL rule above, told to the OpenAPI schema (and so to generated clients and fuzzers).
 _NO_NUL_DOC = Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})
+# Both rules: no NUL, and one character other than whitespace.
+_NOT_BLANK_DOC = Field(
+    json_schema_extra={"pattern": f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"}
+)
 
 
 Title = Annotated[
-    str, StringConstraints(min_length=1, max_length=TITLE_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
+    str,
+    StringConstraints(min_length=1, max_length=TITLE_MAX),
+    AfterValidator(_no_nul),
+    AfterValidator(_not_blank),
+    _NOT_BLANK_DOC,
 ]
 Description = Annotated[
     str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
@@ -58,7 +83,8 @@ CommentBody = Annotated[
     str,
     StringConstraints(min_length=1, max_length=COMMENT_BODY_MAX),
     AfterValidator(_no_nul),
-    _NO_NUL_DOC,
+    AfterValidator(_not_blank),
+    _NOT_BLANK_DOC,
 ]
 SearchText = Annotated[
     str, StringConstraints(max_length=SEARCH_TEXT_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
