@@ -24,9 +24,9 @@ from kanban_api.live.hub import EventHub
 from kanban_api.live.retention import prune_periodically
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
+    InternalErrorMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
-    InternalErrorMiddleware,
 )
 from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
 from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY

@@ -111,9 +111,7 @@ async def test_after_is_honoured_and_last_event_id_wins(
     ) as stream:
         assert [message.json() for message in await stream.events_until_ready()] == logged[2:]
     # An empty Last-Event-ID (EventSource sends one after an `id` field reset it) means none.
-    async with open_stream(
-        live, board_id, alice, headers={"Last-Event-ID": ""}, after=1
-    ) as stream:
+    async with open_stream(live, board_id, alice, headers={"Last-Event-ID": ""}, after=1) as stream:
         assert [message.json() for message in await stream.events_until_ready()] == logged[1:]
 
 

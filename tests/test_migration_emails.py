@@ -11,15 +11,17 @@ from tests.test_migration_roles import _run
 BEFORE_KEYS = "c2054fe2d7c4"
 
 
-def _users(*emails: str) -> str:
-    values = ", ".join(
-        f"({number}, '{email}', 'x', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        for number, email in enumerate(emails, start=1)
-    )
-    return (
-        'INSERT INTO "user" (id, email, hashed_password, credentials_version, created_at,'
-        f" updated_at) VALUES {values}"
-    )
+INSERT_USERS = (
+    'INSERT INTO "user" (id, email, hashed_password, credentials_version, created_at,'
+    " updated_at) VALUES"
+)
+AT = "'x', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
+DISTINCT = INSERT_USERS + f" (1, 'Émile@Example.com', {AT}), (2, 'Straße@example.com', {AT})"
+# ß folds to ss, which neither database's lower() does: accounts 1 and 3 become one.
+COLLIDING = (
+    INSERT_USERS + f" (1, 'strasse@example.com', {AT}), (2, 'other@example.com', {AT}),"
+    f" (3, ' STRAßE@example.com', {AT})"
+)
 
 
 def test_existing_accounts_get_their_normalized_key(
@@ -27,7 +29,7 @@ def test_existing_accounts_get_their_normalized_key(
 ) -> None:
     url = empty_database_url
     upgrade(url, BEFORE_KEYS)
-    asyncio.run(_run(url, _users("Émile@Example.com", "Straße@example.com")))
+    asyncio.run(_run(url, DISTINCT))
 
     upgrade(url)
     [rows] = asyncio.run(_run(url, 'SELECT id, email, email_key FROM "user" ORDER BY id'))
@@ -44,12 +46,9 @@ def test_existing_accounts_get_their_normalized_key(
 def test_accounts_colliding_under_the_new_rule_stop_the_migration(
     empty_database_url: str,
 ) -> None:
-    """ß folds to ss, which neither database's lower() does: two accounts before, one after."""
     url = empty_database_url
     upgrade(url, BEFORE_KEYS)
-    asyncio.run(
-        _run(url, _users("strasse@example.com", "other@example.com", " STRAßE@example.com"))
-    )
+    asyncio.run(_run(url, COLLIDING))
 
     with pytest.raises(RuntimeError, match=r"accounts \[1, 3\] have the same email") as raised:
         upgrade(url)
@@ -66,4 +65,3 @@ def test_accounts_colliding_under_the_new_rule_stop_the_migration(
     upgrade(url)
     [keys] = asyncio.run(_run(url, 'SELECT email_key FROM "user" ORDER BY id'))
     assert keys == [("strasse@example.com",), ("other@example.com",), ("strasse.2@example.com",)]
-

@@ -12,8 +12,8 @@ from httpx import AsyncClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kanban_api.models import User
 from kanban_api.config import Settings
+from kanban_api.models import User
 from tests.conftest import TEST_SECRET, ClientFactory
 from tests.helpers import Account, Accounts
 
@@ -84,9 +84,11 @@ async def test_an_email_change_keeps_the_session(client: AsyncClient, accounts: 
         assert me.json()["email"] == "moved@example.com"
     board = await client.post("/api/boards", json={"title": "Still me"}, headers=account.headers)
     assert board.status_code == 201
-    assert (await client.post("/api/auth/tokens", data={
-        "username": account.email, "password": account.password
-    })).status_code == 401
+    assert (
+        await client.post(
+            "/api/auth/tokens", data={"username": account.email, "password": account.password}
+        )
+    ).status_code == 401
 
 
 async def test_changing_nothing_keeps_tokens_valid(client: AsyncClient, accounts: Accounts) -> None:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Header, Path, Query, Request, status
 from pydantic.json_schema import SkipJsonSchema
 from sse_starlette import EventSourceResponse
 
-from kanban_api.errors import InvalidInputError
 from kanban_api.dependencies import SessionDep, SettingsDep, StreamUser, ViewBoard
+from kanban_api.errors import InvalidInputError
 from kanban_api.live.stream import SEPARATOR, BoardStream, Viewer
 from kanban_api.permissions import Action, require
 from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED, Responses

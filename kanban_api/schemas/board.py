@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field
+from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models import Board
@@ -20,19 +20,10 @@ class LabelRename(InputModel):
     name: LabelName
 
 
-def _one_per_color(renames: list[LabelRename]) -> list[LabelRename]:
-    """Two names for one colour in one request is a client bug; neither silently wins."""
-    colors = [rename.color for rename in renames]
-    if len(set(colors)) != len(colors):
-        raise ValueError("names each colour at most once")
-    return renames
-
-
 # One rename per colour is all a request needs; more is only work for the server.
 LabelRenames = Annotated[
     list[LabelRename],
     Field(max_length=len(LabelColor), description="At most one rename per colour"),
-    AfterValidator(_one_per_color),
 ]
 
 
@@ -45,6 +36,15 @@ class BoardUpdate(PatchModel):
     title: Title | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None
     labels: LabelRenames | SkipJsonSchema[None] = None
+
+    @field_validator("labels")
+    @classmethod
+    def _one_per_color(cls, renames: list[LabelRename] | None) -> list[LabelRename] | None:
+        """Two names for one colour in one request is a client bug; neither silently wins."""
+        colors = [rename.color for rename in renames or ()]
+        if len(set(colors)) != len(colors):
+            raise ValueError("must name each colour at most once")
+        return renames
 
 
 class BoardEventOut(ApiModel):

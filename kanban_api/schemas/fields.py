@@ -4,7 +4,15 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from kanban_api.limits import (
     COMMENT_BODY_MAX,
@@ -50,6 +58,36 @@ def _key_fits(email: str) -> str:
     return email
 
 
+# RFC 3339's date-time (section 5.6), which OpenAPI's `format: date-time` names; the
+# offset is required, not optional, since a naive time would be a guess.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339_text(value: object) -> object:
+    """Only the text the schema promises: pydantic alone would also take Unix times
+    (`0.5`, `"1700000000"`) and times without seconds."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with an offset, such as 2030-01-31T17:00:00Z")
+
+
+def _json_integer(value: object) -> object:
+    """A JSON integer, which JSON Schema says `3.0` is too; not `"3"` or `true`."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ValueError("must be an integer")
+
+
+def _flag_text(value: object) -> object:
+    """A query string's boolean: `true` or `false`, as the schema says, not `1`, `on`, `yes`."""
+    if value in ("true", "false"):
+        return value
+    raise ValueError("must be true or false")
+
+
 def _to_utc(value: datetime) -> datetime:
     """Stored and answered in UTC; a far-edge date may not survive the conversion."""
     try:
@@ -61,9 +99,7 @@ def _to_utc(value: datetime) -> datetime:
 # The NUL rule above, told to the OpenAPI schema (and so to generated clients and fuzzers).
 _NO_NUL_DOC = Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})
 # Both rules: no NUL, and one character other than whitespace.
-_NOT_BLANK_DOC = Field(
-    json_schema_extra={"pattern": f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"}
-)
+_NOT_BLANK_DOC = Field(json_schema_extra={"pattern": f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"})
 
 
 Title = Annotated[
@@ -97,8 +133,13 @@ Password = Annotated[
     _NO_NUL_DOC,
 ]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# An id in a JSON body: a JSON integer only, not `"5"` or `true` as pydantic would allow.
+BodyId = Annotated[Id, BeforeValidator(_json_integer)]
 # A naive datetime is a 422: guessing its zone would silently shift deadlines.
-UTCTimestamp = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UTCTimestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_to_utc)]
+# Booleans: JSON `true`/`false` in bodies (not `0` or `"yes"`), `true`/`false` in query strings.
+BodyFlag = StrictBool
+QueryFlag = Annotated[bool, BeforeValidator(_flag_text)]
 
 # Login is lenient on purpose: accounts imported from the seed predate today's password
 # rules. The bounds still refuse absurd input before any hashing is spent on it.

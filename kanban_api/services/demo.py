@@ -20,8 +20,8 @@ from kanban_api.models import CardColumn, CardLabel, LabelColor, User
 from kanban_api.models.card import Card
 from kanban_api.services import ordering
 from kanban_api.services.boards import create_board
-from kanban_api.utils.password import hash_password
 from kanban_api.utils.emails import email_key
+from kanban_api.utils.password import hash_password
 
 EMAIL_PATTERN = re.compile(r"demo(\d+)@example\.com")
 CARDS_PER_INSERT = 1_000

@@ -73,9 +73,7 @@ class TokenVerifier:
         return claims
 
 
-def _check_signed(
-    token: str, *, secret_key: str, leeway: int
-) -> tuple[TokenClaims, float] | None:
+def _check_signed(token: str, *, secret_key: str, leeway: int) -> tuple[TokenClaims, float] | None:
     """A well-signed token's claims and expiry time (Unix seconds), expired or not;
     None if it was issued (`iat`) or becomes valid (`nbf`) over `leeway` seconds from now."""
     try:

@@ -26,9 +26,7 @@ depends_on: str | Sequence[str] | None = None
 
 EMAIL_MAX = 254
 
-_user = sa.table(
-    "user", sa.column("id", sa.Integer), sa.column("email"), sa.column("email_key")
-)
+_user = sa.table("user", sa.column("id", sa.Integer), sa.column("email"), sa.column("email_key"))
 
 
 class EmailCollisionError(RuntimeError):
