@@ -258,6 +258,8 @@ def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
     `ordering`) changes every position in it but keeps the cards' order, so the
     walk neither skips nor repeats the cards it moved. Only a card that has left
     the column, or been deleted, falls back to the position the cursor recorded.
+    The guarantee, and where it stops (the cursor's own card moving), is in
+    docs/api.md.
     """
     column, position, card_id = (
         bindparam(f"after_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER
