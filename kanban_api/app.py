@@ -20,6 +20,7 @@ from kanban_api.database import is_concurrent_conflict, is_unavailable
 from kanban_api.errors import ApiError
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
+    InternalErrorMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -79,8 +80,11 @@ def _include_routers(app: FastAPI) -> None:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    # Added innermost first: the request log sees every answer, including 413s and preflights.
+    # Added innermost first. Every answer the app, the size limit or the error layer
+    # gives (413s and 500s included) passes CORS, the request log and the security
+    # headers, so a browser can read each one; CORS preflights are logged too.
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(InternalErrorMiddleware)
     if settings.cors_origins:
         # Bearer tokens travel in a header, not cookies, so credentials are never allowed;
         # that also makes a `*` origin safe to configure.
@@ -96,7 +100,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["ETag", "Link", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(RequestLogMiddleware)
-    # Outermost, so that every answer gets the headers, the request log's 500s included.
     app.add_middleware(SecurityHeadersMiddleware)
 
 

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     database_command_timeout: float = Field(default=30.0, gt=0, le=3600)
     secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    # Workers on other machines mint tokens by their own clocks; this much skew is tolerated.
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
     # Ten guesses per quarter hour stop online guessing, yet leave room for a few typos.
     login_max_failures_per_account: int = Field(default=10, ge=1)
     # Higher, because offices and mobile carriers put many people behind one address.

@@ -93,7 +93,7 @@ async def read_card(
 ) -> Response:
     async with database.reading() as connection:
         card = await card_reads.read_card(connection, card_id=card_id, access=access)
-    check_if_none_match(if_none_match, version=card["version"])
+    check_if_none_match(if_none_match, tag=str(card["version"]))
     return JsonBytes(card, headers={"ETag": format_etag(card["version"])})
 
 

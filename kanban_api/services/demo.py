@@ -20,6 +20,7 @@ from kanban_api.models import CardColumn, CardLabel, LabelColor, User
 from kanban_api.models.card import Card
 from kanban_api.services import ordering
 from kanban_api.services.boards import create_board
+from kanban_api.utils.emails import email_key
 from kanban_api.utils.password import hash_password
 
 EMAIL_PATTERN = re.compile(r"demo(\d+)@example\.com")
@@ -78,7 +79,10 @@ async def _create_users(session: AsyncSession, *, count: int, password: str) -> 
         return []
     ids = await session.scalars(
         insert(User).returning(User.id, sort_by_parameter_order=True),
-        [{"email": email, "hashed_password": hashed} for email in emails],
+        [
+            {"email": email, "email_key": email_key(email), "hashed_password": hashed}
+            for email in emails
+        ],
     )
     return [DemoUser(id=id_, email=email) for id_, email in zip(ids, emails, strict=True)]
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kanban_api.config import Settings
 from kanban_api.models import LoginThrottle
 from kanban_api.models.base import UTCDateTime, utcnow
+from kanban_api.utils.emails import email_key
 
 # Bounds the work of clearing expired counters to what one login may spend on it.
 PURGE_BATCH = 100
@@ -53,9 +54,10 @@ class Attempt:
 
     @classmethod
     def of(cls, *, email: str, address: str | None) -> "Attempt":
-        """Emails are compared case-insensitively at login, so their counters are too."""
+        """An account's counter is keyed as login finds the account (`email_key`), so no
+        spelling of an email counts apart from the others."""
         return cls(
-            account_key=_key("account", email.strip().lower()),
+            account_key=_key("account", email_key(email)),
             address_key=_key("address", address or "unknown"),
         )
 

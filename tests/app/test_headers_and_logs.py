@@ -97,6 +97,59 @@ async def test_wildcard_cors_origin_never_allows_credentials(client_with: Client
     assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
 
 
+ORIGIN = "https://app.example"
+
+
+async def _failing(*_: object, **__: object) -> None:
+    raise RuntimeError("a bug")
+
+
+async def _unreachable(*_: object, **__: object) -> None:
+    raise ConnectionRefusedError("database down")
+
+
+@pytest.mark.parametrize(
+    ("status", "request_args", "broken"),
+    [
+        (500, {"method": "GET", "url": "/api/boards"}, _failing),
+        (503, {"method": "GET", "url": "/api/boards"}, _unreachable),
+        (413, {"method": "POST", "url": "/api/boards", "content": b"x" * (1024 * 1024 + 1)}, None),
+        (422, {"method": "POST", "url": "/api/boards", "json": {}}, None),
+        (404, {"method": "GET", "url": "/api/boards/999"}, None),
+        (401, {"method": "GET", "url": "/api/users/me", "headers": {"Authorization": ""}}, None),
+        (429, {"method": "POST", "url": "/api/auth/tokens", "data": {"username": "x@y.z"}}, None),
+    ],
+    ids=["500", "503", "413", "422", "404", "401", "429"],
+)
+async def test_every_answer_is_readable_cross_origin(
+    client_with: ClientFactory,
+    accounts: Accounts,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    request_args: dict[str, Any],
+    broken: Any,
+) -> None:
+    """CORS, the request id and the security headers on errors too, 500 and 503 included:
+    otherwise a browser shows its client a network error instead of the answer."""
+    request_args = {**request_args}  # the parameters are shared by both databases' runs
+    account = await accounts.create()
+    cors_client = await client_with(cors_origins=[ORIGIN], login_max_failures_per_address=1)
+    if broken is not None:
+        monkeypatch.setattr(board_reads, "list_boards", broken)
+    if status == 429:
+        request_args["data"] = {**request_args["data"], "password": "wrong password"}
+        await cors_client.post("/api/auth/tokens", data=request_args["data"])
+    headers = {**account.headers, "Origin": ORIGIN, **request_args.pop("headers", {})}
+    response = await cors_client.request(**request_args, headers=headers)
+
+    assert response.status_code == status
+    assert "detail" in response.json()
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+    assert response.headers["x-request-id"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_one_structured_log_line_per_request(
     client: AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -118,6 +118,7 @@ async def test_rename_labels_by_color(client: AsyncClient, accounts: Accounts) -
         {"description": "x" * 20_001},
         {"labels": [{"color": "pink", "name": "x"}]},
         {"labels": [{"color": "red"}]},
+        {"labels": [{"color": "red", "name": "a"}, {"color": "red", "name": "b"}]},
         {"unknown": 1},
     ],
 )
