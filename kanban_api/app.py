@@ -18,7 +18,8 @@ from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
 from kanban_api.config import Settings
-from kanban_api.database import Database, is_concurrent_conflict, is_unavailable
+from kanban_api.database import Database
+from kanban_api.db_faults import classify
 from kanban_api.errors import ApiError
 from kanban_api.live.hub import EventHub
 from kanban_api.live.retention import prune_periodically
@@ -27,13 +28,17 @@ from kanban_api.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
+from kanban_api.overload import InFlightLimitMiddleware
 from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
-from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
+from kanban_api.routes.responses import (
+    BODY_TOO_LARGE,
+    SERVICE_UNAVAILABLE,
+    TOO_MANY_IN_FLIGHT,
+    UNPARSABLE_BODY,
+)
 from kanban_api.utils.token import TokenVerifier
 
 logger = logging.getLogger(__name__)
-
-CONCURRENT_CHANGE = "The request collided with a simultaneous change; send it again"
 
 # Paths the static web client may never answer, even when it has a file of that name.
 RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
@@ -88,12 +93,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(
             module.router,
             prefix="/api",
-            responses={**UNPARSABLE_BODY, **BODY_TOO_LARGE, **SERVICE_UNAVAILABLE},
+            responses={
+                **UNPARSABLE_BODY,
+                **BODY_TOO_LARGE,
+                **TOO_MANY_IN_FLIGHT,
+                **SERVICE_UNAVAILABLE,
+            },
         )
     app.include_router(health.router)
     _add_error_handlers(app)
 
     # Added innermost first: the request log sees every answer, including 413s and preflights.
+    app.add_middleware(
+        InFlightLimitMiddleware,
+        tokens=app.state.tokens,
+        max_in_flight=settings.max_requests_in_flight,
+        max_queued=settings.max_requests_queued,
+    )
     app.add_middleware(BodySizeLimitMiddleware)
     if settings.cors_origins:
         # Bearer tokens travel in a header, not cookies, so credentials are never allowed;
@@ -132,20 +148,25 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
 
     async def _database_error(request: Request, error: Exception) -> JSONResponse:
-        """409 for a lost race, 503 while the database is unreachable; else a 500 (a bug)."""
-        if is_concurrent_conflict(error):
-            return JSONResponse({"detail": CONCURRENT_CHANGE}, 409)
-        if not is_unavailable(error):
+        """409 for a lost race, 503 while the database is busy or unavailable (both with
+        `Retry-After`; see db_faults.py); anything else is a bug: a 500."""
+        fault = classify(error, method=request.method)
+        if fault is None:
             raise error
-        # The class and driver message only: SQLAlchemy's own text may quote statement values.
-        cause = error.orig if isinstance(error, exc.DBAPIError) else error
-        logger.warning(
-            "database unavailable (request %s): %s: %s",
-            getattr(request.state, "request_id", "-"),
-            type(cause).__name__,
-            cause,
+        if fault.status_code == 503:
+            # The class and driver message only: SQLAlchemy's own text may quote values.
+            cause = error.orig if isinstance(error, exc.DBAPIError) else error
+            logger.warning(
+                "database unavailable (request %s): %s: %s",
+                getattr(request.state, "request_id", "-"),
+                type(cause).__name__,
+                cause,
+            )
+        return JSONResponse(
+            {"detail": fault.detail},
+            fault.status_code,
+            headers={"Retry-After": str(fault.retry_after)},
         )
-        return JSONResponse({"detail": "Service unavailable: the database cannot be reached"}, 503)
 
     for error_class in (exc.DBAPIError, exc.TimeoutError, OSError, StaleDataError):
         app.add_exception_handler(error_class, _database_error)

@@ -28,13 +28,24 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=1000)
     database_connect_timeout: float = Field(default=5.0, gt=0, le=300)
     database_command_timeout: float = Field(default=30.0, gt=0, le=3600)
+    # A request waiting this long for a row lock (a busy board) gives up with a 503, so
+    # that queued writers of one board cannot hold every pooled connection (PostgreSQL).
+    database_lock_timeout: float = Field(default=5.0, gt=0, le=3600)
     secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    # Changing email or password needs the current password, or a token this fresh: a
+    # token that leaked later cannot take the account over.
+    reauth_minutes: int = Field(default=10, ge=0, le=60 * 24)
     # Ten guesses per quarter hour stop online guessing, yet leave room for a few typos.
     login_max_failures_per_account: int = Field(default=10, ge=1)
     # Higher, because offices and mobile carriers put many people behind one address.
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1, le=24 * 60 * 60)
+    # Requests one user (or address, without a token) may have worked on at once in one
+    # worker, and waiting beyond those; more get 429 (see overload.py). Browsers open up
+    # to 6 connections per host, so a client's ordinary parallel requests fit.
+    max_requests_in_flight: int = Field(default=8, ge=1, le=10_000)
+    max_requests_queued: int = Field(default=100, ge=0, le=100_000)
     cors_origins: Annotated[list[str], NoDecode] = []
     static_dir: Path | None = None
     # Events older than this are deleted (hourly, and by `kanban-api prune-events`); 0 keeps all.

@@ -39,6 +39,11 @@ CARD_FIELDS = [
 ]
 
 
+# Every account's email by id, for `share`, which gets only an id. Ids restart with each
+# test's emptied tables, so an entry is overwritten by the next test's account of that id.
+_emails: dict[int, str] = {}
+
+
 @dataclass
 class Account:
     id: int
@@ -59,6 +64,7 @@ class Accounts:
         response = await self.client.post("/api/users", json={"email": email, "password": password})
         assert response.status_code == 201, response.text
         token = await self.login(email, password)
+        _emails[response.json()["id"]] = email
         return Account(
             id=response.json()["id"],
             email=email,
@@ -176,10 +182,21 @@ def assert_board_order(cards: list[dict[str, Any]]) -> None:
     assert len(set(keys)) == len(keys)
 
 
+async def introduce(client: AsyncClient, who: Account, whom: Account | int) -> None:
+    """Let `who` find `whom` by exact email, as the seed's clients do before sharing:
+    sharing by id works only with users found so (or already sharing a board)."""
+    email = _emails[whom] if isinstance(whom, int) else whom.email
+    response = await client.post("/api/users/search", json={"email": email}, headers=who.headers)
+    assert response.status_code == 200, response.text
+
+
 async def share(
     client: AsyncClient, owner: Account, board_id: int, user_id: int, role: str | None = None
 ) -> Response:
-    """PUT the membership: without a role exactly as the seed's clients do (no body)."""
+    """Find the user by email, then PUT the membership: without a role exactly as the
+    seed's clients do (no body)."""
+    if user_id in _emails:
+        await introduce(client, owner, user_id)
     return await client.put(
         f"/api/boards/{board_id}/users/{user_id}",
         headers=owner.headers,

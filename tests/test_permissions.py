@@ -14,6 +14,7 @@ from httpx import AsyncClient
 
 from kanban_api.permissions import PERMISSIONS, Action
 from tests.helpers import (
+    introduce,
     Account,
     Accounts,
     add_member,
@@ -155,6 +156,8 @@ async def build_world(
         assert response.status_code == 204, response.text
     else:
         await add_member(client, creator, board["id"], actor, role)
+    # Sharing by id needs the newcomer found by email first, as the seed's clients do.
+    await introduce(client, actor, new)
     return World(
         board_id=board["id"],
         card_id=card["id"],

@@ -6,12 +6,22 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from kanban_api.database import Database
+from kanban_api.errors import ApiError
+from kanban_api.migrations.runner import schema_behind
 from kanban_api.routes.responses import SERVICE_UNAVAILABLE
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 # A readiness probe must answer before the prober gives up, whatever the database does.
 READY_TIMEOUT_SECONDS = 5.0
+
+
+class SchemaNotReadyError(ApiError):
+    status_code = 503
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": "5"}
 
 
 @router.get("/live")
@@ -22,8 +32,15 @@ async def live() -> dict[str, str]:
 
 @router.get("/ready", responses=SERVICE_UNAVAILABLE)
 async def ready(request: Request) -> dict[str, str]:
-    """The database answers a query; otherwise the app's fault handler answers 503."""
+    """The database answers and its schema is the one this code needs; else 503.
+
+    A schema migrated past this code's newest revision (a rollout under way, the new
+    code already migrated) counts as ready: migrations only ever add what old code
+    can ignore. A missing or older schema does not: every request would fail.
+    """
     database: Database = request.app.state.database
     async with asyncio.timeout(READY_TIMEOUT_SECONDS), database.engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+        revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    if problem := schema_behind(revision):
+        raise SchemaNotReadyError(f"Service unavailable: {problem}")
     return {"status": "ok"}

@@ -27,10 +27,20 @@ LAST_OWNER = _error(409, "It would leave the board without an owner")
 EMAIL_TAKEN = _error(409, "Email taken (compared case-insensitively)")
 USER_NOT_FOUND = _error(404, "No user with this email")
 TOO_MANY_ATTEMPTS = _error(429, "Too many failed logins; retry after `Retry-After` seconds")
+REAUTH_REQUIRED = _error(
+    403, "Changing email or password needs `currentPassword` (missing or wrong) or a fresh login"
+)
 _UNPARSABLE = "the body could not be parsed (not UTF-8, or nested too deeply)"
 UNPARSABLE_BODY = _error(400, _UNPARSABLE.capitalize())
 BODY_TOO_LARGE = _error(413, "Request body over 1 MiB")
-SERVICE_UNAVAILABLE = _error(503, "The database is unreachable; retry later")
+SERVICE_UNAVAILABLE = _error(
+    503,
+    "The database is busy, unreachable, restarting or not migrated (`detail` says which); "
+    "retry after `Retry-After` seconds",
+)
+TOO_MANY_IN_FLIGHT = _error(
+    429, "Too many requests of this user or address in progress; retry after `Retry-After`"
+)
 
 _ETAG = {
     "ETag": {

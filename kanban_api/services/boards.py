@@ -21,7 +21,7 @@ from kanban_api.models.base import utcnow
 from kanban_api.schemas.board import BoardEventOut, BoardUpdate, LabelOut
 from kanban_api.schemas.event import EventType
 from kanban_api.schemas.member import MemberOut
-from kanban_api.services import cards, events
+from kanban_api.services import cards, contacts, events
 from kanban_api.services.users import check_token, token_is_current, token_params
 from kanban_api.utils.sql import DialectFunction
 from kanban_api.utils.token import TokenClaims
@@ -242,16 +242,23 @@ async def list_members(session: AsyncSession, *, board: Board) -> Sequence[Row[U
 
 
 async def add_member(
-    session: AsyncSession, *, board: Board, user_id: int, role: Role | None = None
+    session: AsyncSession,
+    *,
+    board: Board,
+    sharer_id: int,
+    user_id: int,
+    role: Role | None = None,
 ) -> tuple[User, Role]:
     """Share the board, or change a member's role.
 
     Without a role a new member joins as an editor and an existing one keeps
     theirs, so sharing twice (as the seed's clients do) changes nothing.
     The caller holds the board lock (`get_member_board(..., for_update=True)`).
+    Raises NotFoundError for a user id that does not exist or that `sharer_id`
+    may not share with (one answer for both: see services/contacts.py).
     Events: `member.added` for a new member, `member.updated` for a new role.
     """
-    user = await session.get(User, user_id)
+    user = await contacts.shareable_user(session, sharer_id=sharer_id, user_id=user_id)
     if user is None:
         raise NotFoundError("User not found")
     owners = await _lock_owners(session, board_id=board.id)
