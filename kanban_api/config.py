@@ -1,7 +1,9 @@
 """Settings, read from `KANBAN_*` environment variables and a `.env` file."""
 
 import json
+import math
 import secrets
+from collections import Counter
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -12,6 +14,10 @@ from sqlalchemy.engine import URL, make_url
 
 DEV_SECRET_FILE = Path(".kanban-secret")
 MIN_SECRET_LENGTH = 32
+# A floor on the key's entropy estimated from its characters' frequencies: 32 random
+# hex digits (128 bits) score 95 or more, 32 copies of one character 0.
+MIN_SECRET_BITS = 80
+GENERATE_SECRET = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 class ConfigError(Exception):
@@ -90,19 +96,42 @@ class Settings(BaseSettings):
         """The JWT signing key; refuses weak keys in production, remembers one in development."""
         if self.secret_key is not None:
             key = self.secret_key.get_secret_value()
-            if self.env == "production" and len(key) < MIN_SECRET_LENGTH:
-                raise ConfigError(
-                    f"KANBAN_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in "
-                    "production; generate one with: python -c 'import secrets; "
-                    "print(secrets.token_urlsafe(48))'"
-                )
+            if self.env == "production":
+                _check_strength(key)
             return key
         if self.env == "production":
             raise ConfigError(
-                "KANBAN_SECRET_KEY is required when KANBAN_ENV=production; generate one with: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"KANBAN_SECRET_KEY is required when KANBAN_ENV=production; {GENERATE_SECRET}"
             )
         return _development_secret()
+
+
+def _check_strength(key: str) -> None:
+    """Refuse a production key that is short, repeats a shorter string, or has few
+    distinct characters (ConfigError), since anyone who guesses it can sign tokens."""
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"KANBAN_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in "
+            f"production; {GENERATE_SECRET}"
+        )
+    if _is_repetition(key) or _frequency_bits(key) < MIN_SECRET_BITS:
+        raise ConfigError(
+            "KANBAN_SECRET_KEY is too predictable (repeated or too few distinct characters); "
+            + GENERATE_SECRET
+        )
+
+
+def _frequency_bits(key: str) -> float:
+    """Shannon entropy of the key's character frequencies, times its length, in bits."""
+    length = len(key)
+    return -length * sum(
+        count / length * math.log2(count / length) for count in Counter(key).values()
+    )
+
+
+def _is_repetition(key: str) -> bool:
+    """Whether the key is a shorter string written several times (`abcabcabc`)."""
+    return key in (key + key)[1:-1]
 
 
 def _development_secret() -> str:
