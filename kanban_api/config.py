@@ -17,7 +17,7 @@ MIN_SECRET_LENGTH = 32
 # A floor on the key's entropy estimated from its characters' frequencies: 32 random
 # hex digits (128 bits) score 95 or more, 32 copies of one character 0.
 MIN_SECRET_BITS = 80
-GENERATE_SECRET = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+HOW_TO_GENERATE = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 class ConfigError(Exception):
@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # to 6 connections per host, so a client's ordinary parallel requests fit.
     max_requests_in_flight: int = Field(default=8, ge=1, le=10_000)
     max_requests_queued: int = Field(default=100, ge=0, le=100_000)
+    # Cards per board: active ones (Trello's limit of open cards per board), and archived
+    # ones, which card lists leave out unless asked, under a separate, higher cap.
+    max_cards_per_board: int = Field(default=5000, ge=1, le=1_000_000)
+    max_archived_cards_per_board: int = Field(default=20_000, ge=0, le=1_000_000)
     cors_origins: Annotated[list[str], NoDecode] = []
     static_dir: Path | None = None
     # Events older than this are deleted (hourly, and by `kanban-api prune-events`); 0 keeps all.
@@ -101,7 +105,7 @@ class Settings(BaseSettings):
             return key
         if self.env == "production":
             raise ConfigError(
-                f"KANBAN_SECRET_KEY is required when KANBAN_ENV=production; {GENERATE_SECRET}"
+                f"KANBAN_SECRET_KEY is required when KANBAN_ENV=production; {HOW_TO_GENERATE}"
             )
         return _development_secret()
 
@@ -112,12 +116,12 @@ def _check_strength(key: str) -> None:
     if len(key) < MIN_SECRET_LENGTH:
         raise ConfigError(
             f"KANBAN_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in "
-            f"production; {GENERATE_SECRET}"
+            f"production; {HOW_TO_GENERATE}"
         )
     if _is_repetition(key) or _frequency_bits(key) < MIN_SECRET_BITS:
         raise ConfigError(
             "KANBAN_SECRET_KEY is too predictable (repeated or too few distinct characters); "
-            + GENERATE_SECRET
+            + HOW_TO_GENERATE
         )
 
 

@@ -1,8 +1,7 @@
 """Settings and the command line: URLs, secrets, and refusing unsafe production starts."""
 
-from pathlib import Path
-
 import secrets
+from pathlib import Path
 
 import pytest
 import uvicorn

@@ -14,7 +14,6 @@ from httpx import AsyncClient
 
 from kanban_api.permissions import PERMISSIONS, Action
 from tests.helpers import (
-    introduce,
     Account,
     Accounts,
     add_member,
@@ -22,6 +21,7 @@ from tests.helpers import (
     create_cards,
     create_comment,
     detail,
+    introduce,
     serve_in_process,
 )
 

@@ -34,6 +34,11 @@ def _known_revisions() -> tuple[str, tuple[str, ...]]:
     return head, tuple(script.revision for script in scripts.walk_revisions())
 
 
+def head_revision() -> str:
+    """The newest revision of this code's migrations."""
+    return _known_revisions()[0]
+
+
 def schema_behind(revision: str | None) -> str | None:
     """Why a database at `revision` cannot serve this code, or None if it can.
 

@@ -43,7 +43,8 @@ from kanban_api.models.enums import COLOR_ORDER
 from kanban_api.schemas.card import CardCreate, CardListQuery, CardOut, CardUpdate
 from kanban_api.schemas.event import EventType
 from kanban_api.schemas.fields import Id
-from kanban_api.services import boards, events, ordering
+from kanban_api.services import boards, card_caps, events, ordering
+from kanban_api.services.card_caps import CardCaps
 from kanban_api.services.users import check_token, token_is_current, token_params
 from kanban_api.utils.cursor import decode_cursor, encode_cursor
 from kanban_api.utils.sql import DialectFunction
@@ -252,8 +253,8 @@ def _board_cards(filters: frozenset[str]) -> CardSelect:
 
 
 class CardPage(NamedTuple):
-    # In CardOut's wire shape.
-    cards: list[dict[str, Any]]
+    # Rows for `card_json`: turned into dicts and JSON by the answer, a chunk at a time.
+    rows: Sequence[Sequence[Any]]
     # Where the next page starts, if there is one.
     next_cursor: str | None
 
@@ -301,13 +302,13 @@ async def list_cards(
         await boards.check_member(connection, board_id=board_id, claims=claims)
         return CardPage([], None)
     if query.limit is None or len(rows) <= query.limit:
-        return CardPage([card_json(row) for row in rows], None)
+        return CardPage(rows, None)
     rows = rows[: query.limit]
     last = rows[-1]
     after = [
         key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
     ]
-    return CardPage([card_json(row) for row in rows], encode_cursor(after))
+    return CardPage(rows, encode_cursor(after))
 
 
 def _escape_like(text: str) -> str:
@@ -433,12 +434,13 @@ async def get_member_card(
 
 
 async def create_cards(
-    session: AsyncSession, *, board: Board, cards: Sequence[CardCreate]
+    session: AsyncSession, *, board: Board, cards: Sequence[CardCreate], caps: CardCaps
 ) -> list[Card]:
     """Insert a batch in request order, in the request's transaction: all or nothing.
 
     Each card goes to the bottom of its column; cards of one column keep their request order.
     The caller holds the board lock (`boards.get_member_board(..., for_update=True)`).
+    Raises ConflictError (409) if the batch would take the board past a cap (card_caps.py).
     Events: `card.updated` for each card a column renumbering moved to make room, then
     `card.created` per card, in request order.
     """
@@ -448,6 +450,10 @@ async def create_cards(
     for index, request in enumerate(cards):
         if refused := outsiders.intersection(request.assignee_ids):
             raise _not_members(("body", index, "assigneeIds"), refused)
+    archiving = sum(request.archived for request in cards)
+    await card_caps.make_room(
+        session, board_id=board.id, caps=caps, active=len(cards) - archiving, archived=archiving
+    )
     positions = {}
     renumbered: list[int] = []
     for column, count in Counter(request.column for request in cards).items():
@@ -491,15 +497,23 @@ async def create_cards(
     return created
 
 
-async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) -> Card:
+async def update_card(
+    session: AsyncSession, *, card: Card, update: CardUpdate, caps: CardCaps
+) -> Card:
     """Apply a partial update; a card changing column goes to the bottom of the new one.
 
     The caller holds the board lock (`get_member_card(..., for_update=True)`).
+    Raises ConflictError (409) if (un)archiving would take the board past a cap.
     Events: `card.updated` for each card a renumbering of the new column moved, then
     `card.updated` for this card if anything about it changed.
     """
     version = card.version
     renumbered: list[int] = []
+    if update.archived is not None and update.archived != card.archived:
+        moving = 1 if update.archived else -1
+        await card_caps.make_room(
+            session, board_id=card.board_id, caps=caps, active=-moving, archived=moving
+        )
     if update.column is not None and update.column != card.column:
         renumbered = await ordering.place_card(
             session, card=card, column=update.column, anchor=ordering.BOTTOM
