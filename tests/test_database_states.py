@@ -203,4 +203,3 @@ async def test_ready_accepts_a_schema_newer_than_this_code(
             await connection.execute(
                 text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()}
             )
-
