@@ -77,34 +77,21 @@ async def test_a_burst_on_one_board_leaves_other_users_served(
 
 
 async def test_requests_in_flight_are_counted_per_user(
-    client_with: ClientFactory, accounts: Accounts
+    client_with: ClientFactory, accounts: Accounts, hashing_paused: Any
 ) -> None:
     client = await client_with(max_requests_in_flight=1, max_requests_queued=0)
     first, second = await accounts.create(), await accounts.create()
-    entered, release = threading.Event(), threading.Event()
-    original = password_module._hasher.hash
-
-    def slow_hash(password: str) -> str:
-        entered.set()
-        release.wait(HANG)
-        return original(password)
-
-    password_module._hasher.hash = slow_hash  # type: ignore[method-assign]
-    try:
-        busy = asyncio.create_task(
-            client.patch(
-                "/api/users/me", json={"password": "a new password"}, headers=first.headers
-            )
-        )
-        await asyncio.to_thread(entered.wait, HANG)
-        refused = await client.get("/api/users/me", headers=first.headers)
-        assert refused.status_code == 429
-        assert (await client.get("/api/users/me", headers=second.headers)).status_code == 200
-        release.set()
-        assert (await busy).status_code == 200
-    finally:
-        release.set()
-        password_module._hasher.hash = original  # type: ignore[method-assign]
+    entered, release = hashing_paused
+    release.clear()
+    busy = asyncio.create_task(
+        client.patch("/api/users/me", json={"password": "a new password"}, headers=first.headers)
+    )
+    await asyncio.to_thread(entered.wait, HANG)
+    refused = await client.get("/api/users/me", headers=first.headers)
+    assert refused.status_code == 429
+    assert (await client.get("/api/users/me", headers=second.headers)).status_code == 200
+    release.set()
+    assert (await busy).status_code == 200
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ async def make_room(
     rows = await session.execute(
         select(Card.archived, func.count()).where(Card.board_id == board_id).group_by(Card.archived)
     )
-    counts = {archived: count for archived, count in rows}
+    counts: dict[bool, int] = dict(rows.all())
     for is_archived, adding, cap, kind in (
         (False, active, caps.active, "active"),
         (True, archived, caps.archived, "archived"),
