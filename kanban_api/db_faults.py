@@ -50,7 +50,7 @@ OUT_OF_RESOURCES = Fault(
 )
 LOCK_TIMEOUT = Fault(
     503,
-    "Service busy: other changes to the same board held it too long; retry",
+    "Service busy: other changes held the data this request needs for too long; retry",
     RETRY_BUSY_SECONDS,
 )
 STATEMENT_TIMEOUT = Fault(

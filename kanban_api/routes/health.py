@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from kanban_api.database import Database
+from kanban_api.db_faults import RETRY_DOWN_SECONDS
 from kanban_api.errors import ApiError
 from kanban_api.migrations.runner import schema_behind
 from kanban_api.routes.responses import SERVICE_UNAVAILABLE
@@ -21,7 +22,7 @@ class SchemaNotReadyError(ApiError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
-        self.headers = {"Retry-After": "5"}
+        self.headers = {"Retry-After": str(RETRY_DOWN_SECONDS)}
 
 
 @router.get("/live")
