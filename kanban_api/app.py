@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
 from kanban_api.config import Settings
-from kanban_api.database import is_concurrent_conflict, is_unavailable
+from kanban_api.db_faults import classify
 from kanban_api.errors import ApiError
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
@@ -24,13 +24,17 @@ from kanban_api.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
+from kanban_api.overload import InFlightLimitMiddleware
 from kanban_api.routes import API_ROUTERS, DOCS_TAGS, OTHER_ROUTERS
-from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
+from kanban_api.routes.responses import (
+    BODY_TOO_LARGE,
+    SERVICE_UNAVAILABLE,
+    TOO_MANY_IN_FLIGHT,
+    UNPARSABLE_BODY,
+)
 from kanban_api.state import AppState
 
 logger = logging.getLogger(__name__)
-
-CONCURRENT_CHANGE = "The request collided with a simultaneous change; send it again"
 
 # Paths the static web client may never answer, even when it has a file of that name.
 RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
@@ -42,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = _new_app(state)
     _include_routers(app)
     _add_error_handlers(app)
-    _add_middleware(app, state.settings)
+    _add_middleware(app, state)
     if state.settings.static_dir is not None:
         app.mount(
             "/", _ReservedPathGuard(StaticFiles(directory=state.settings.static_dir, html=True))
@@ -73,16 +77,28 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(
             router,
             prefix="/api",
-            responses={**UNPARSABLE_BODY, **BODY_TOO_LARGE, **SERVICE_UNAVAILABLE},
+            responses={
+                **UNPARSABLE_BODY,
+                **BODY_TOO_LARGE,
+                **TOO_MANY_IN_FLIGHT,
+                **SERVICE_UNAVAILABLE,
+            },
         )
     for router in OTHER_ROUTERS:
         app.include_router(router)
 
 
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
+def _add_middleware(app: FastAPI, state: AppState) -> None:
+    settings = state.settings
     # Added innermost first. Every answer the app, the size limit or the error layer
     # gives (413s and 500s included) passes CORS, the request log and the security
     # headers, so a browser can read each one; CORS preflights are logged too.
+    app.add_middleware(
+        InFlightLimitMiddleware,
+        tokens=state.tokens,
+        max_in_flight=settings.max_requests_in_flight,
+        max_queued=settings.max_requests_queued,
+    )
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(InternalErrorMiddleware)
     if settings.cors_origins:
@@ -117,20 +133,25 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
 
     async def _database_error(request: Request, error: Exception) -> JSONResponse:
-        """409 for a lost race, 503 while the database is unreachable; else a 500 (a bug)."""
-        if is_concurrent_conflict(error):
-            return JSONResponse({"detail": CONCURRENT_CHANGE}, 409)
-        if not is_unavailable(error):
+        """409 for a lost race, 503 while the database is busy or unavailable (both with
+        `Retry-After`; see db_faults.py); anything else is a bug: a 500."""
+        fault = classify(error, method=request.method)
+        if fault is None:
             raise error
-        # The class and driver message only: SQLAlchemy's own text may quote statement values.
-        cause = error.orig if isinstance(error, exc.DBAPIError) else error
-        logger.warning(
-            "database unavailable (request %s): %s: %s",
-            getattr(request.state, "request_id", "-"),
-            type(cause).__name__,
-            cause,
+        if fault.status_code == 503:
+            # The class and driver message only: SQLAlchemy's own text may quote values.
+            cause = error.orig if isinstance(error, exc.DBAPIError) else error
+            logger.warning(
+                "database unavailable (request %s): %s: %s",
+                getattr(request.state, "request_id", "-"),
+                type(cause).__name__,
+                cause,
+            )
+        return JSONResponse(
+            {"detail": fault.detail},
+            fault.status_code,
+            headers={"Retry-After": str(fault.retry_after)},
         )
-        return JSONResponse({"detail": "Service unavailable: the database cannot be reached"}, 503)
 
     for error_class in (exc.DBAPIError, exc.TimeoutError, OSError, StaleDataError):
         app.add_exception_handler(error_class, _database_error)

@@ -45,7 +45,15 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 512))
 @click.option("--reload", is_flag=True, help="Restart on code changes (development only).")
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
+@click.option(
+    "--timeout-keep-alive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds an idle connection is kept open. Behind a proxy that reuses "
+    "connections, set it above the proxy's own idle timeout.",
+)
+def serve(host: str, port: int, workers: int, reload: bool, timeout_keep_alive: int) -> None:
     """Run the HTTP server; in development, pending migrations are applied first."""
     settings = _load_settings()
     if settings.env == "development":
@@ -57,6 +65,9 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=None if reload else workers,
         reload=reload,
+        # A proxy that reuses a connection the server has just closed gets an error (a
+        # 502 for its client), so the server must keep idle connections the longer.
+        timeout_keep_alive=timeout_keep_alive,
         # Client addresses from X-Forwarded-For, trusted only from FORWARDED_ALLOW_IPS
         # (uvicorn's setting; 127.0.0.1 unless set), so login limits count real clients.
         proxy_headers=True,

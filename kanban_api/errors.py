@@ -113,3 +113,13 @@ class MalformedHeaderError(ApiError):
         super().__init__(
             f'{name} must be * or a comma-separated list of quoted entity tags, such as "3"'
         )
+
+
+class SchemaNotReadyError(ApiError):
+    """The database's schema is older than this code needs (readiness probe)."""
+
+    status_code = 503
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}

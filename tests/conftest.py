@@ -26,6 +26,7 @@ from kanban_api.app import create_app
 from kanban_api.config import Settings
 from kanban_api.migrations.runner import upgrade
 from kanban_api.models import Base
+from kanban_api.services.card_caps import CardCaps
 from kanban_api.state import state_of
 from tests.helpers import Accounts, Boards
 
@@ -173,7 +174,8 @@ def accounts(client: AsyncClient, app: FastAPI) -> Accounts:
 @pytest.fixture
 def boards(app: FastAPI) -> Boards:
     """Boards with members and cards, made in the database."""
-    return Boards(state_of(app).database)
+    state = state_of(app)
+    return Boards(state.database, CardCaps.from_settings(state.settings))
 
 
 @pytest.fixture

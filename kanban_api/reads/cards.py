@@ -296,8 +296,8 @@ def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
 
 
 class CardPage(NamedTuple):
-    # In CardOut's wire shape.
-    cards: list[dict[str, Any]]
+    # Rows for `card_json`: turned into dicts and JSON by the answer, a chunk at a time.
+    rows: Sequence[Sequence[Any]]
     # Where the next page starts, if there is one.
     next_cursor: str | None
 
@@ -349,13 +349,13 @@ async def list_cards(
         )
         return CardPage([], None)
     if query.limit is None or len(rows) <= query.limit:
-        return CardPage([card_json(row) for row in rows], None)
+        return CardPage(rows, None)
     rows = rows[: query.limit]
     last = rows[-1]
     after = [
         key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
     ]
-    return CardPage([card_json(row) for row in rows], encode_cursor(after))
+    return CardPage(rows, encode_cursor(after))
 
 
 def _escape_like(text: str) -> str:

@@ -5,6 +5,9 @@ import asyncio
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
+from kanban_api.db_faults import RETRY_DOWN_SECONDS
+from kanban_api.errors import SchemaNotReadyError
+from kanban_api.migrations.runner import schema_behind
 from kanban_api.routes.responses import SERVICE_UNAVAILABLE
 from kanban_api.state import app_state
 
@@ -22,8 +25,15 @@ async def live() -> dict[str, str]:
 
 @router.get("/ready", responses=SERVICE_UNAVAILABLE)
 async def ready(request: Request) -> dict[str, str]:
-    """The database answers a query; otherwise the app's fault handler answers 503."""
+    """The database answers and its schema is the one this code needs; else 503.
+
+    A schema migrated past this code's newest revision (a rollout under way, the new
+    code already migrated) counts as ready: migrations only ever add what old code
+    can ignore. A missing or older schema does not: every request would fail.
+    """
     engine = app_state(request).database.engine
     async with asyncio.timeout(READY_TIMEOUT_SECONDS), engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+        revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    if problem := schema_behind(revision):
+        raise SchemaNotReadyError(f"Service unavailable: {problem}", retry_after=RETRY_DOWN_SECONDS)
     return {"status": "ok"}

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
@@ -16,6 +16,11 @@ class UserCreate(InputModel):
 class UserUpdate(PatchModel):
     email: Email | SkipJsonSchema[None] = None
     password: Password | SkipJsonSchema[None] = None
+    current_password: LoginPassword | SkipJsonSchema[None] = Field(
+        default=None,
+        description="The account's password now: needed to change `email` or `password` "
+        "unless the token comes from a login within the last KANBAN_REAUTH_MINUTES",
+    )
 
 
 class UserSearch(InputModel):

@@ -16,6 +16,8 @@ class TokenClaims:
     user_id: int
     email: str
     credentials_version: int
+    # When the login that issued the token happened (Unix seconds): how fresh the proof is.
+    issued_at: float
 
 
 def create_access_token(
@@ -92,6 +94,7 @@ def _check_signed(token: str, *, secret_key: str, leeway: int) -> tuple[TokenCla
             user_id=user_id,
             email=str(payload["email"]),
             credentials_version=int(payload.get("ver", 0)),
+            issued_at=float(payload["iat"]),
         )
         return claims, float(payload["exp"])
     except (jwt.InvalidTokenError, ValueError, TypeError):

@@ -3,7 +3,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.helpers import Accounts, create_board, create_cards
+from tests.helpers import Accounts, create_board, create_cards, introduce
 
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "gray"]
 
@@ -151,6 +151,7 @@ async def test_delete_board_removes_its_cards_labels_and_memberships(
     board = await create_board(client, alice)
     keep = await create_board(client, alice, "Keep")
     cards = await create_cards(client, alice, board["id"], {"title": "a", "labels": ["red"]})
+    await introduce(client, alice, bob)
     await client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers)
 
     response = await client.delete(f"/api/boards/{board['id']}", headers=alice.headers)

@@ -12,6 +12,7 @@ from tests.helpers import (
     create_board,
     create_cards,
     detail,
+    introduce,
     move_card,
 )
 
@@ -90,6 +91,7 @@ async def test_if_match_guards_card_changes(client: AsyncClient, accounts: Accou
     alice, bob = await accounts.create(), await accounts.create()
     card = await _card(client, alice)
     url = f"/api/cards/{card['id']}"
+    await introduce(client, alice, bob)
     await client.put(f"/api/boards/{card['boardId']}/users/{bob.id}", headers=alice.headers)
     etag = (await client.get(url, headers=alice.headers)).headers["ETag"]
 
@@ -214,6 +216,7 @@ async def test_without_if_match_the_last_write_wins(
     alice, bob = await accounts.create(), await accounts.create()
     card = await _card(client, alice)
     url = f"/api/cards/{card['id']}"
+    await introduce(client, alice, bob)
     await client.put(f"/api/boards/{card['boardId']}/users/{bob.id}", headers=alice.headers)
     assert (await client.patch(url, json={"title": "a"}, headers=alice.headers)).status_code == 200
     assert (await client.patch(url, json={"title": "b"}, headers=bob.headers)).status_code == 200
