@@ -1,7 +1,7 @@
 """User contacts: whom a user found by exact email, so sharing by id cannot harvest accounts
 
 Revision ID: e1a12c0de012
-Revises: c2054fe2d7c4
+Revises: e1a11c0de011
 Create Date: 2026-11-29 18:50:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "e1a12c0de012"
-down_revision: str | Sequence[str] | None = "c2054fe2d7c4"
+down_revision: str | Sequence[str] | None = "e1a11c0de011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
