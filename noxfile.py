@@ -8,7 +8,7 @@ nox.options.reuse_venv = "yes"
 # python3 without python3-venv).
 nox.options.default_venv_backend = "virtualenv"
 
-SOURCES = ["kanban_api", "tests", "bench", "noxfile.py"]
+SOURCES = ["kanban_api", "tests", "bench", "scripts", "noxfile.py"]
 
 
 def install(session: nox.Session, requirements: str) -> None:

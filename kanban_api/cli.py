@@ -148,7 +148,9 @@ def migrate() -> None:
     is_flag=True,
     help="Numbered cards with labels only (no due dates, assignees, comments or second member).",
 )
-def demo(users: int, boards: int, cards: int, labels: int, password: str | None, plain: bool) -> None:
+def demo(
+    users: int, boards: int, cards: int, labels: int, password: str | None, plain: bool
+) -> None:
     """Fill the database with demo users, boards and cards, and print how to log in.
 
     Each user's boards are shared with the next user, and their cards have named labels,

@@ -39,8 +39,10 @@ compose=(docker compose)
 cleanup() {
   set +e
   if [ -n "${compose_ready:-}" ]; then
-    "${compose[@]}" -p "$project" -f "$root/compose.yaml" down --volumes --remove-orphans \
-      > "$work/down.log" 2>&1
+    stack down --volumes --remove-orphans > "$work/down.log" 2>&1
+  fi
+  if [ -n "${firewall_rule:-}" ]; then
+    iptables -D FORWARD -i kanbancheck0 -o kanbancheck0 -j ACCEPT
   fi
   "${docker[@]}" rmi -f "$image" > /dev/null 2>&1
   if [ -n "$daemon_pid" ]; then
@@ -49,11 +51,17 @@ cleanup() {
     kill "$daemon_pid" 2> /dev/null
     for _ in $(seq 30); do kill -0 "$daemon_pid" 2> /dev/null || break; sleep 1; done
     kill -9 "$daemon_pid" 2> /dev/null
-    umount "$work"/docker/* "$work"/exec/* > /dev/null 2>&1
+    # What the daemon left mounted (its network namespace, layers), deepest first.
+    awk -v work="$work" 'index($2, work) == 1 {print $2}' /proc/mounts | sort -r \
+      | while read -r mounted; do umount "$mounted"; done
   fi
   rm -rf "$work" 2> /dev/null || true
 }
 trap cleanup EXIT
+
+stack() {
+  "${compose[@]}" -p "$project" -f "$root/compose.yaml" -f "$here/compose.check.yaml" "$@"
+}
 
 # A Docker daemon of our own: its own data, socket and no host firewall or bridge changes;
 # builds use the host's network, the stack a network of its own.
@@ -71,7 +79,8 @@ start_daemon() {
   fi
   local socket="unix://$work/docker.sock"
   dockerd --data-root "$work/docker" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
-    -H "$socket" --bridge=none --iptables=false --ip-masq=false > "$work/dockerd.log" 2>&1 &
+    -H "$socket" --bridge=none --iptables=false --ip-masq=false --ip-forward=false \
+    > "$work/dockerd.log" 2>&1 &
   daemon_pid=$!
   # Debian's client, which speaks the daemon's API version, whatever else is on PATH.
   docker=(/usr/bin/docker -H "$socket")
@@ -101,16 +110,22 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 export KANBAN_IMAGE="$image" KANBAN_PUBLISH="127.0.0.1:$port" POSTGRES_PASSWORD="check-$$"
 echo "container check: starting compose.yaml on 127.0.0.1:$port"
 compose_ready=1
-"${compose[@]}" -p "$project" -f "$root/compose.yaml" up -d --no-build
+# Bridged traffic passes the host's FORWARD chain; some hosts (those with a Docker of their
+# own) drop it by default.
+if [ "$mode" = debootstrap ] && iptables -S FORWARD 2> /dev/null | grep -q '^-P FORWARD DROP'; then
+  iptables -I FORWARD -i kanbancheck0 -o kanbancheck0 -j ACCEPT && firewall_rule=1
+fi
+stack up -d --no-build
 
 status=starting
 for _ in $(seq 90); do
-  status=$("${docker[@]}" inspect --format '{{.State.Health.Status}}' "$("${compose[@]}" -p "$project" -f "$root/compose.yaml" ps -q api)" 2> /dev/null || echo starting)
+  status=$("${docker[@]}" inspect --format '{{.State.Health.Status}}' "$(stack ps -q api)" \
+    2> /dev/null || echo starting)
   [ "$status" = healthy ] && break
   sleep 2
 done
 if [ "$status" != healthy ]; then
-  "${compose[@]}" -p "$project" -f "$root/compose.yaml" logs --tail 50
+  stack logs --tail 50
   echo "container check FAILED: the api container is $status" >&2
   exit 1
 fi
