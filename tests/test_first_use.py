@@ -96,7 +96,7 @@ async def test_known_query_parameters_still_work_by_either_name(
     url = f"/api/boards/{board['id']}"
 
     for due in ("dueBefore", "due_before"):
-        params = {"column": "TODO", due: "2999-01-01T00:00:00Z", "limit": 10}
+        params = {"column": "TODO", due: "2999-01-01T00:00:00Z", "limit": "10"}
         response = await client.get(f"{url}/cards", params=params, headers=account.headers)
         assert response.status_code == 200, response.text
         assert [card["title"] for card in response.json()] == [], due
