@@ -82,7 +82,8 @@ async def reject_unknown_query_parameters(request: Request) -> None:
         )
 
 
-_accepted_by_route: dict[int, frozenset[str]] = {}
+# Kept on the route object itself: routes compare by value, so they cannot key a dict.
+_CACHE_ATTRIBUTE = "_kanban_query_names"
 
 
 def _accepted_names(route: APIRoute) -> frozenset[str]:
@@ -91,10 +92,10 @@ def _accepted_names(route: APIRoute) -> frozenset[str]:
     A parameter declared as a model (`Annotated[CardListQuery, Query()]`) accepts each field
     by its camelCase alias and by its Python name, as the model does.
     """
-    names = _accepted_by_route.get(id(route))
+    names: frozenset[str] | None = getattr(route, _CACHE_ATTRIBUTE, None)
     if names is None:
         names = frozenset(_query_names(route.dependant))
-        _accepted_by_route[id(route)] = names
+        setattr(route, _CACHE_ATTRIBUTE, names)
     return names
 
 
