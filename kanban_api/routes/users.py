@@ -12,7 +12,8 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=EMAIL_TAKEN)
 async def create_user(session: SessionDep, body: UserCreate) -> UserOut:
-    """Sign up. Emails are unique regardless of case."""
+    """Sign up. Emails are unique however they are spelled: surrounding spaces, letter
+    case and Unicode forms aside (NFKC, case-folded)."""
     user = await user_service.create_user(session, email=body.email, password=body.password)
     return UserOut.model_validate(user)
 
@@ -24,7 +25,8 @@ async def read_me(user: CurrentUser) -> UserOut:
 
 @router.patch("/me", responses={**NOT_AUTHENTICATED, **EMAIL_TAKEN})
 async def update_me(session: SessionDep, user: CurrentUser, body: UserUpdate) -> UserOut:
-    """Change email or password; tokens issued before the change stop working."""
+    """Change email or password. A new password retires tokens issued before it; a new
+    email keeps them."""
     updated = await user_service.update_user(
         session, user=user, email=body.email, password=body.password
     )
@@ -33,7 +35,7 @@ async def update_me(session: SessionDep, user: CurrentUser, body: UserUpdate) ->
 
 @router.post("/search", responses={**NOT_AUTHENTICATED, **USER_NOT_FOUND})
 async def search_user(session: SessionDep, _: CurrentUser, body: UserSearch) -> UserPublic:
-    """Find a user by exact email (case-insensitive), to share a board with them."""
+    """Find a user by email, however it is spelled (as at sign-up), to share a board."""
     user: User | None = await user_service.get_by_email(session, email=body.email)
     if user is None:
         raise NotFoundError("User not found")
