@@ -2,6 +2,7 @@
 
 import json
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +197,7 @@ def test_the_server_logs_requests_through_the_app_only(monkeypatch: pytest.Monke
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *_, **options: calls.append(options))
     monkeypatch.setenv("KANBAN_ENV", "production")
-    monkeypatch.setenv("KANBAN_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("KANBAN_SECRET_KEY", secrets.token_urlsafe(32))
     result = CliRunner().invoke(cli.main, ["serve"])
     assert result.exit_code == 0, result.output
     [options] = calls
