@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from kanban_api.events.message import MAX_NOTIFY_BYTES
 from kanban_api.events.publish import CHANNEL
+from kanban_api.utils.emails import email_key
 from kanban_api.utils.password import verify_password
 
 ALGORITHM = "HS256"
@@ -85,7 +86,7 @@ INSERT_EVENT = """INSERT INTO board_event (board_id, seq, type, data, actor_id, 
     VALUES ($1, $2, 'card.updated', $3, $4, $5)"""
 NOTIFY = "SELECT pg_notify($1, $2)"
 USER_BY_EMAIL = """SELECT id, email, hashed_password, credentials_version FROM "user"
-    WHERE lower(email) = lower($1)"""
+    WHERE email_key = $1"""
 
 SECRET_KEY = os.environ.get("KANBAN_SECRET_KEY", "")
 DATABASE_URL = os.environ.get("KANBAN_DATABASE_URL", "")
@@ -220,7 +221,7 @@ async def patch_card(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await request.form()
     email, password = str(form.get("username", "")), str(form.get("password", ""))
-    user = await pool(request).fetchrow(USER_BY_EMAIL, email)
+    user = await pool(request).fetchrow(USER_BY_EMAIL, email_key(email))
     valid, _ = await verify_password(password, user["hashed_password"] if user else None)
     if user is None or not valid:
         raise HTTPError(401, "Incorrect email or password")

@@ -66,10 +66,14 @@ class Principal:
 
     user_id: int
     credentials_version: int
+    # The email the credential was issued to, and when it proved who the user is (Unix
+    # seconds: a token's login); None where the credential does not say (a ticket).
+    email: str | None = None
+    authenticated_at: float | None = None
 
     @classmethod
     def of_claims(cls, claims: TokenClaims) -> "Principal":
-        return cls(claims.user_id, claims.credentials_version)
+        return cls(claims.user_id, claims.credentials_version, claims.email, claims.issued_at)
 
     def params(self) -> dict[str, int]:
         """Bind parameters of the conditions below (`user_id`, `credentials_version`)."""

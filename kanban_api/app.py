@@ -4,44 +4,53 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import exc
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
 from kanban_api.config import Settings
-from kanban_api.database import is_concurrent_conflict, is_unavailable
+from kanban_api.db_faults import classify
 from kanban_api.errors import ApiError
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
+    InternalErrorMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from kanban_api.routes import API_ROUTERS, DOCS_TAGS, OTHER_ROUTERS
-from kanban_api.routes.responses import BODY_TOO_LARGE, SERVICE_UNAVAILABLE, UNPARSABLE_BODY
+from kanban_api.overload import InFlightLimitMiddleware
+from kanban_api.routes import API_ROUTERS, DOCS_TAGS, HOME_ROUTER, OTHER_ROUTERS
+from kanban_api.routes.responses import (
+    BODY_TOO_LARGE,
+    SERVICE_UNAVAILABLE,
+    TOO_MANY_IN_FLIGHT,
+    UNPARSABLE_BODY,
+)
 from kanban_api.state import AppState
+from kanban_api.validation import public_errors, reject_unknown_query_parameters
 
 logger = logging.getLogger(__name__)
 
-CONCURRENT_CHANGE = "The request collided with a simultaneous change; send it again"
+# Swagger UI's and ReDoc's scripts, served from the fastapi-offline package: no CDN needed.
+DOCS_ASSETS_URL = "/docs-assets"
 
 # Paths the static web client may never answer, even when it has a file of that name.
-RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
+RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health", DOCS_ASSETS_URL)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for these settings (read from the environment if not given)."""
     state = AppState.build(settings or Settings())
     app = _new_app(state)
-    _include_routers(app)
+    _include_routers(app, state.settings)
     _add_error_handlers(app)
-    _add_middleware(app, state.settings)
+    _add_middleware(app, state)
     if state.settings.static_dir is not None:
         app.mount(
             "/", _ReservedPathGuard(StaticFiles(directory=state.settings.static_dir, html=True))
@@ -56,7 +65,8 @@ def _new_app(state: AppState) -> FastAPI:
         yield
         await state.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS_URL,
         title="kanban-api",
         version=__version__,
         description="Boards, cards, labels and sharing for Kanban applications.",
@@ -67,20 +77,40 @@ def _new_app(state: AppState) -> FastAPI:
     return app
 
 
-def _include_routers(app: FastAPI) -> None:
+def _include_routers(app: FastAPI, settings: Settings) -> None:
+    strict_query = [Depends(reject_unknown_query_parameters)]
     for router in API_ROUTERS:
         app.include_router(
             router,
             prefix="/api",
-            responses={**UNPARSABLE_BODY, **BODY_TOO_LARGE, **SERVICE_UNAVAILABLE},
+            responses={
+                **UNPARSABLE_BODY,
+                **BODY_TOO_LARGE,
+                **TOO_MANY_IN_FLIGHT,
+                **SERVICE_UNAVAILABLE,
+            },
+            dependencies=strict_query,
         )
     for router in OTHER_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=strict_query)
+    if settings.static_dir is None:
+        # With a static client, `/` is its index page instead.
+        app.include_router(HOME_ROUTER, dependencies=strict_query)
 
 
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    # Added innermost first: the request log sees every answer, including 413s and preflights.
+def _add_middleware(app: FastAPI, state: AppState) -> None:
+    settings = state.settings
+    # Added innermost first. Every answer the app, the size limit or the error layer
+    # gives (413s and 500s included) passes CORS, the request log and the security
+    # headers, so a browser can read each one; CORS preflights are logged too.
+    app.add_middleware(
+        InFlightLimitMiddleware,
+        tokens=state.tokens,
+        max_in_flight=settings.max_requests_in_flight,
+        max_queued=settings.max_requests_queued,
+    )
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(InternalErrorMiddleware)
     if settings.cors_origins:
         # Bearer tokens travel in a header, not cookies, so credentials are never allowed;
         # that also makes a `*` origin safe to configure.
@@ -96,7 +126,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["ETag", "Link", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(RequestLogMiddleware)
-    # Outermost, so that every answer gets the headers, the request log's 500s included.
     app.add_middleware(SecurityHeadersMiddleware)
 
 
@@ -107,27 +136,29 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        """FastAPI's 422 shape without `input`, which would echo passwords back."""
-        errors = [
-            {key: value for key, value in item.items() if key != "input"} for item in error.errors()
-        ]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
+        """FastAPI's 422 shape, in the request's terms (see validation.py)."""
+        return JSONResponse({"detail": public_errors(error.errors())}, 422)
 
     async def _database_error(request: Request, error: Exception) -> JSONResponse:
-        """409 for a lost race, 503 while the database is unreachable; else a 500 (a bug)."""
-        if is_concurrent_conflict(error):
-            return JSONResponse({"detail": CONCURRENT_CHANGE}, 409)
-        if not is_unavailable(error):
+        """409 for a lost race, 503 while the database is busy or unavailable (both with
+        `Retry-After`; see db_faults.py); anything else is a bug: a 500."""
+        fault = classify(error, method=request.method)
+        if fault is None:
             raise error
-        # The class and driver message only: SQLAlchemy's own text may quote statement values.
-        cause = error.orig if isinstance(error, exc.DBAPIError) else error
-        logger.warning(
-            "database unavailable (request %s): %s: %s",
-            getattr(request.state, "request_id", "-"),
-            type(cause).__name__,
-            cause,
+        if fault.status_code == 503:
+            # The class and driver message only: SQLAlchemy's own text may quote values.
+            cause = error.orig if isinstance(error, exc.DBAPIError) else error
+            logger.warning(
+                "database unavailable (request %s): %s: %s",
+                getattr(request.state, "request_id", "-"),
+                type(cause).__name__,
+                cause,
+            )
+        return JSONResponse(
+            {"detail": fault.detail},
+            fault.status_code,
+            headers={"Retry-After": str(fault.retry_after)},
         )
-        return JSONResponse({"detail": "Service unavailable: the database cannot be reached"}, 503)
 
     for error_class in (exc.DBAPIError, exc.TimeoutError, OSError, StaleDataError):
         app.add_exception_handler(error_class, _database_error)

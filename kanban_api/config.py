@@ -1,7 +1,9 @@
 """Settings, read from `KANBAN_*` environment variables and a `.env` file."""
 
 import json
+import math
 import secrets
+from collections import Counter
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -14,6 +16,10 @@ from kanban_api.errors import ConfigError
 
 DEV_SECRET_FILE = Path(".kanban-secret")
 MIN_SECRET_LENGTH = 32
+# A floor on the key's entropy estimated from its characters' frequencies: 32 random
+# hex digits (128 bits) score 95 or more, 32 copies of one character 0.
+MIN_SECRET_BITS = 80
+HOW_TO_GENERATE = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 class Settings(BaseSettings):
@@ -26,13 +32,30 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=1000)
     database_connect_timeout: float = Field(default=5.0, gt=0, le=300)
     database_command_timeout: float = Field(default=30.0, gt=0, le=3600)
+    # A request waiting this long for a row lock (a busy board) gives up with a 503, so
+    # that queued writers of one board cannot hold every pooled connection (PostgreSQL).
+    database_lock_timeout: float = Field(default=5.0, gt=0, le=3600)
     secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    # Workers on other machines mint tokens by their own clocks; this much skew is tolerated.
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # Changing email or password needs the current password, or a token this fresh: a
+    # token that leaked later cannot take the account over.
+    reauth_minutes: int = Field(default=10, ge=0, le=60 * 24)
     # Ten guesses per quarter hour stop online guessing, yet leave room for a few typos.
     login_max_failures_per_account: int = Field(default=10, ge=1)
     # Higher, because offices and mobile carriers put many people behind one address.
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1, le=24 * 60 * 60)
+    # Requests one user (or address, without a token) may have worked on at once in one
+    # worker, and waiting beyond those; more get 429 (see overload.py). Browsers open up
+    # to 6 connections per host, so a client's ordinary parallel requests fit.
+    max_requests_in_flight: int = Field(default=8, ge=1, le=10_000)
+    max_requests_queued: int = Field(default=100, ge=0, le=100_000)
+    # Cards per board: active ones (Trello's limit of open cards per board), and archived
+    # ones, which card lists leave out unless asked, under a separate, higher cap.
+    max_cards_per_board: int = Field(default=5000, ge=1, le=1_000_000)
+    max_archived_cards_per_board: int = Field(default=20_000, ge=0, le=1_000_000)
     cors_origins: Annotated[list[str], NoDecode] = []
     static_dir: Path | None = None
     # Events older than this are deleted (hourly, and by `kanban-api prune-events`); 0 keeps all.
@@ -77,19 +100,42 @@ class Settings(BaseSettings):
         """The JWT signing key; refuses weak keys in production, remembers one in development."""
         if self.secret_key is not None:
             key = self.secret_key.get_secret_value()
-            if self.env == "production" and len(key) < MIN_SECRET_LENGTH:
-                raise ConfigError(
-                    f"KANBAN_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in "
-                    "production; generate one with: python -c 'import secrets; "
-                    "print(secrets.token_urlsafe(48))'"
-                )
+            if self.env == "production":
+                _check_strength(key)
             return key
         if self.env == "production":
             raise ConfigError(
-                "KANBAN_SECRET_KEY is required when KANBAN_ENV=production; generate one with: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                f"KANBAN_SECRET_KEY is required when KANBAN_ENV=production; {HOW_TO_GENERATE}"
             )
         return _development_secret()
+
+
+def _check_strength(key: str) -> None:
+    """Refuse a production key that is short, repeats a shorter string, or has few
+    distinct characters (ConfigError), since anyone who guesses it can sign tokens."""
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"KANBAN_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in "
+            f"production; {HOW_TO_GENERATE}"
+        )
+    if _is_repetition(key) or _frequency_bits(key) < MIN_SECRET_BITS:
+        raise ConfigError(
+            "KANBAN_SECRET_KEY is too predictable (repeated or too few distinct characters); "
+            + HOW_TO_GENERATE
+        )
+
+
+def _frequency_bits(key: str) -> float:
+    """Shannon entropy of the key's character frequencies, times its length, in bits."""
+    length = len(key)
+    return -length * sum(
+        count / length * math.log2(count / length) for count in Counter(key).values()
+    )
+
+
+def _is_repetition(key: str) -> bool:
+    """Whether the key is a shorter string written several times (`abcabcabc`)."""
+    return key in (key + key)[1:-1]
 
 
 def _development_secret() -> str:

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, exc
+from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kanban_api.config import Settings
@@ -32,6 +31,7 @@ def create_engine(
     sqlite_foreign_keys: bool = True,
     connect_timeout: float = 5.0,
     command_timeout: float = 30.0,
+    lock_timeout: float | None = None,
     **kwargs: Any,
 ) -> AsyncEngine:
     """An engine that fails fast when the database is unreachable instead of hanging.
@@ -39,6 +39,10 @@ def create_engine(
     On PostgreSQL, `connect_timeout` bounds opening a connection and waiting for a
     pooled one, and `command_timeout` bounds every statement (including the
     pre-ping), so a database that stops answering yields errors, not stuck requests.
+    `lock_timeout` (seconds) bounds each wait for a row lock, such as a busy board's,
+    so a request queued behind other writers gives its connection back (SQLSTATE
+    55P03, answered 503) instead of holding it for the whole command timeout. It is
+    set once per connection, at connect time: no statement per transaction.
     """
     # Statement parameters stay out of error messages, hence out of logged tracebacks.
     kwargs.setdefault("hide_parameters", True)
@@ -51,11 +55,22 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=connect_timeout,
-        connect_args={"timeout": connect_timeout, "command_timeout": command_timeout},
+        connect_args={
+            "timeout": connect_timeout,
+            "command_timeout": command_timeout,
+            "server_settings": _server_settings(lock_timeout=lock_timeout),
+        },
         **kwargs,
     )
     _discard_closed_connections(engine)
     return engine
+
+
+def _server_settings(*, lock_timeout: float | None) -> dict[str, str]:
+    """PostgreSQL session settings sent with the connection's startup message."""
+    if lock_timeout is None:
+        return {}
+    return {"lock_timeout": f"{round(lock_timeout * 1000)}ms"}
 
 
 def _discard_closed_connections(engine: AsyncEngine) -> None:
@@ -72,35 +87,6 @@ def _discard_closed_connections(engine: AsyncEngine) -> None:
     def _on_checkout(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
         if record.driver_connection is not None and record.driver_connection.is_closed():
             raise DisconnectionError("the server closed this connection")
-
-
-# PostgreSQL's "serialization failure" and "deadlock detected": the transaction lost a
-# race with another one and was rolled back; the same request sent again would succeed.
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-
-
-def is_concurrent_conflict(error: BaseException) -> bool:
-    """Whether the transaction collided with a simultaneous one (so a 409, not a bug)."""
-    if isinstance(error, StaleDataError):  # a row changed or vanished under an UPDATE
-        return True
-    return (
-        isinstance(error, exc.DBAPIError)
-        and getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
-    )
-
-
-def is_unavailable(error: BaseException) -> bool:
-    """Whether an error means the database cannot be reached now, rather than a bug.
-
-    Refused or timed-out connects surface from the driver as OSError/TimeoutError;
-    lost connections, an unopenable SQLite file, a lock held past the busy timeout
-    and an exhausted pool surface as these SQLAlchemy errors.
-    """
-    if isinstance(error, exc.DBAPIError):
-        return error.connection_invalidated or isinstance(
-            error, exc.OperationalError | exc.InterfaceError
-        )
-    return isinstance(error, OSError | exc.TimeoutError)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
@@ -159,6 +145,7 @@ class Database:
             pool_size=settings.database_pool_size,
             connect_timeout=settings.database_connect_timeout,
             command_timeout=settings.database_command_timeout,
+            lock_timeout=settings.database_lock_timeout,
         )
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=EventSession

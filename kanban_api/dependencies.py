@@ -23,7 +23,7 @@ from kanban_api.config import Settings
 from kanban_api.database import Database
 from kanban_api.models import User
 from kanban_api.permissions import Action
-from kanban_api.schemas.board import BoardOut
+from kanban_api.schemas.board import BoardOut, board_entity_tag
 from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.fields import Id
 from kanban_api.state import app_state
@@ -144,7 +144,7 @@ def board_for(action: Action, *, for_update: bool = False, if_match: bool = Fals
         found = await board_access(session, principal, board_id)
         require_if_match(
             if_match,
-            version=found.board.version,
+            tag=board_entity_tag(found.board.version, found.role),
             current=lambda: BoardOut.of(found.board, found.role),
             what="board",
         )
@@ -167,7 +167,7 @@ def card_for(action: Action, *, for_update: bool = False, if_match: bool = False
         found = await card_access(session, principal, card_id)
         require_if_match(
             if_match,
-            version=found.card.version,
+            tag=str(found.card.version),
             current=lambda: CardOut.model_validate(found.card),
             what="card",
         )

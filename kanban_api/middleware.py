@@ -27,7 +27,8 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 # Responses the API itself writes (JSON): nothing may load, nothing may frame them.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# Swagger UI and the static web client run scripts from a CDN or inline; they only lose framing.
+# Swagger UI starts with an inline script, and the static web client may load any; they only
+# lose framing.
 PAGE_CSP = "frame-ancestors 'none'"
 API_PREFIXES = ("/api", "/health", "/openapi.json")
 INTERNAL_ERROR = "Internal Server Error"
@@ -151,14 +152,6 @@ class RequestLogMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            if status is not None:
-                raise  # the answer has begun: the server logs this and drops the connection
-            # A bug. Answered here, not by Starlette's outermost handler, so that the 500
-            # carries the request id (and the security headers, added around this layer)
-            # and its traceback is logged with that id.
-            logger.exception("unhandled error in request %s", request_id)
-            await JSONResponse({"detail": INTERNAL_ERROR}, 500)(scope, receive, send_with_id)
         finally:
             client = scope.get("client")
             access_log.info(
@@ -174,6 +167,40 @@ class RequestLogMiddleware:
                     }
                 ).decode()
             )
+
+
+class InternalErrorMiddleware:
+    """Answers a bug with `500 {"detail": "Internal Server Error"}` and logs its traceback
+    once, with the request id.
+
+    It sits inside the CORS, request-id and security-header layers, so the 500 is
+    an answer like any other: a browser client can read it (and its request id)
+    instead of seeing a network error. Starlette's ServerErrorMiddleware, outside
+    them all, is never reached.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal answered
+            answered |= message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            if answered:
+                raise  # the answer has begun: the server logs this and drops the connection
+            request_id = scope.get("state", {}).get("request_id", "-")
+            logger.exception("unhandled error in request %s", request_id)
+            await JSONResponse({"detail": INTERNAL_ERROR}, 500)(scope, receive, send)
 
 
 def _request_id(candidate: str | None) -> str:

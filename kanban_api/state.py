@@ -43,7 +43,8 @@ class AppState:
         publisher = publisher_for(is_sqlite=settings.is_sqlite, deliver=hub.publish)
         database.sessionmaker.configure(info={PUBLISHER: publisher})
         secret_key = settings.resolve_secret_key()
-        return cls(settings, database, hub, secret_key, TokenVerifier(secret_key))
+        tokens = TokenVerifier(secret_key, leeway_seconds=settings.token_leeway_seconds)
+        return cls(settings, database, hub, secret_key, tokens)
 
     def start(self) -> None:
         """Background work of a serving worker: pruning old events hourly."""

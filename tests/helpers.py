@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.database import Database
 from kanban_api.models import Role
+from kanban_api.services.card_caps import CardCaps
 from tests import factories
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -39,6 +40,11 @@ CARD_FIELDS = [
     "assigneeIds",
     "archived",
 ]
+
+
+# Every account's email by id, for `share`, which gets only an id. Ids restart with each
+# test's emptied tables, so an entry is overwritten by the next test's account of that id.
+_emails: dict[int, str] = {}
 
 
 @dataclass
@@ -76,6 +82,7 @@ class Accounts:
         async with self.database.sessionmaker() as session, session.begin():
             user = await factories.create_user(session, email=email, password=password)
         token = factories.mint_token(user, secret_key=self.secret_key)
+        _emails[user.id] = email
         return Account(user.id, email, password, token, {"Authorization": f"Bearer {token}"})
 
     async def sign_up(self, email: str | None = None, password: str = DEFAULT_PASSWORD) -> Account:
@@ -84,6 +91,7 @@ class Accounts:
         response = await self.client.post("/api/users", json={"email": email, "password": password})
         assert response.status_code == 201, response.text
         token = await self.login(email, password)
+        _emails[response.json()["id"]] = email
         return Account(
             id=response.json()["id"],
             email=email,
@@ -110,8 +118,9 @@ class Boards:
     """Makes boards in the database, shared with members in given roles, holding cards:
     for tests that are about something else than creating and sharing them."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, caps: CardCaps) -> None:
         self.database = database
+        self.caps = caps
 
     async def create(
         self,
@@ -123,6 +132,7 @@ class Boards:
         board_id, card_ids = await factories.create_board(
             self.database,
             owner_id=owner.id,
+            caps=self.caps,
             members={account.id: Role(role) for role, account in (members or {}).items()},
             cards=cards,
         )
@@ -231,10 +241,21 @@ def assert_board_order(cards: list[dict[str, Any]]) -> None:
     assert len(set(keys)) == len(keys)
 
 
+async def introduce(client: AsyncClient, who: Account, whom: Account | int) -> None:
+    """Let `who` find `whom` by exact email, as the seed's clients do before sharing:
+    sharing by id works only with users found so (or already sharing a board)."""
+    email = _emails[whom] if isinstance(whom, int) else whom.email
+    response = await client.post("/api/users/search", json={"email": email}, headers=who.headers)
+    assert response.status_code == 200, response.text
+
+
 async def share(
     client: AsyncClient, owner: Account, board_id: int, user_id: int, role: str | None = None
 ) -> Response:
-    """PUT the membership: without a role exactly as the seed's clients do (no body)."""
+    """Find the user by email, then PUT the membership: without a role exactly as the
+    seed's clients do (no body)."""
+    if user_id in _emails:
+        await introduce(client, owner, user_id)
     return await client.put(
         f"/api/boards/{board_id}/users/{user_id}",
         headers=owner.headers,

@@ -4,6 +4,7 @@ from kanban_api.models.base import Base
 from kanban_api.models.board import Board, Label, Membership
 from kanban_api.models.card import Card, CardAssignee, CardLabel
 from kanban_api.models.comment import Comment
+from kanban_api.models.contact import Contact
 from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.models.event import BoardEvent, EventTicket
 from kanban_api.models.login_throttle import LoginThrottle
@@ -18,6 +19,7 @@ __all__ = [
     "CardColumn",
     "CardLabel",
     "Comment",
+    "Contact",
     "EventTicket",
     "Label",
     "LabelColor",

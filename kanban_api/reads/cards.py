@@ -10,9 +10,9 @@ checks it against CardOut.
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
@@ -28,7 +28,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from kanban_api.access import (
     ReadAccess,
@@ -51,6 +51,7 @@ from kanban_api.models import (
 from kanban_api.permissions import Action
 from kanban_api.schemas.card import CardListQuery
 from kanban_api.schemas.fields import Id
+from kanban_api.services import ordering
 from kanban_api.utils.cursor import decode_cursor, encode_cursor
 from kanban_api.utils.sql import DialectFunction
 
@@ -65,10 +66,11 @@ class SortKey(NamedTuple):
 
 
 # The card list's order, first key first; the last key must be unique. A cursor
-# holds the last card's value of each key, so a new key is only added here.
+# holds the last card's value of each key, so a new key is only added here. Each
+# adapter admits only what the column can hold: a position is one `ordering` gives.
 CARD_ORDER = (
     SortKey(Card.column, TypeAdapter(CardColumn)),
-    SortKey(Card.position, TypeAdapter(int)),
+    SortKey(Card.position, TypeAdapter(Annotated[int, Field(ge=1, le=ordering.MAX_POSITION)])),
     SortKey(Card.id, TypeAdapter(Id)),
 )
 
@@ -265,15 +267,37 @@ def _filter_conditions(
     if "due_before" in filters:
         conditions.append(Card.due_at < bindparam("due_before"))
     if "cursor" in filters:
-        keys = [key.attribute for key in CARD_ORDER]
-        after = [bindparam(f"after_{key.key}", type_=key.type) for key in keys]
-        conditions.append(tuple_(*keys) > tuple_(*after))
+        conditions.append(_after_cursor(board_id))
     return conditions
 
 
+def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
+    """Cards after the cursor's card (`:after_column`, `:after_position`, `:after_id`).
+
+    The cursor's card is looked up by id: while it stays in its column, the page
+    continues right after wherever it now sits. A renumbering of the column (see
+    `ordering`) changes every position in it but keeps the cards' order, so the
+    walk neither skips nor repeats the cards it moved. Only a card that has left
+    the column, or been deleted, falls back to the position the cursor recorded.
+    The guarantee, and where it stops (the cursor's own card moving), is in
+    docs/api.md.
+    """
+    column, position, card_id = (
+        bindparam(f"after_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER
+    )
+    anchor = aliased(Card)
+    now_at = (
+        select(anchor.position)
+        .where(anchor.id == card_id, anchor.board_id == board_id, anchor.column == column)
+        .scalar_subquery()
+    )
+    keys = tuple_(*(key.attribute for key in CARD_ORDER))
+    return keys > tuple_(column, func.coalesce(now_at, position), card_id)
+
+
 class CardPage(NamedTuple):
-    # In CardOut's wire shape.
-    cards: list[dict[str, Any]]
+    # Rows for `card_json`: turned into dicts and JSON by the answer, a chunk at a time.
+    rows: Sequence[Sequence[Any]]
     # Where the next page starts, if there is one.
     next_cursor: str | None
 
@@ -325,13 +349,13 @@ async def list_cards(
         )
         return CardPage([], None)
     if query.limit is None or len(rows) <= query.limit:
-        return CardPage([card_json(row) for row in rows], None)
+        return CardPage(rows, None)
     rows = rows[: query.limit]
     last = rows[-1]
     after = [
         key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
     ]
-    return CardPage([card_json(row) for row in rows], encode_cursor(after))
+    return CardPage(rows, encode_cursor(after))
 
 
 def _escape_like(text: str) -> str:

@@ -1,15 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 
-from kanban_api.dependencies import SessionDep, SettingsDep
-from kanban_api.errors import InvalidCredentialsError, TooManyAttemptsError
+from kanban_api.dependencies import DatabaseDep, SessionDep, SettingsDep
+from kanban_api.errors import NotFormEncodedError
 from kanban_api.routes.responses import TOO_MANY_ATTEMPTS, Responses
 from kanban_api.schemas.error import ErrorOut
 from kanban_api.schemas.user import LoginForm, Token
-from kanban_api.services import login_limits
-from kanban_api.services import users as user_service
-from kanban_api.services.login_limits import Attempt, LoginLimits
+from kanban_api.services.login import log_in
+from kanban_api.services.login_limits import LoginLimits
 from kanban_api.state import app_state
 from kanban_api.utils.token import create_access_token
 
@@ -20,36 +19,50 @@ INVALID_CREDENTIALS: Responses = {
 }
 
 
-@router.post("/tokens", responses={**INVALID_CREDENTIALS, **TOO_MANY_ATTEMPTS})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NOT_FORM_ENCODED: Responses = {
+    415: {"model": ErrorOut, "description": "The body is not form-encoded (JSON, for example)"}
+}
+
+
+async def require_form_encoding(request: Request) -> None:
+    """Runs before the form is read, so a JSON login is told what to send instead."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in FORM_TYPES:
+        raise NotFormEncodedError
+
+
+@router.post(
+    "/tokens",
+    responses={**INVALID_CREDENTIALS, **TOO_MANY_ATTEMPTS, **NOT_FORM_ENCODED},
+    dependencies=[Depends(require_form_encoding)],
+)
 async def login(
     request: Request,
+    database: DatabaseDep,
     session: SessionDep,
     settings: SettingsDep,
     form: Annotated[LoginForm, Form()],
 ) -> Token:
-    """Exchange an email (as `username`) and password for a bearer token.
+    """Exchange an email (as `username`) and password, form-encoded, for a bearer token that
+    expires after `expires_in` seconds.
 
     Failed logins are limited per account and per client address (429 with
-    `Retry-After` past the limit); a successful login clears its account's count.
+    `Retry-After` at the limit); a successful login clears its account's count.
     """
-    attempt = Attempt.of(
-        email=form.username, address=request.client.host if request.client else None
+    account = await log_in(
+        database,
+        session,
+        email=form.username,
+        password=form.password,
+        address=request.client.host if request.client else None,
+        limits=LoginLimits.from_settings(settings),
     )
-    state = app_state(request)
-    retry_after = await login_limits.reserve(
-        state.database.sessionmaker, attempt=attempt, limits=LoginLimits.from_settings(settings)
-    )
-    if retry_after is not None:
-        raise TooManyAttemptsError(retry_after)
-    user = await user_service.authenticate(session, email=form.username, password=form.password)
-    if user is None:
-        raise InvalidCredentialsError
-    await login_limits.forgive(session, attempt=attempt)
     token = create_access_token(
-        user_id=user.id,
-        email=user.email,
-        credentials_version=user.credentials_version,
-        secret_key=state.secret_key,
+        user_id=account.id,
+        email=account.email,
+        credentials_version=account.credentials_version,
+        secret_key=app_state(request).secret_key,
         minutes=settings.access_token_minutes,
     )
-    return Token(access_token=token)
+    return Token(access_token=token, expires_in=settings.access_token_minutes * 60)

@@ -53,8 +53,9 @@ async def create_board(
 async def read_board(
     access: ViewBoard, response: Response, if_none_match: IfNoneMatch = None
 ) -> BoardOut:
-    check_if_none_match(if_none_match, version=access.board.version)
-    return with_etag(response, BoardOut.of(access.board, access.role))
+    board = BoardOut.of(access.board, access.role)
+    check_if_none_match(if_none_match, tag=board.entity_tag)
+    return with_etag(response, board)
 
 
 @router.patch(

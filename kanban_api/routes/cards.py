@@ -11,19 +11,23 @@ from kanban_api.dependencies import (
     IfNoneMatch,
     ReadCards,
     SessionDep,
+    SettingsDep,
 )
 from kanban_api.reads import cards as card_reads
 from kanban_api.routes.responses import (
+    BOARD_FULL,
     NOT_A_MEMBER,
     NOT_AUTHENTICATED,
     ROLE_REQUIRED,
     JsonBytes,
     conditional_read,
     conditional_write,
+    json_array,
 )
 from kanban_api.schemas.card import CardBatch, CardListQuery, CardMove, CardOut, CardUpdate
 from kanban_api.schemas.conditional import CardPreconditionFailed
 from kanban_api.services import cards as card_service
+from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.etag import check_if_none_match, format_etag, with_etag
 
 router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
@@ -56,13 +60,16 @@ async def list_cards(
 
     Archived cards only with `archived=true`. With `limit`, the answer is one page;
     the next page's URL (same filters, plus a `cursor`) comes in the `Link` header,
-    and no header means this was the last.
+    and no header means this was the last. Without `limit`, the answer is every card
+    that passes; a long list is sent in chunks as the client reads.
     """
     async with database.reading() as connection:
         page = await card_reads.list_cards(
             connection, board_id=board_id, access=access, query=query
         )
-    response = JsonBytes(page.cards)
+    if query.limit is None:
+        return json_array(page.rows, card_reads.card_json)
+    response = JsonBytes([card_reads.card_json(row) for row in page.rows])
     if page.next_cursor is not None:
         url = request.url.include_query_params(cursor=page.next_cursor)
         response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
@@ -70,16 +77,22 @@ async def list_cards(
 
 
 @router.post(
-    "/boards/{board_id}/cards", status_code=status.HTTP_201_CREATED, responses=ROLE_REQUIRED
+    "/boards/{board_id}/cards",
+    status_code=status.HTTP_201_CREATED,
+    responses={**ROLE_REQUIRED, **BOARD_FULL},
 )
 async def create_cards(
-    session: SessionDep, access: EditCardsOnBoard, body: CardBatch
+    session: SessionDep, settings: SettingsDep, access: EditCardsOnBoard, body: CardBatch
 ) -> list[CardOut]:
     """Create a batch of cards, answered in request order; if one is invalid, none is created.
 
-    Each card goes to the bottom of its column, in request order.
+    Each card goes to the bottom of its column, in request order. A board holds at most
+    KANBAN_MAX_CARDS_PER_BOARD active and KANBAN_MAX_ARCHIVED_CARDS_PER_BOARD archived
+    cards; a batch that would pass either gets 409.
     """
-    cards = await card_service.create_cards(session, board=access.board, cards=body)
+    cards = await card_service.create_cards(
+        session, board=access.board, cards=body, caps=CardCaps.from_settings(settings)
+    )
     return [CardOut.model_validate(card) for card in cards]
 
 
@@ -93,21 +106,29 @@ async def read_card(
 ) -> Response:
     async with database.reading() as connection:
         card = await card_reads.read_card(connection, card_id=card_id, access=access)
-    check_if_none_match(if_none_match, version=card["version"])
+    check_if_none_match(if_none_match, tag=str(card["version"]))
     return JsonBytes(card, headers={"ETag": format_etag(card["version"])})
 
 
 @router.patch(
-    "/cards/{card_id}", responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed)}
+    "/cards/{card_id}",
+    responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed), **BOARD_FULL},
 )
 async def update_card(
-    session: SessionDep, access: EditCard, body: CardUpdate, response: Response
+    session: SessionDep,
+    settings: SettingsDep,
+    access: EditCard,
+    body: CardUpdate,
+    response: Response,
 ) -> CardOut:
     """Change some fields; `labels` and `assigneeIds` replace their sets (`[]` clears them).
 
-    A new `column` puts the card at the bottom of that column.
+    A new `column` puts the card at the bottom of that column. (Un)archiving a card
+    that would take the board past a cap gets 409.
     """
-    card = await card_service.update_card(session, card=access.card, update=body)
+    card = await card_service.update_card(
+        session, card=access.card, update=body, caps=CardCaps.from_settings(settings)
+    )
     return with_etag(response, CardOut.model_validate(card))
 
 

@@ -3,10 +3,12 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request, status
+from pydantic.json_schema import SkipJsonSchema
 from sse_starlette import EventSourceResponse
 
 from kanban_api.access import Principal
 from kanban_api.dependencies import SessionDep, SettingsDep, StreamBoard, ViewBoard
+from kanban_api.errors import InvalidInputError
 from kanban_api.events import feed as event_service
 from kanban_api.events import tickets as ticket_service
 from kanban_api.events.stream import SEPARATOR, BoardStream, Viewer
@@ -37,6 +39,29 @@ After = Annotated[
     int,
     Query(ge=0, le=MAX_SEQ, description="Answer events with a larger seq than this"),
 ]
+
+
+# The HTML standard's EventSource sends the last `id` it saw, or an empty value when
+# the stream reset it: both are well-formed, and empty means "no id".
+LastEventId = Annotated[
+    str | SkipJsonSchema[None],
+    Header(
+        alias="Last-Event-ID",
+        pattern="^[0-9]{0,10}$",
+        description="Sent by EventSource on reconnect: the last seq seen (0 to 2147483647), "
+        "or empty for none; wins over `after`",
+    ),
+]
+
+
+def last_event_seq(header: str | None) -> int | None:
+    """The seq a `Last-Event-ID` header names; None when absent or empty; 422 past MAX_SEQ."""
+    if not header:
+        return None
+    seq = int(header)
+    if seq > MAX_SEQ:
+        raise InvalidInputError(("header", "Last-Event-ID"), f"must be at most {MAX_SEQ}")
+    return seq
 
 
 @router.get("", responses={**NOT_A_MEMBER, **GONE})
@@ -71,20 +96,13 @@ async def stream_events(
     settings: SettingsDep,
     access: StreamBoard,
     after: After | None = None,
-    last_event_id: Annotated[
-        int | None,
-        Header(
-            alias="Last-Event-ID",
-            ge=0,
-            le=MAX_SEQ,
-            description="Sent by EventSource on reconnect; wins over `after`",
-        ),
-    ] = None,
+    last_event_id: LastEventId = None,
 ) -> EventSourceResponse:
     """Live events of the board. Missed events (after `Last-Event-ID` or `after`) come first;
     without either, the stream starts at the board's latest event."""
     board, user = access.board, access.user
-    resume_from = last_event_id if last_event_id is not None else after
+    last_seq = last_event_seq(last_event_id)
+    resume_from = last_seq if last_seq is not None else after
     if resume_from is None:
         resume_from = board.event_seq
     else:

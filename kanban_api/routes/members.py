@@ -29,11 +29,18 @@ async def share_board(
 ) -> MemberOut:
     """Make the user a member, or change their role.
 
+    Only a user the caller found by exact email (POST /api/users/search) or already
+    shares a board with; any other id is answered 404, like one that does not exist.
+
     Without a `role`, a new member joins as an editor and an existing member
     keeps their role, so sharing again changes nothing.
     """
     user, role = await board_service.add_member(
-        session, board=access.board, user_id=user_id, role=body.role if body else None
+        session,
+        board=access.board,
+        sharer_id=access.user.id,
+        user_id=user_id,
+        role=body.role if body else None,
     )
     return MemberOut(id=user.id, email=user.email, role=role)
 

@@ -1,10 +1,12 @@
 """Documented answers shared by several routes (they appear in the OpenAPI schema),
 and the JSON response of the fast read paths."""
 
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import orjson
 from fastapi import Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from kanban_api.schemas.error import ErrorOut
@@ -24,13 +26,24 @@ ROLE_REQUIRED: Responses = {
     **_error(403, "A member whose role does not allow this"),
 }
 LAST_OWNER = _error(409, "It would leave the board without an owner")
+BOARD_FULL = _error(409, "The board would pass its cap of active or archived cards")
 EMAIL_TAKEN = _error(409, "Email taken (compared case-insensitively)")
 USER_NOT_FOUND = _error(404, "No user with this email")
 TOO_MANY_ATTEMPTS = _error(429, "Too many failed logins; retry after `Retry-After` seconds")
+REAUTH_REQUIRED = _error(
+    403, "Changing email or password needs `currentPassword` (missing or wrong) or a fresh login"
+)
 _UNPARSABLE = "the body could not be parsed (not UTF-8, or nested too deeply)"
 UNPARSABLE_BODY = _error(400, _UNPARSABLE.capitalize())
 BODY_TOO_LARGE = _error(413, "Request body over 1 MiB")
-SERVICE_UNAVAILABLE = _error(503, "The database is unreachable; retry later")
+SERVICE_UNAVAILABLE = _error(
+    503,
+    "The database is busy, unreachable, restarting or not migrated (`detail` says which); "
+    "retry after `Retry-After` seconds",
+)
+TOO_MANY_IN_FLIGHT = _error(
+    429, "Too many requests of this user or address in progress; retry after `Retry-After`"
+)
 
 _ETAG = {
     "ETag": {
@@ -87,3 +100,48 @@ class JsonBytes(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_UTC_Z)
+
+
+# Items encoded per chunk of a JsonArrayStream: big enough that the per-chunk overhead
+# vanishes, small enough that a chunk of a full board's cards is a few hundred kilobytes.
+STREAM_CHUNK_ITEMS = 200
+# Lists up to this long are encoded at once (JsonBytes): they take little memory, and a
+# streamed answer costs more per request than it saves there.
+STREAM_ABOVE_ITEMS = 1000
+
+
+class JsonArrayStream(StreamingResponse):
+    """A JSON array of `items`, each turned into a dict by `shape`, encoded and sent a
+    chunk at a time as the client reads, with the bytes `JsonBytes` would send.
+
+    A whole large list encoded at once takes its rows, their dicts and the bytes of the
+    answer together, for every request sending one; this keeps only the rows (already
+    fetched, the connection long returned) and one chunk.
+    """
+
+    media_type = "application/json"
+
+    def __init__(self, items: Sequence[Any], shape: Callable[[Any], Any]) -> None:
+        super().__init__(_json_array_chunks(items, shape))
+
+
+def json_array(items: Sequence[Any], shape: Callable[[Any], Any]) -> Response:
+    """`items` shaped into a JSON array: encoded at once when short, else streamed."""
+    if len(items) > STREAM_ABOVE_ITEMS:
+        return JsonArrayStream(items, shape)
+    return JsonBytes([shape(item) for item in items])
+
+
+async def _json_array_chunks(
+    items: Sequence[Any], shape: Callable[[Any], Any]
+) -> AsyncIterator[bytes]:
+    if not items:
+        yield b"[]"
+        return
+    for start in range(0, len(items), STREAM_CHUNK_ITEMS):
+        chunk = items[start : start + STREAM_CHUNK_ITEMS]
+        # orjson writes arrays without spaces, so joined items are the array's bytes.
+        body = b",".join(orjson.dumps(shape(item), option=orjson.OPT_UTC_Z) for item in chunk)
+        opening = b"[" if start == 0 else b","
+        closing = b"]" if start + STREAM_CHUNK_ITEMS >= len(items) else b""
+        yield opening + body + closing

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models import Board
@@ -21,7 +21,10 @@ class LabelRename(InputModel):
 
 
 # One rename per colour is all a request needs; more is only work for the server.
-LabelRenames = Annotated[list[LabelRename], Field(max_length=len(LabelColor))]
+LabelRenames = Annotated[
+    list[LabelRename],
+    Field(max_length=len(LabelColor), description="At most one rename per colour"),
+]
 
 
 class BoardCreate(InputModel):
@@ -34,6 +37,15 @@ class BoardUpdate(PatchModel):
     description: Description | SkipJsonSchema[None] = None
     labels: LabelRenames | SkipJsonSchema[None] = None
 
+    @field_validator("labels")
+    @classmethod
+    def _one_per_color(cls, renames: list[LabelRename] | None) -> list[LabelRename] | None:
+        """Two names for one colour in one request is a client bug; neither silently wins."""
+        colors = [rename.color for rename in renames or ()]
+        if len(set(colors)) != len(colors):
+            raise ValueError("must name each colour at most once")
+        return renames
+
 
 class BoardEventOut(ApiModel):
     """The board as every member sees it: the data of a `board.updated` event, which goes
@@ -45,7 +57,20 @@ class BoardEventOut(ApiModel):
     labels: list[LabelOut]
     created_at: datetime
     updated_at: datetime
-    version: int = Field(description="Grows with every change; the ETag is this, quoted.")
+    version: int = Field(
+        description="Grows with every change. The ETag is this and the caller's role, "
+        'quoted: `"3-editor"`.'
+    )
+
+
+def board_entity_tag(version: int, role: Role) -> str:
+    """The board's ETag for one caller, unquoted: `3-editor`.
+
+    BoardOut shows the caller's role, so the tag names it too: a member whose
+    role changed gets a new tag (not a 304 for a stale role), and an owner and an
+    editor never share a tag for their different bodies.
+    """
+    return f"{version}-{role.value}"
 
 
 class BoardOut(BoardEventOut):
@@ -53,6 +78,10 @@ class BoardOut(BoardEventOut):
 
     # The caller's role: the same board reads differently to each member.
     role: Role
+
+    @property
+    def entity_tag(self) -> str:
+        return board_entity_tag(self.version, self.role)
 
     @classmethod
     def of(cls, board: Board, role: Role) -> Self:

@@ -6,7 +6,16 @@ from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models.enums import CardColumn, LabelColor
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
-from kanban_api.schemas.fields import Description, Id, SearchText, Title, UTCTimestamp
+from kanban_api.schemas.fields import (
+    BodyFlag,
+    BodyId,
+    Description,
+    Id,
+    QueryFlag,
+    SearchText,
+    Title,
+    UTCTimestamp,
+)
 
 MAX_CARDS_PER_BATCH = 500
 MAX_ASSIGNEES = 100
@@ -14,7 +23,7 @@ MAX_PAGE_SIZE = 500
 
 LabelSet = Annotated[list[LabelColor], Field(max_length=len(LabelColor))]
 # Members of the card's board only; the order is irrelevant and duplicates collapse.
-AssigneeSet = Annotated[list[Id], Field(max_length=MAX_ASSIGNEES)]
+AssigneeSet = Annotated[list[BodyId], Field(max_length=MAX_ASSIGNEES)]
 
 
 class CardCreate(InputModel):
@@ -24,7 +33,7 @@ class CardCreate(InputModel):
     labels: LabelSet = []
     due_at: UTCTimestamp | None = None
     assignee_ids: AssigneeSet = []
-    archived: bool = False
+    archived: BodyFlag = False
 
 
 CardBatch = Annotated[list[CardCreate], Field(max_length=MAX_CARDS_PER_BATCH)]
@@ -40,12 +49,12 @@ class CardUpdate(PatchModel):
     # null clears the due date.
     due_at: UTCTimestamp | None = None
     assignee_ids: AssigneeSet | SkipJsonSchema[None] = None
-    archived: bool | SkipJsonSchema[None] = None
+    archived: BodyFlag | SkipJsonSchema[None] = None
 
 
 class CardMove(InputModel):
     column: CardColumn
-    after_id: Id | None = Field(
+    after_id: BodyId | None = Field(
         description="The card to place this one right after, in `column` of the same board; "
         "`null` places it at the top. Required, so a forgotten field cannot mean the top."
     )
@@ -69,6 +78,11 @@ class CardOut(ApiModel):
     assignee_ids: list[int]
     archived: bool
 
+    @property
+    def entity_tag(self) -> str:
+        """A card reads the same to every member: its ETag is its version."""
+        return str(self.version)
+
     @field_validator("labels", mode="before")
     @classmethod
     def _label_colors(cls, value: object) -> object:
@@ -88,7 +102,7 @@ class CardListQuery(ApiModel):
     due_before: UTCTimestamp | None = Field(
         default=None, description="Cards due strictly before this time (with a timezone)"
     )
-    archived: bool = Field(
+    archived: QueryFlag = Field(
         default=False, description="false: cards in play; true: only the archived ones"
     )
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] | None = Field(

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
@@ -16,6 +16,11 @@ class UserCreate(InputModel):
 class UserUpdate(PatchModel):
     email: Email | SkipJsonSchema[None] = None
     password: Password | SkipJsonSchema[None] = None
+    current_password: LoginPassword | SkipJsonSchema[None] = Field(
+        default=None,
+        description="The account's password now: needed to change `email` or `password` "
+        "unless the token comes from a login within the last KANBAN_REAUTH_MINUTES",
+    )
 
 
 class UserSearch(InputModel):
@@ -40,7 +45,8 @@ class LoginForm(BaseModel):
 
 
 class Token(BaseModel):
-    """OAuth2 field names, as the password flow requires."""
+    """OAuth2 field names, as the password flow requires (RFC 6749 section 5.1)."""
 
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a token type, not a secret)
+    expires_in: int = Field(description="Seconds until the token expires")

@@ -13,7 +13,7 @@ from kanban_api.models.base import utcnow
 from kanban_api.schemas.board import BoardEventOut, BoardUpdate, LabelOut
 from kanban_api.schemas.event import EventType
 from kanban_api.schemas.member import MemberOut
-from kanban_api.services import cards
+from kanban_api.services import cards, contacts
 
 LAST_OWNER = "A board must keep at least one owner; make someone else an owner first"
 
@@ -78,16 +78,23 @@ async def list_members(session: AsyncSession, *, board: Board) -> Sequence[Row[U
 
 
 async def add_member(
-    session: AsyncSession, *, board: Board, user_id: int, role: Role | None = None
+    session: AsyncSession,
+    *,
+    board: Board,
+    sharer_id: int,
+    user_id: int,
+    role: Role | None = None,
 ) -> tuple[User, Role]:
     """Share the board, or change a member's role.
 
     Without a role a new member joins as an editor and an existing one keeps
     theirs, so sharing twice (as the seed's clients do) changes nothing.
     The caller holds the board lock (see `access.lock_board`).
+    Raises NotFoundError for a user id that does not exist or that `sharer_id`
+    may not share with (one answer for both: see services/contacts.py).
     Events: `member.added` for a new member, `member.updated` for a new role.
     """
-    user = await session.get(User, user_id)
+    user = await contacts.shareable_user(session, sharer_id=sharer_id, user_id=user_id)
     if user is None:
         raise NotFoundError(USER_NOT_FOUND)
     owners = await _lock_owners(session, board_id=board.id)

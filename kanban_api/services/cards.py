@@ -25,25 +25,22 @@ from kanban_api.models.enums import COLOR_ORDER
 from kanban_api.reads.cards import CARD_ORDER
 from kanban_api.schemas.card import CardCreate, CardOut, CardUpdate
 from kanban_api.schemas.event import EventType
-from kanban_api.services import ordering
+from kanban_api.services import card_caps, ordering
+from kanban_api.services.card_caps import CardCaps
 
 
 async def create_cards(
-    session: AsyncSession, *, board: Board, cards: Sequence[CardCreate]
+    session: AsyncSession, *, board: Board, cards: Sequence[CardCreate], caps: CardCaps
 ) -> list[Card]:
     """Insert a batch in request order, in the request's transaction: all or nothing.
 
     Each card goes to the bottom of its column; cards of one column keep their request order.
     The caller holds the board lock (see `access.lock_board`).
+    Raises ConflictError (409) if the batch would take the board past a cap (card_caps.py).
     Events: `card.updated` for each card a column renumbering moved to make room, then
     `card.created` per card, in request order.
     """
-    outsiders = await _non_members(
-        session, board_id=board.id, user_ids={i for request in cards for i in request.assignee_ids}
-    )
-    for index, request in enumerate(cards):
-        if refused := outsiders.intersection(request.assignee_ids):
-            raise _not_members(("body", index, "assigneeIds"), refused)
+    await _admit_batch(session, board_id=board.id, cards=cards, caps=caps)
     positions = {}
     renumbered: list[int] = []
     for column, count in Counter(request.column for request in cards).items():
@@ -87,15 +84,39 @@ async def create_cards(
     return created
 
 
-async def update_card(session: AsyncSession, *, card: Card, update: CardUpdate) -> Card:
+async def _admit_batch(
+    session: AsyncSession, *, board_id: int, cards: Sequence[CardCreate], caps: CardCaps
+) -> None:
+    """422 if a card names an assignee who is not a member; 409 past a cap (card_caps.py)."""
+    outsiders = await _non_members(
+        session, board_id=board_id, user_ids={i for request in cards for i in request.assignee_ids}
+    )
+    for index, request in enumerate(cards):
+        if refused := outsiders.intersection(request.assignee_ids):
+            raise _not_members(("body", index, "assigneeIds"), refused)
+    archiving = sum(request.archived for request in cards)
+    await card_caps.make_room(
+        session, board_id=board_id, caps=caps, active=len(cards) - archiving, archived=archiving
+    )
+
+
+async def update_card(
+    session: AsyncSession, *, card: Card, update: CardUpdate, caps: CardCaps
+) -> Card:
     """Apply a partial update; a card changing column goes to the bottom of the new one.
 
     The caller holds the board lock (see `access.lock_board`).
+    Raises ConflictError (409) if (un)archiving would take the board past a cap.
     Events: `card.updated` for each card a renumbering of the new column moved, then
     `card.updated` for this card if anything about it changed.
     """
     version = card.version
     renumbered: list[int] = []
+    if update.archived is not None and update.archived != card.archived:
+        moving = 1 if update.archived else -1
+        await card_caps.make_room(
+            session, board_id=card.board_id, caps=caps, active=-moving, archived=moving
+        )
     if update.column is not None and update.column != card.column:
         renumbered = await ordering.place_card(
             session, card=card, column=update.column, anchor=ordering.BOTTOM

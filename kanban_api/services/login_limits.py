@@ -1,11 +1,12 @@
 """Failed-login limits per account and per client address, counted in the database.
 
-Every worker on every machine shares the counters. Each login attempt is counted
-*before* its password is checked, in its own committed transaction, with an
-atomic upsert that returns the new count: concurrent guesses cannot all slip under
-the limit, and a failed login's count survives the rollback of its request. A
-successful login gives the attempt back (see `forgive`), so in effect failures
-are counted.
+Every worker on every machine shares the counters. A login first reads them
+(`standing`, no transaction, no lock) and is refused if either is at its limit;
+only a failed check is counted (`count_failure`), in its own committed
+transaction with an atomic upsert, so the count survives the rollback of its
+request, and correct logins never use up a budget, however many run at once. The
+price: guesses already past the read when the limit is reached still get their
+answer, at most as many as one address may have in flight (see overload.py).
 
 Windows are fixed: a key's window opens at its first counted attempt and lasts
 `login_failure_window_seconds`; when it has passed, the next attempt opens a new one.
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, literal, select, update
+from sqlalchemy import case, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from kanban_api.config import Settings
 from kanban_api.models import LoginThrottle
 from kanban_api.models.base import UTCDateTime, utcnow
+from kanban_api.utils.emails import email_key
 
 # Bounds the work of clearing expired counters to what one login may spend on it.
 PURGE_BATCH = 100
@@ -53,9 +55,10 @@ class Attempt:
 
     @classmethod
     def of(cls, *, email: str, address: str | None) -> "Attempt":
-        """Emails are compared case-insensitively at login, so their counters are too."""
+        """An account's counter is keyed as login finds the account (`email_key`), so no
+        spelling of an email counts apart from the others."""
         return cls(
-            account_key=_key("account", email.strip().lower()),
+            account_key=_key("account", email_key(email)),
             address_key=_key("address", address or "unknown"),
         )
 
@@ -64,51 +67,66 @@ def _key(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
-async def reserve(
-    sessionmaker: async_sessionmaker[AsyncSession], *, attempt: Attempt, limits: LoginLimits
-) -> int | None:
-    """Count the attempt; the seconds to wait if its account or address is over its limit."""
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the counters say before a check: the wait if refused, and whether the
+    account has failures that a successful login should clear."""
+
+    retry_after: int | None
+    account_has_failures: bool
+
+
+async def standing(
+    connection: AsyncConnection, *, attempt: Attempt, limits: LoginLimits
+) -> Standing:
+    """Read the attempt's counters; one statement on a connection in autocommit mode."""
     now = utcnow()
     budgets = {attempt.account_key: limits.per_account, attempt.address_key: limits.per_address}
-    waits = []
+    rows = await connection.execute(
+        select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.window_start).where(
+            LoginThrottle.key.in_(budgets), LoginThrottle.window_start > now - limits.window
+        )
+    )
+    waits, account_failures = [], 0
+    for key, failures, window_start in rows:
+        if key == attempt.account_key:
+            account_failures = failures
+        if failures >= budgets[key]:
+            waits.append(max(1, math.ceil((window_start + limits.window - now).total_seconds())))
+    return Standing(max(waits, default=None), account_failures > 0)
+
+
+async def count_failure(
+    sessionmaker: async_sessionmaker[AsyncSession], *, attempt: Attempt, limits: LoginLimits
+) -> None:
+    """Count a failed check against its account and address, in a transaction of its own."""
+    now = utcnow()
+    budgets = {attempt.account_key: limits.per_account, attempt.address_key: limits.per_address}
     async with sessionmaker() as session, session.begin():
         opened_window = False
-        # Keys are always locked in sorted order, so concurrent logins cannot deadlock.
+        # Keys are always locked in sorted order, so concurrent failures cannot deadlock.
         for key in sorted(budgets):
-            failures, window_start = await _count(
+            failures = await _count(
                 session, key=key, limit=budgets[key], now=now, window=limits.window
             )
             opened_window |= failures == 1
-            if failures > budgets[key]:
-                remaining = (window_start + limits.window - now).total_seconds()
-                waits.append(max(1, math.ceil(remaining)))
         if opened_window:
             # New windows are what grows the table, so they pay for clearing expired ones.
             await _purge_expired(session, cutoff=now - limits.window)
-    return max(waits, default=None)
 
 
 async def forgive(session: AsyncSession, *, attempt: Attempt) -> None:
-    """After a successful login: the account starts afresh, the address gets its attempt back.
+    """After a successful login the account starts afresh (its address does not).
 
-    Runs in the login's own transaction, so it is undone if the login is; rows are
-    locked in the same order as in `reserve`.
+    Runs in the login's own transaction, so it is undone if the login is.
     """
-    clear_account = delete(LoginThrottle).where(LoginThrottle.key == attempt.account_key)
-    refund_address = (
-        update(LoginThrottle)
-        .where(LoginThrottle.key == attempt.address_key, LoginThrottle.failures > 0)
-        .values(failures=LoginThrottle.failures - 1)
-    )
-    statements = {attempt.account_key: clear_account, attempt.address_key: refund_address}
-    for key in sorted(statements):
-        await session.execute(statements[key])
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == attempt.account_key))
 
 
 async def _count(
     session: AsyncSession, *, key: str, limit: int, now: datetime, window: timedelta
-) -> tuple[int, datetime]:
-    """Atomically add one attempt to the key's window (or open a new one); the new state."""
+) -> int:
+    """Atomically add one failure to the key's window (or open a new one); the new count."""
     # Both dialects speak INSERT ... ON CONFLICT DO UPDATE ... RETURNING (SQLite since 3.35).
     postgres = session.get_bind().dialect.name == "postgresql"
     insert: Any = postgresql.insert if postgres else sqlite.insert
@@ -121,7 +139,7 @@ async def _count(
             set_={
                 "failures": case(
                     (expired, 1),
-                    # Attempts past the limit are refused anyway; the count need not grow.
+                    # Failures past the limit are refused anyway; the count need not grow.
                     (LoginThrottle.failures > limit, LoginThrottle.failures),
                     else_=LoginThrottle.failures + 1,
                 ),
@@ -130,10 +148,10 @@ async def _count(
                 ),
             },
         )
-        .returning(LoginThrottle.failures, LoginThrottle.window_start)
+        .returning(LoginThrottle.failures)
     )
-    row = (await session.execute(statement)).one()
-    return row.failures, row.window_start
+    failures: int = (await session.execute(statement)).scalar_one()
+    return failures
 
 
 async def _purge_expired(session: AsyncSession, *, cutoff: datetime) -> None:

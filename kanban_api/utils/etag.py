@@ -1,8 +1,9 @@
 """Entity tags and the conditional request headers (RFC 9110 §8.8.3, §13.1).
 
-A resource's ETag is its `version`, quoted: `"3"`. It is a strong tag because the
-version grows with every change to what the resource's JSON shows, so one version
-is one exact representation. `If-Match` uses the strong comparison the RFC
+A card's ETag is its `version`, quoted: `"3"`; a board's adds the caller's role,
+`"3-editor"`, because its JSON shows that role (see `schemas.board.board_entity_tag`).
+Each is a strong tag: it changes with everything the JSON the caller gets shows,
+so one tag is one exact representation. `If-Match` uses the strong comparison the RFC
 requires (a weak `W/"3"` never matches); `If-None-Match` the weak one.
 """
 
@@ -26,12 +27,14 @@ _TAG = re.compile(r'(W/)?"([^"]*)"')
 ETAGS_PATTERN = rf"^(?:{_STAR}|{_LIST})$"
 
 
-class Versioned(Protocol):
+class Tagged(Protocol):
     @property
-    def version(self) -> int: ...
+    def entity_tag(self) -> str:
+        """The opaque part of the resource's ETag (unquoted), as this caller sees it."""
+        ...
 
 
-V = TypeVar("V", bound=Versioned)
+T = TypeVar("T", bound=Tagged)
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,8 @@ class EntityTag:
     weak: bool
 
 
-def format_etag(version: int) -> str:
-    return f'"{version}"'
+def format_etag(opaque: str | int) -> str:
+    return f'"{opaque}"'
 
 
 def parse_etags(value: str, *, name: str) -> Literal["*"] | list[EntityTag]:
@@ -54,7 +57,7 @@ def parse_etags(value: str, *, name: str) -> Literal["*"] | list[EntityTag]:
 
 
 def require_if_match(
-    if_match: str | None, *, version: int, current: Callable[[], BaseModel], what: str
+    if_match: str | None, *, tag: str, current: Callable[[], BaseModel], what: str
 ) -> None:
     """Refuse a change made against an outdated copy: 412 with the resource as it is now.
 
@@ -65,25 +68,25 @@ def require_if_match(
     if if_match is None:
         return
     tags = parse_etags(if_match, name="If-Match")
-    if tags == "*" or any(not tag.weak and tag.opaque == str(version) for tag in tags):
+    if tags == "*" or any(not sent.weak and sent.opaque == tag for sent in tags):
         return
     raise PreconditionFailedError(
         f"The {what} has changed since you read it; `current` is how it is now",
         current=current().model_dump(mode="json"),
-        etag=format_etag(version),
+        etag=format_etag(tag),
     )
 
 
-def check_if_none_match(if_none_match: str | None, *, version: int) -> None:
+def check_if_none_match(if_none_match: str | None, *, tag: str) -> None:
     """Answer 304 Not Modified, without a body, when the client's copy is current."""
     if if_none_match is None:
         return
     tags = parse_etags(if_none_match, name="If-None-Match")
-    if tags == "*" or any(tag.opaque == str(version) for tag in tags):
-        raise HTTPException(status.HTTP_304_NOT_MODIFIED, headers={"ETag": format_etag(version)})
+    if tags == "*" or any(sent.opaque == tag for sent in tags):
+        raise HTTPException(status.HTTP_304_NOT_MODIFIED, headers={"ETag": format_etag(tag)})
 
 
-def with_etag(response: Response, resource: V) -> V:
+def with_etag(response: Response, resource: T) -> T:
     """Set the ETag header for a single resource about to be answered."""
-    response.headers["ETag"] = format_etag(resource.version)
+    response.headers["ETag"] = format_etag(resource.entity_tag)
     return resource

@@ -18,6 +18,7 @@ from tests.helpers import (
     create_cards,
     create_comment,
     detail,
+    introduce,
     share,
 )
 
@@ -78,6 +79,7 @@ async def test_sharing_without_a_role_adds_an_editor_and_keeps_an_existing_role(
     assert response.json()["role"] == "viewer"
     # The seed's clients share without a body; doing so again must not promote anyone.
     assert (await share(client, alice, board["id"], bob.id)).json()["role"] == "viewer"
+    await introduce(client, alice, bob)
     response = await client.put(
         f"/api/boards/{board['id']}/users/{bob.id}", json={}, headers=alice.headers
     )
@@ -91,6 +93,7 @@ async def test_invalid_share_bodies_are_rejected(
 ) -> None:
     alice, bob = await accounts.create(), await accounts.create()
     board = await create_board(client, alice)
+    await introduce(client, alice, bob)
     response = await client.put(
         f"/api/boards/{board['id']}/users/{bob.id}", json=body, headers=alice.headers
     )

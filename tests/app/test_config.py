@@ -1,8 +1,11 @@
 """Settings and the command line: URLs, secrets, and refusing unsafe production starts."""
 
+import secrets
+import socket
 from pathlib import Path
 
 import pytest
+import uvicorn
 from click.testing import CliRunner
 
 from kanban_api import config
@@ -52,7 +55,13 @@ def test_development_secret_is_created_once_and_kept(
 
 @pytest.mark.parametrize(
     ("secret", "message"),
-    [(None, "KANBAN_SECRET_KEY is required"), ("short", "at least 32 characters")],
+    [
+        (None, "KANBAN_SECRET_KEY is required"),
+        ("short", "at least 32 characters"),
+        ("x" * 32, "too predictable"),
+        ("0123456789abcdef" * 2, "too predictable"),
+        ("aAbB" * 12, "too predictable"),
+    ],
 )
 def test_production_refuses_to_start_without_a_strong_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None, message: str
@@ -70,6 +79,14 @@ def test_production_refuses_to_start_without_a_strong_secret(
     assert not (tmp_path / config.DEV_SECRET_FILE).exists()
 
 
+@pytest.mark.parametrize(
+    "secret", [secrets.token_hex(16), secrets.token_urlsafe(24), secrets.token_urlsafe(48)]
+)
+def test_production_accepts_generated_secrets(secret: str) -> None:
+    settings = Settings(_env_file=None, env="production", secret_key=secret)
+    assert settings.resolve_secret_key() == secret
+
+
 def test_migrate_command_creates_the_schema(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,3 +100,49 @@ def test_migrate_command_creates_the_schema(
     with sqlite3.connect(database) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     assert {"user", "board", "card", "label", "user_board", "card_label"} <= tables
+
+
+@pytest.mark.parametrize(("options", "keep_alive"), [([], 5), (["--timeout-keep-alive", "75"], 75)])
+def test_serve_passes_the_keep_alive_timeout_to_uvicorn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], keep_alive: int
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_DATABASE_URL", f"sqlite:///{tmp_path / 'k.db'}")
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **kwargs: started.append(kwargs))
+    result = CliRunner().invoke(main, ["serve", *options])
+    assert result.exit_code == 0, result.output
+    assert started[0]["timeout_keep_alive"] == keep_alive
+
+
+def test_a_misspelt_setting_is_named_in_plain_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_ENV", "prod")
+    monkeypatch.setenv("KANBAN_ACCESS_TOKEN_MINUTES", "0")
+    result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 2
+    assert "KANBAN_ENV: Input should be 'development' or 'production'" in result.output
+    assert (
+        "KANBAN_ACCESS_TOKEN_MINUTES: Input should be greater than or equal to 1" in result.output
+    )
+    assert "validation error" not in result.output
+    assert "pydantic" not in result.output
+    assert not list(tmp_path.glob("*.db"))
+
+
+def test_serve_on_a_busy_port_fails_before_migrating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KANBAN_DATABASE_URL", raising=False)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output
+    assert not (tmp_path / "kanban.db").exists()

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,8 @@ async def test_https_answers_ask_for_hsts(client: AsyncClient) -> None:
 async def test_swagger_ui_is_not_broken_by_the_policy(client: AsyncClient) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200
-    assert "cdn.jsdelivr.net" in response.text  # Swagger UI loads its script from a CDN...
+    # Swagger UI loads its bundle from this server, then starts it with an inline script.
+    assert "/docs-assets/swagger-ui-bundle.js" in response.text
     policy = response.headers["content-security-policy"]
     assert "default-src" not in policy
     assert "script-src" not in policy
@@ -95,6 +97,59 @@ async def test_wildcard_cors_origin_never_allows_credentials(client_with: Client
     assert response.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in response.headers
     assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+
+
+ORIGIN = "https://app.example"
+
+
+async def _failing(*_: object, **__: object) -> None:
+    raise RuntimeError("a bug")
+
+
+async def _unreachable(*_: object, **__: object) -> None:
+    raise ConnectionRefusedError("database down")
+
+
+@pytest.mark.parametrize(
+    ("status", "request_args", "broken"),
+    [
+        (500, {"method": "GET", "url": "/api/boards"}, _failing),
+        (503, {"method": "GET", "url": "/api/boards"}, _unreachable),
+        (413, {"method": "POST", "url": "/api/boards", "content": b"x" * (1024 * 1024 + 1)}, None),
+        (422, {"method": "POST", "url": "/api/boards", "json": {}}, None),
+        (404, {"method": "GET", "url": "/api/boards/999"}, None),
+        (401, {"method": "GET", "url": "/api/users/me", "headers": {"Authorization": ""}}, None),
+        (429, {"method": "POST", "url": "/api/auth/tokens", "data": {"username": "x@y.z"}}, None),
+    ],
+    ids=["500", "503", "413", "422", "404", "401", "429"],
+)
+async def test_every_answer_is_readable_cross_origin(
+    client_with: ClientFactory,
+    accounts: Accounts,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    request_args: dict[str, Any],
+    broken: Any,
+) -> None:
+    """CORS, the request id and the security headers on errors too, 500 and 503 included:
+    otherwise a browser shows its client a network error instead of the answer."""
+    request_args = {**request_args}  # the parameters are shared by both databases' runs
+    account = await accounts.create()
+    cors_client = await client_with(cors_origins=[ORIGIN], login_max_failures_per_address=1)
+    if broken is not None:
+        monkeypatch.setattr(board_reads, "list_boards", broken)
+    if status == 429:
+        request_args["data"] = {**request_args["data"], "password": "wrong password"}
+        await cors_client.post("/api/auth/tokens", data=request_args["data"])
+    headers = {**account.headers, "Origin": ORIGIN, **request_args.pop("headers", {})}
+    response = await cors_client.request(**request_args, headers=headers)
+
+    assert response.status_code == status
+    assert "detail" in response.json()
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+    assert response.headers["x-request-id"]
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_one_structured_log_line_per_request(
@@ -196,7 +251,7 @@ def test_the_server_logs_requests_through_the_app_only(monkeypatch: pytest.Monke
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *_, **options: calls.append(options))
     monkeypatch.setenv("KANBAN_ENV", "production")
-    monkeypatch.setenv("KANBAN_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("KANBAN_SECRET_KEY", secrets.token_urlsafe(48))
     result = CliRunner().invoke(cli.main, ["serve"])
     assert result.exit_code == 0, result.output
     [options] = calls

@@ -80,6 +80,25 @@ async def test_unstorable_text_is_refused_with_422(
         assert response.status_code == 422, response.text
 
 
+@pytest.mark.parametrize("blank", [" ", "\t\n ", "\u3000\u00a0", "\ufeff\u2028"])
+async def test_titles_and_comments_of_whitespace_alone_are_refused(
+    auth_client: AsyncClient, card: dict[str, Any], blank: str
+) -> None:
+    for method, template, body, kind in TEXT_FIELDS:
+        if kind not in REQUIRED:
+            continue
+        path = template.format(board=card["boardId"], card=card["id"], comment=card["commentId"])
+        response = await send_json(auth_client, method, path, body(blank))
+        assert response.status_code == 422, (method, path, kind)
+    # Whitespace around visible text is kept as sent.
+    response = await auth_client.patch(f"/api/cards/{card['id']}", json={"title": " x "})
+    assert response.json()["title"] == " x "
+    comments = await auth_client.get(f"/api/cards/{card['id']}/comments")
+    assert [comment["body"] for comment in comments.json()] == ["c"]
+    boards = await auth_client.get("/api/boards")
+    assert [board["title"] for board in boards.json()] == ["Board"]
+
+
 async def test_length_limits(auth_client: AsyncClient, card: dict[str, Any]) -> None:
     for method, template, body, kind in TEXT_FIELDS:
         path = template.format(board=card["boardId"], card=card["id"], comment=card["commentId"])
@@ -268,6 +287,7 @@ async def test_bodies_up_to_1_mib_are_accepted(auth_client: AsyncClient) -> None
         (Card, "description", 20_000, 0),
         (Label, "name", 200, 0),
         (User, "email", 254, 0),
+        (User, "email_key", 254, 0),
         (Comment, "body", 10_000, 1),
     ],
 )
@@ -290,7 +310,7 @@ async def test_the_database_refuses_what_the_api_would(
         Board: {"title": "b", "description": ""},
         Card: {"board_id": board_id, "title": "c", "description": "", "position": 1},
         Label: {"board_id": board_id, "color": LabelColor.RED, "name": ""},
-        User: {"email": "", "hashed_password": "x"},
+        User: {"email": "", "email_key": "", "hashed_password": "x"},
         Comment: {"card_id": card_id, "body": "b"},
     }
     valid = rows[model]

@@ -12,8 +12,9 @@ from httpx import AsyncClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kanban_api.config import Settings
 from kanban_api.models import User
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, ClientFactory
 from tests.helpers import Account, Accounts
 
 
@@ -49,8 +50,11 @@ async def test_a_well_formed_token_is_accepted(client: AsyncClient, accounts: Ac
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("change", [{"password": "a new password"}, {"email": "new@example.com"}])
-async def test_tokens_issued_before_a_credentials_change_stop_working(
+@pytest.mark.parametrize(
+    "change",
+    [{"password": "a new password"}, {"password": "a new password", "email": "new@example.com"}],
+)
+async def test_tokens_issued_before_a_password_change_stop_working(
     client: AsyncClient, accounts: Accounts, change: dict[str, str]
 ) -> None:
     account = await accounts.create()
@@ -64,6 +68,27 @@ async def test_tokens_issued_before_a_credentials_change_stop_working(
     )
     response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {new_token}"})
     assert response.status_code == 200
+
+
+async def test_an_email_change_keeps_the_session(client: AsyncClient, accounts: Accounts) -> None:
+    """As the seed's own tests do: change the email, then go on with the same token."""
+    account = await accounts.create()
+    other_session = await accounts.login(account.email, account.password)
+    response = await client.patch(
+        "/api/users/me", json={"email": "moved@example.com"}, headers=account.headers
+    )
+    assert response.status_code == 200
+    for token in (account.token, other_session):
+        me = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200
+        assert me.json()["email"] == "moved@example.com"
+    board = await client.post("/api/boards", json={"title": "Still me"}, headers=account.headers)
+    assert board.status_code == 201
+    assert (
+        await client.post(
+            "/api/auth/tokens", data={"username": account.email, "password": account.password}
+        )
+    ).status_code == 401
 
 
 async def test_changing_nothing_keeps_tokens_valid(client: AsyncClient, accounts: Accounts) -> None:
@@ -120,6 +145,39 @@ async def test_expired_tokens_are_rejected(client: AsyncClient, accounts: Accoun
     await assert_rejected(client, jwt.encode(claims, TEST_SECRET, algorithm="HS256"))
 
 
+LEEWAY = Settings.model_fields["token_leeway_seconds"].default
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+async def test_a_token_from_a_machine_whose_clock_runs_ahead_is_accepted(
+    client: AsyncClient, client_with: ClientFactory, accounts: Accounts, claim: str
+) -> None:
+    account = await accounts.create()
+    # Well inside the leeway, and ahead by more than the test can take to run.
+    ahead = datetime.now(UTC) + timedelta(seconds=LEEWAY // 3)
+    token = jwt.encode(claims_for(account, **{claim: ahead}), TEST_SECRET, algorithm="HS256")
+    response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+    strict = await client_with(token_leeway_seconds=0)
+    await assert_rejected(strict, token)
+    far_ahead = ahead + timedelta(seconds=LEEWAY)
+    token = jwt.encode(claims_for(account, **{claim: far_ahead}), TEST_SECRET, algorithm="HS256")
+    await assert_rejected(client, token)
+
+
+async def test_a_token_that_expired_within_the_leeway_is_accepted(
+    client: AsyncClient, client_with: ClientFactory, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+    now = datetime.now(UTC)
+    claims = claims_for(account, iat=now - timedelta(hours=1), exp=now - timedelta(seconds=2))
+    token = jwt.encode(claims, TEST_SECRET, algorithm="HS256")
+    response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    await assert_rejected(await client_with(token_leeway_seconds=0), token)
+
+
 async def test_a_token_that_passed_before_is_still_refused_once_it_expires(
     client: AsyncClient, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,7 +190,9 @@ async def test_a_token_that_passed_before_is_still_refused_once_it_expires(
     assert (await client.get("/api/users/me", headers=headers)).status_code == 200
     assert (await client.get("/api/boards", headers=headers)).status_code == 200
 
-    monkeypatch.setattr(time, "time", lambda: expires.timestamp() + 1)
+    monkeypatch.setattr(time, "time", lambda: expires.timestamp() + LEEWAY - 1)
+    assert (await client.get("/api/boards", headers=headers)).status_code == 200
+    monkeypatch.setattr(time, "time", lambda: expires.timestamp() + LEEWAY)
     await assert_rejected(client, token)
     assert (await client.get("/api/boards", headers=headers)).status_code == 401
 

@@ -3,7 +3,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.helpers import Accounts, create_board, create_cards
+from tests.helpers import Accounts, create_board, create_cards, introduce
 
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "gray"]
 
@@ -118,6 +118,7 @@ async def test_rename_labels_by_color(client: AsyncClient, accounts: Accounts) -
         {"description": "x" * 20_001},
         {"labels": [{"color": "pink", "name": "x"}]},
         {"labels": [{"color": "red"}]},
+        {"labels": [{"color": "red", "name": "a"}, {"color": "red", "name": "b"}]},
         {"unknown": 1},
     ],
 )
@@ -150,6 +151,7 @@ async def test_delete_board_removes_its_cards_labels_and_memberships(
     board = await create_board(client, alice)
     keep = await create_board(client, alice, "Keep")
     cards = await create_cards(client, alice, board["id"], {"title": "a", "labels": ["red"]})
+    await introduce(client, alice, bob)
     await client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers)
 
     response = await client.delete(f"/api/boards/{board['id']}", headers=alice.headers)

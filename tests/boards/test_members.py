@@ -2,12 +2,13 @@
 
 from httpx import AsyncClient
 
-from tests.helpers import Accounts, create_board
+from tests.helpers import Accounts, create_board, introduce
 
 
 async def test_share_and_list_members(client: AsyncClient, accounts: Accounts) -> None:
     alice, bob = await accounts.create(), await accounts.create()
     board = await create_board(client, alice)
+    await introduce(client, alice, bob)
     response = await client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers)
     assert response.status_code == 200
     assert response.json() == {"id": bob.id, "email": bob.email, "role": "editor"}
@@ -26,6 +27,7 @@ async def test_sharing_is_idempotent(client: AsyncClient, accounts: Accounts) ->
     alice, bob = await accounts.create(), await accounts.create()
     board = await create_board(client, alice)
     for _ in range(2):
+        await introduce(client, alice, bob)
         response = await client.put(
             f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers
         )
@@ -41,6 +43,7 @@ async def test_share_with_unknown_user_or_board(client: AsyncClient, accounts: A
         f"/api/boards/{board['id']}/users/999999", headers=alice.headers
     )
     assert unknown_user.status_code == 404
+    await introduce(client, alice, bob)
     unknown_board = await client.put(f"/api/boards/999999/users/{bob.id}", headers=alice.headers)
     assert unknown_board.status_code == 404
 
@@ -63,6 +66,7 @@ async def test_outsiders_cannot_share_or_list(client: AsyncClient, accounts: Acc
 async def test_unshare(client: AsyncClient, accounts: Accounts) -> None:
     alice, bob = await accounts.create(), await accounts.create()
     board = await create_board(client, alice)
+    await introduce(client, alice, bob)
     await client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers)
     response = await client.delete(
         f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers

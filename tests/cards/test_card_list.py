@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.helpers import Account, Accounts, add_member, create_board, create_cards
+from tests.helpers import Account, Accounts, add_member, create_board, create_cards, move_card
 
 LINK = re.compile(r'^<(/api/boards/\d+/cards\?[^>]+)>; rel="next"$')
 
@@ -154,8 +154,58 @@ async def test_a_cursor_survives_the_deletion_of_its_card(
     assert [card["title"] for card in response.json()] == ["1"]
 
 
+async def test_a_walk_lists_every_untouched_card_once_while_the_column_is_renumbered(
+    client: AsyncClient, accounts: Accounts, owner: Account
+) -> None:
+    """A colleague moves cards out, then drops cards into one gap until the column is
+    renumbered (every position in it changes) while the owner pages through it."""
+    colleague = await accounts.create()
+    board = await create_board(client, owner)
+    await add_member(client, owner, board["id"], colleague, "editor")
+    todo = await create_cards(
+        client, owner, board["id"], *({"title": f"A{n}", "column": "TODO"} for n in range(30))
+    )
+    dropped = await create_cards(
+        client, owner, board["id"], *({"title": f"X{n}"} for n in range(25))
+    )
+    url = f"/api/boards/{board['id']}/cards"
+    first = await client.get(url, params={"column": "TODO", "limit": 10}, headers=owner.headers)
+    next_page = LINK.match(first.headers["link"])
+    assert next_page
+
+    for card in todo[1:6]:
+        assert (await move_card(client, colleague, card["id"], "DOING", None)).status_code == 200
+    for card in dropped:
+        moved = await move_card(client, colleague, card["id"], "TODO", todo[19]["id"])
+        assert moved.status_code == 200
+    renumbered = await client.get(f"/api/cards/{todo[12]['id']}", headers=owner.headers)
+    assert renumbered.json()["position"] != todo[12]["position"]  # the premise
+
+    response = await client.get(next_page.group(1), headers=owner.headers)
+    seen = [card["id"] for card in first.json() + response.json()]
+    while (link := LINK.match(response.headers.get("link", ""))) is not None:
+        response = await client.get(link.group(1), headers=owner.headers)
+        seen += [card["id"] for card in response.json()]
+    untouched = [card["id"] for card in todo if card not in todo[1:6]]
+    assert [card_id for card_id in seen if card_id in untouched] == untouched
+
+
 def cursor_of(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [cursor_of(["TODO", 2**63, 1]), cursor_of(["TODO", 1, 1])])
+async def test_outsiders_learn_nothing_from_a_cursor(
+    client: AsyncClient, accounts: Accounts, owner: Account, cursor: str
+) -> None:
+    board = await create_board(client, owner)
+    outsider = await accounts.create()
+    response = await client.get(
+        f"/api/boards/{board['id']}/cards",
+        params={"limit": 2, "cursor": cursor},
+        headers=outsider.headers,
+    )
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -172,6 +222,11 @@ def cursor_of(value: Any) -> str:
         {"q": "nul\x00"},
         {"q": "x" * 201},
         {"archived": "maybe"},
+        {"archived": "0"},
+        {"archived": "yes"},
+        {"dueBefore": "0.5"},
+        {"dueBefore": "1700000000"},
+        {"dueBefore": "2030-01-01T00:00Z"},
         {"cursor": "not base64!"},
         {"cursor": "x" * 201},
         {"cursor": cursor_of({"column": "TODO"})},
@@ -179,6 +234,14 @@ def cursor_of(value: Any) -> str:
         {"cursor": cursor_of(["LATER", 1])},
         {"cursor": cursor_of(["TODO", 2**40])},
         {"cursor": cursor_of(["TODO", "one"])},
+        {"cursor": cursor_of(["TODO", 2**63, 1])},
+        {"cursor": cursor_of(["TODO", 2**64, 1])},
+        {"cursor": cursor_of(["TODO", -(2**63) - 1, 1])},
+        {"cursor": cursor_of(["TODO", 0, 1])},
+        {"cursor": cursor_of(["TODO", 2**53, 1])},
+        {"cursor": cursor_of(["TODO", 1, 2**31])},
+        {"cursor": cursor_of(["TODO", 1, 0])},
+        {"cursor": cursor_of(["TODO", 1.5, 1])},
         {"cursor": base64.urlsafe_b64encode(b"\xff\xfe").decode()},
     ],
 )

@@ -81,6 +81,14 @@ async def test_batch_size_is_limited(
         {"title": "nul\x00"},
         {"description": "no title"},
         {"title": "ok", "boardId": 2},
+        # What the schema calls invalid, though pydantic alone would take it:
+        {"title": "ok", "archived": 0},
+        {"title": "ok", "archived": "true"},
+        {"title": "ok", "dueAt": 0.5},
+        {"title": "ok", "dueAt": "1700000000"},
+        {"title": "ok", "dueAt": "2030-01-01T00:00+01:00"},
+        {"title": "ok", "assigneeIds": ["1"]},
+        {"title": "ok", "assigneeIds": [True]},
     ],
 )
 async def test_create_rejects_invalid_cards(
@@ -178,6 +186,8 @@ async def test_omitted_labels_are_kept(
         {"labels": None},
         {"labels": ["pink"]},
         {"boardId": 99},
+        {"archived": 1},
+        {"dueAt": 1700000000},
     ],
 )
 async def test_update_rejects_invalid_input(

@@ -11,6 +11,7 @@ from tests.helpers import (
     column_ids,
     create_board,
     create_cards,
+    introduce,
     list_cards,
     move_card,
 )
@@ -53,6 +54,7 @@ async def test_parallel_moves_across_a_column_keep_one_total_order(
 ) -> None:
     alice, bob = await accounts.create(), await accounts.create()
     board = await create_board(client, alice)
+    await introduce(client, alice, bob)
     await client.put(f"/api/boards/{board['id']}/users/{bob.id}", headers=alice.headers)
     cards = await create_cards(
         client,

@@ -5,7 +5,16 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.helpers import Account, Accounts, create_board, create_cards, detail, move_card
+from tests.helpers import (
+    Account,
+    Accounts,
+    add_member,
+    create_board,
+    create_cards,
+    detail,
+    introduce,
+    move_card,
+)
 
 
 async def _card(client: AsyncClient, account: Account, **fields: Any) -> dict[str, Any]:
@@ -26,10 +35,10 @@ async def test_versions_start_at_one_and_etags_name_them(
     assert response.status_code == 201
     board = response.json()
     assert board["version"] == 1
-    assert response.headers["ETag"] == '"1"'
+    assert response.headers["ETag"] == '"1-owner"'  # a board's names the caller's role too
 
     response = await client.get(f"/api/boards/{board['id']}", headers=alice.headers)
-    assert response.headers["ETag"] == '"1"'
+    assert response.headers["ETag"] == '"1-owner"'
 
     (card,) = await create_cards(client, alice, board["id"], {"title": "c"})
     assert card["version"] == 1
@@ -67,7 +76,7 @@ async def test_board_changes_and_label_renames_grow_the_board_version(
     url = f"/api/boards/{board['id']}"
     response = await client.patch(url, json={"title": "renamed"}, headers=alice.headers)
     assert response.json()["version"] == 2
-    assert response.headers["ETag"] == '"2"'
+    assert response.headers["ETag"] == '"2-owner"'
     response = await client.patch(
         url, json={"labels": [{"color": "red", "name": "urgent"}]}, headers=alice.headers
     )
@@ -82,6 +91,7 @@ async def test_if_match_guards_card_changes(client: AsyncClient, accounts: Accou
     alice, bob = await accounts.create(), await accounts.create()
     card = await _card(client, alice)
     url = f"/api/cards/{card['id']}"
+    await introduce(client, alice, bob)
     await client.put(f"/api/boards/{card['boardId']}/users/{bob.id}", headers=alice.headers)
     etag = (await client.get(url, headers=alice.headers)).headers["ETag"]
 
@@ -123,15 +133,40 @@ async def test_if_match_guards_board_changes(client: AsyncClient, accounts: Acco
     response = await client.patch(url, json={"title": "v2"}, headers=alice.headers)
     current = response.json()
 
-    response = await client.patch(url, json={"title": "v3"}, headers=_with(alice, if_match='"1"'))
+    stale = _with(alice, if_match='"1-owner"')
+    response = await client.patch(url, json={"title": "v3"}, headers=stale)
     assert response.status_code == 412
     assert response.json() == {"detail": detail(response), "current": current}
-    response = await client.delete(url, headers=_with(alice, if_match='"1"'))
+    assert response.headers["ETag"] == '"2-owner"'
+    response = await client.delete(url, headers=_with(alice, if_match='"1-owner"'))
     assert response.status_code == 412
     assert (await client.get(url, headers=alice.headers)).json() == current
 
-    response = await client.delete(url, headers=_with(alice, if_match='"2"'))
+    response = await client.delete(url, headers=_with(alice, if_match='"2-owner"'))
     assert response.status_code == 204
+
+
+async def test_a_board_etag_changes_with_the_callers_role(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    """BoardOut shows the caller's role: a demoted member's cached copy is not current."""
+    owner, member = await accounts.create(), await accounts.create()
+    board = await create_board(client, owner)
+    url = f"/api/boards/{board['id']}"
+    await add_member(client, owner, board["id"], member, "editor")
+    as_editor = await client.get(url, headers=member.headers)
+    as_owner = await client.get(url, headers=owner.headers)
+    assert as_editor.json()["version"] == as_owner.json()["version"]
+    assert as_editor.headers["ETag"] != as_owner.headers["ETag"]  # different bodies
+
+    await add_member(client, owner, board["id"], member, "viewer")
+    etag = as_editor.headers["ETag"]
+    response = await client.get(url, headers=_with(member, if_none_match=etag))
+    assert response.status_code == 200
+    assert response.json()["role"] == "viewer"
+    assert response.headers["ETag"] != etag
+    response = await client.get(url, headers=_with(owner, if_none_match=etag))
+    assert response.status_code == 200  # the editor's tag is not the owner's copy
 
 
 @pytest.mark.parametrize("if_match", ["*", '"2"', '"7", "2"', ' "1" ,"2"'])
@@ -181,6 +216,7 @@ async def test_without_if_match_the_last_write_wins(
     alice, bob = await accounts.create(), await accounts.create()
     card = await _card(client, alice)
     url = f"/api/cards/{card['id']}"
+    await introduce(client, alice, bob)
     await client.put(f"/api/boards/{card['boardId']}/users/{bob.id}", headers=alice.headers)
     assert (await client.patch(url, json={"title": "a"}, headers=alice.headers)).status_code == 200
     assert (await client.patch(url, json={"title": "b"}, headers=bob.headers)).status_code == 200

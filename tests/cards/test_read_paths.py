@@ -211,7 +211,7 @@ async def test_a_token_gone_stale_gets_401_not_404(client: AsyncClient, accounts
     assert changed.status_code == 200
     empty_handed = await accounts.create()
     emptied = await client.patch(
-        "/api/users/me", json={"email": "renamed@example.com"}, headers=empty_handed.headers
+        "/api/users/me", json={"password": "another new password"}, headers=empty_handed.headers
     )
     assert emptied.status_code == 200
 

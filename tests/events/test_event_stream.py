@@ -111,6 +111,9 @@ async def test_after_is_honoured_and_last_event_id_wins(
         live, board_id, alice, headers={"Last-Event-ID": "2"}, after=0
     ) as stream:
         assert [message.json() for message in await stream.events_until_ready()] == logged[2:]
+    # An empty Last-Event-ID (EventSource sends one after an `id` field reset it) means none.
+    async with open_stream(live, board_id, alice, headers={"Last-Event-ID": ""}, after=1) as stream:
+        assert [message.json() for message in await stream.events_until_ready()] == logged[1:]
 
 
 async def test_without_a_resume_point_the_stream_starts_at_the_latest_event(
@@ -230,7 +233,7 @@ async def test_stream_refusals(live: AsyncClient, people: Accounts) -> None:
     ahead = await live.get(url, headers={**alice.headers, "Last-Event-ID": "5"})
     assert ahead.status_code == 410
     assert "reload" in detail(ahead)
-    for bad in ("x", "-1", "2147483648"):
+    for bad in ("x", "-1", "2147483648", "99999999999", "1.5"):
         response = await live.get(url, headers={**alice.headers, "Last-Event-ID": bad})
         assert response.status_code == 422, bad
     assert (await live.get(url, headers=alice.headers, params={"after": -1})).status_code == 422

@@ -23,13 +23,12 @@ async def test_migrated_database_matches_models(engine: AsyncEngine) -> None:
     assert differences == []
 
 
-async def test_database_itself_refuses_emails_differing_only_in_case(
+async def test_database_itself_refuses_two_accounts_with_one_email_key(
     engine: AsyncEngine,
 ) -> None:
-    """The expression index autogenerate cannot compare, checked by its effect."""
     insert = text(
-        'INSERT INTO "user" (email, hashed_password, credentials_version, created_at, updated_at)'
-        " VALUES (:email, 'x', 0, :now, :now)"
+        'INSERT INTO "user" (email, email_key, hashed_password, credentials_version,'
+        " created_at, updated_at) VALUES (:email, 'case@example.com', 'x', 0, :now, :now)"
     )
     now = datetime.now(UTC)
     async with engine.begin() as connection:

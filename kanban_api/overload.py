@@ -1,0 +1,114 @@
+"""A bound on the requests one user (or, without a valid token, one address) has in progress.
+
+Without it, one client sending a burst (card batches to one busy board, sign-ups)
+gets every pooled database connection of a worker, queued behind each other, and
+everyone else's requests wait for a connection until they time out. With it, a
+client has at most `max_in_flight` requests being worked on in this worker and
+`max_queued` more waiting their turn (holding nothing but memory); beyond that it
+gets 429 with `Retry-After` at once. The bound is per worker process, which is
+what it protects: a worker's own connection pool.
+
+A request counts until its answer begins: an event stream, or a card list being
+sent, no longer holds a database connection by then.
+"""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kanban_api.access import authenticate
+from kanban_api.errors import NotAuthenticatedError
+from kanban_api.utils.token import TokenVerifier
+
+RETRY_AFTER_SECONDS = 1
+TOO_MANY_IN_FLIGHT = (
+    "Too many requests of this {who} in progress at once; " f"retry in {RETRY_AFTER_SECONDS} second"
+)
+# Only the API touches the database; health probes and static files stay unbounded.
+BOUNDED_PREFIX = "/api/"
+
+
+@dataclass(slots=True)
+class _Slots:
+    """One principal's requests: the running ones hold the semaphore, the rest wait on it."""
+
+    running: asyncio.Semaphore
+    waiting: int = 0
+    holders: int = 0
+
+
+class InFlightLimitMiddleware:
+    """429s a principal's requests beyond `max_in_flight` running plus `max_queued` waiting."""
+
+    def __init__(
+        self, app: ASGIApp, *, tokens: TokenVerifier, max_in_flight: int, max_queued: int
+    ) -> None:
+        self.app = app
+        self.tokens = tokens
+        self.max_in_flight = max_in_flight
+        self.max_queued = max_queued
+        self.slots: dict[str, _Slots] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(BOUNDED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        key = self._principal(scope)
+        slots = self.slots.get(key)
+        if slots is None:
+            slots = self.slots[key] = _Slots(asyncio.Semaphore(self.max_in_flight))
+        if slots.running.locked() and slots.waiting >= self.max_queued:
+            who = "user" if key.startswith("user:") else "address"
+            answer = JSONResponse(
+                {"detail": TOO_MANY_IN_FLIGHT.format(who=who)},
+                429,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+            await answer(scope, receive, send)
+            return
+        slots.holders += 1
+        try:
+            await self._run(slots, scope, receive, send)
+        finally:
+            slots.holders -= 1
+            if slots.holders == 0:
+                del self.slots[key]
+
+    async def _run(self, slots: _Slots, scope: Scope, receive: Receive, send: Send) -> None:
+        slots.waiting += 1
+        try:
+            await slots.running.acquire()
+        finally:
+            slots.waiting -= 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                slots.running.release()
+
+        async def send_releasing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                release()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_releasing)
+        finally:
+            release()
+
+    def _principal(self, scope: Scope) -> str:
+        """`user:<id>` for a valid bearer token, else `address:<client address>`."""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer":
+                    with contextlib.suppress(NotAuthenticatedError):
+                        return f"user:{authenticate(self.tokens, bearer=token).user_id}"
+                break
+        client = scope.get("client")
+        return f"address:{client[0] if client else 'unknown'}"

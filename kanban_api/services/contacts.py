@@ -1,0 +1,41 @@
+"""Whom a user may share a board with: only accounts whose email they already know.
+
+User ids are small consecutive numbers, so sharing by id with anyone would let a
+user walk ids 1, 2, 3 … and learn every account's email (the share's answer) or
+push boards onto strangers. A user may share with themself, with anyone they found
+by exact email (`remember`, called by POST /api/users/search), and with anyone
+they already share a board with (whose email the member list shows them anyway).
+Anyone else is answered like an id that does not exist.
+"""
+
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from kanban_api.models import Contact, Membership, User
+
+
+async def remember(session: AsyncSession, *, user_id: int, contact_id: int) -> None:
+    """Record that `user_id` found `contact_id` by exact email (idempotent)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert: Any = postgresql.insert if postgres else sqlite.insert
+    await session.execute(
+        insert(Contact)
+        .values(user_id=user_id, contact_id=contact_id)
+        .on_conflict_do_nothing(index_elements=[Contact.user_id, Contact.contact_id])
+    )
+
+
+async def shareable_user(session: AsyncSession, *, sharer_id: int, user_id: int) -> User | None:
+    """User `user_id` if `sharer_id` may share boards with them (see above), else None."""
+    mine, theirs = aliased(Membership), aliased(Membership)
+    shares_a_board = exists().where(
+        mine.user_id == sharer_id, theirs.board_id == mine.board_id, theirs.user_id == User.id
+    )
+    found = exists().where(Contact.user_id == sharer_id, Contact.contact_id == User.id)
+    return await session.scalar(
+        select(User).where(User.id == user_id, or_(User.id == sharer_id, found, shares_a_board))
+    )
