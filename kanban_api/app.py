@@ -24,7 +24,9 @@ from kanban_api.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
+from kanban_api.idempotency import IdempotencyMiddleware
 from kanban_api.overload import InFlightLimitMiddleware
+from kanban_api.rate_limit import RateLimitMiddleware
 from kanban_api.routes import API_ROUTERS, DOCS_TAGS, OTHER_ROUTERS
 from kanban_api.routes.responses import (
     BODY_TOO_LARGE,
@@ -94,6 +96,16 @@ def _add_middleware(app: FastAPI, state: AppState) -> None:
     # gives (413s and 500s included) passes CORS, the request log and the security
     # headers, so a browser can read each one; CORS preflights are logged too.
     app.add_middleware(
+        IdempotencyMiddleware, tokens=state.tokens, engine=state.database.engine
+    )
+    if state.rate_counter is not None:
+        app.add_middleware(
+            RateLimitMiddleware,
+            tokens=state.tokens,
+            counter=state.rate_counter,
+            limit=settings.rate_limit_per_minute,
+        )
+    app.add_middleware(
         InFlightLimitMiddleware,
         tokens=state.tokens,
         max_in_flight=settings.max_requests_in_flight,
@@ -113,7 +125,16 @@ def _add_middleware(app: FastAPI, state: AppState) -> None:
             # Browsers hide response headers from scripts unless listed: clients need the
             # ETag to send If-Match, the Link header to fetch the next page of cards, and
             # Retry-After to wait out a login limit.
-            expose_headers=["ETag", "Link", "X-Request-ID", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Link",
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Idempotency-Replayed",
+            ],
         )
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -67,8 +67,18 @@ CardId = Annotated[Id, Path()]
 CommentId = Annotated[Id, Path()]
 
 
+# POSTs that change no board: a read-only access token may send them.
+READING_POSTS = frozenset({"/api/users/search", "/api/boards/{board_id}/events/tickets"})
+
+
 async def get_principal(request: Request, token: Bearer) -> Principal:
-    return access.authenticate(app_state(request).tokens, bearer=token)
+    state = app_state(request)
+    principal = await access.authenticate_bearer(state.tokens, state.database, bearer=token)
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", request.url.path)
+    writes = request.method not in READ_METHODS and path not in READING_POSTS
+    access.require_scope(principal, writes=writes)
+    return principal
 
 
 async def get_stream_principal(
@@ -86,7 +96,7 @@ async def get_stream_principal(
 ) -> Principal:
     state = app_state(request)
     if ticket is None:
-        return access.authenticate(state.tokens, bearer=token)
+        return await access.authenticate_bearer(state.tokens, state.database, bearer=token)
     return await access.authenticate_ticket(state.database, ticket=ticket, board_id=board_id)
 
 
@@ -101,6 +111,22 @@ async def get_current_user(session: SessionDep, principal: CurrentPrincipal) -> 
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_login_principal(principal: CurrentPrincipal) -> Principal:
+    access.require_login(principal, what="manage access tokens or change email or password")
+    return principal
+
+
+async def get_board_creator(session: SessionDep, principal: CurrentPrincipal) -> User:
+    access.require_all_boards(principal)
+    return await access.current_user(session, principal=principal)
+
+
+# A principal from a login: access tokens get 403 (they may not manage the account).
+LoginPrincipal = Annotated[Principal, Depends(get_login_principal)]
+# The caller, if it may create a board (a board-limited access token may not).
+BoardCreator = Annotated[User, Depends(get_board_creator)]
 
 
 # Optional headers; SkipJsonSchema keeps `null`, which no header can be, out of the schema.

@@ -48,7 +48,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
+        declared = scope_header(scope, b"content-length")
         if declared is not None:
             declared = declared.strip()
             if not (declared.isascii() and declared.isdigit()):
@@ -138,7 +138,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = _request_id(_header(scope, b"x-request-id"))
+        request_id = _request_id(scope_header(scope, b"x-request-id"))
         scope.setdefault("state", {})["request_id"] = request_id
         status: int | None = None
 
@@ -208,7 +208,13 @@ def _request_id(candidate: str | None) -> str:
     return os.urandom(16).hex()
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def scope_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of the request header `name` (lowercase bytes)."""
     headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
     for key, value in headers:
         if key == name:

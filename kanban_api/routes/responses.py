@@ -29,6 +29,8 @@ LAST_OWNER = _error(409, "It would leave the board without an owner")
 BOARD_FULL = _error(409, "The board would pass its cap of active or archived cards")
 EMAIL_TAKEN = _error(409, "Email taken (compared case-insensitively)")
 USER_NOT_FOUND = _error(404, "No user with this email")
+TOKEN_NOT_FOUND = _error(404, "No such access token of yours")
+TOKEN_NOT_ALLOWED = _error(403, "An access token cannot do this; it needs a login token")
 TOO_MANY_ATTEMPTS = _error(429, "Too many failed logins; retry after `Retry-After` seconds")
 REAUTH_REQUIRED = _error(
     403, "Changing email or password needs `currentPassword` (missing or wrong) or a fresh login"

@@ -3,9 +3,9 @@ from fastapi import APIRouter, Request, status
 from kanban_api import errors
 from kanban_api.access import current_user
 from kanban_api.dependencies import (
-    CurrentPrincipal,
     CurrentUser,
     DatabaseDep,
+    LoginPrincipal,
     SessionDep,
     SettingsDep,
 )
@@ -47,7 +47,7 @@ async def update_me(
     session: SessionDep,
     database: DatabaseDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: LoginPrincipal,
     body: UserUpdate,
 ) -> UserOut:
     """Change email or password; tokens issued before the change stop working.

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kanban_api.errors import ConflictError
 from kanban_api.models import User
+from kanban_api.services import api_tokens
 from kanban_api.utils.emails import email_key
 from kanban_api.utils.password import hash_password
 
@@ -69,7 +70,8 @@ async def update_user(
 ) -> User:
     """Change email and/or password.
 
-    A password change retires every token issued before it (409 if the email is
+    A password change retires every token issued before it, and deletes the user's
+    access tokens (409 if the email is
     another account's). An email change alone keeps the caller's tokens: they name
     the user by id, and the old address no longer logs in anyway.
     """
@@ -81,6 +83,7 @@ async def update_user(
     if hashed_password is not None:
         user.hashed_password = hashed_password
         user.credentials_version += 1
+        await api_tokens.revoke_all(session, user_id=user.id)
     await _flush_or_conflict(session)
     return user
 

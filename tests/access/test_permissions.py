@@ -41,6 +41,9 @@ UNSCOPED = {
     ("POST", "/api/boards"),
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
+    ("GET", "/api/users/me/tokens"),
+    ("POST", "/api/users/me/tokens"),
+    ("DELETE", "/api/users/me/tokens/{token_id}"),
 }
 
 
