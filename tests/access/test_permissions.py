@@ -39,6 +39,8 @@ UNSCOPED = {
     ("POST", "/api/users/search"),
     ("GET", "/api/boards"),
     ("POST", "/api/boards"),
+    ("GET", "/"),
+    ("GET", "/health"),
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
     ("GET", "/api/users/me/tokens"),
