@@ -10,7 +10,7 @@ whose comment, whom to remove) take a VIEW alias and call `access.require(...)`.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -67,17 +67,23 @@ CardId = Annotated[Id, Path()]
 CommentId = Annotated[Id, Path()]
 
 
-# POSTs that change no board: a read-only access token may send them.
-READING_POSTS = frozenset({"/api/users/search", "/api/boards/{board_id}/events/tickets"})
+# Marks an endpoint that changes no board though its method is not GET (a search, a
+# stream ticket): a read-only access token may call it.
+READS_ONLY = "kanban_reads_only"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    endpoint.__dict__[READS_ONLY] = True
+    return endpoint
 
 
 async def get_principal(request: Request, token: Bearer) -> Principal:
     state = app_state(request)
     principal = await access.authenticate_bearer(state.tokens, state.database, bearer=token)
-    route = request.scope.get("route")
-    path = getattr(route, "path_format", request.url.path)
-    writes = request.method not in READ_METHODS and path not in READING_POSTS
-    access.require_scope(principal, writes=writes)
+    endpoint = request.scope.get("endpoint")
+    marked = getattr(endpoint, "__dict__", {}).get(READS_ONLY, False)
+    access.require_scope(principal, writes=request.method not in READ_METHODS and not marked)
     return principal
 
 

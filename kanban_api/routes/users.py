@@ -6,6 +6,7 @@ from kanban_api.dependencies import (
     CurrentUser,
     DatabaseDep,
     LoginPrincipal,
+    reads_only,
     SessionDep,
     SettingsDep,
 )
@@ -75,6 +76,7 @@ async def update_me(
 
 
 @router.post("/search", responses={**NOT_AUTHENTICATED, **USER_NOT_FOUND})
+@reads_only
 async def search_user(session: SessionDep, caller: CurrentUser, body: UserSearch) -> UserPublic:
     """Find a user by exact email (case-insensitive), to share a board with them.
 
