@@ -155,10 +155,10 @@ def ticket_hash(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
 
 
-API_TOKEN_PREFIX = "kbp_"
+API_TOKEN_PREFIX = "kbp_"  # noqa: S105 (a prefix, not a secret)
 # lastUsedAt is written at most this often per token, so reads stay reads.
 LAST_USED_PRECISION = timedelta(minutes=1)
-TOKEN_CANNOT = "An access token cannot {what}; use a login token"
+TOKEN_CANNOT = "An access token cannot {what}; use a login token"  # noqa: S105
 
 _TOKEN_LOOKUP = (
     select(
@@ -209,6 +209,20 @@ async def authenticate_bearer(
     )
 
 
+async def boards_not_joined(
+    session: AsyncSession, *, user_id: int, board_ids: list[int]
+) -> list[int]:
+    """Those of `board_ids` the user is not a member of (what a token may not be limited to)."""
+    joined = set(
+        await session.scalars(
+            select(Membership.board_id).where(
+                Membership.user_id == user_id, Membership.board_id.in_(board_ids)
+            )
+        )
+    )
+    return [board_id for board_id in board_ids if board_id not in joined]
+
+
 def require_scope(principal: Principal, *, writes: bool) -> None:
     """403 for a write by a read-only access token."""
     if writes and not principal.can_write:
@@ -256,7 +270,9 @@ _USER_ID: BindParameter[int] = bindparam("user_id")
 _LIMITED_TOKEN_ID: BindParameter[int | None] = bindparam("limited_token_id", type_=Integer)
 
 
-def token_may_reach(board_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+def token_may_reach(
+    board_id: ColumnElement[int] | InstrumentedAttribute[int],
+) -> ColumnElement[bool]:
     """SQL that holds unless the principal is a board-limited access token (the
     `limited_token_id` parameter) whose boards do not include `board_id`."""
     return or_(
@@ -512,9 +528,7 @@ async def board_access(
     statement = (
         select(Board, Membership.role)
         .join(Membership, Membership.board_id == Board.id)
-        .where(
-            Board.id == board_id, Membership.user_id == user.id, token_may_reach(Board.id)
-        )
+        .where(Board.id == board_id, Membership.user_id == user.id, token_may_reach(Board.id))
         .options(selectinload(Board.labels))
     )
     row = (await session.execute(statement, principal.params())).one_or_none()

@@ -18,13 +18,13 @@ from kanban_api import __version__
 from kanban_api.config import Settings
 from kanban_api.db_faults import classify
 from kanban_api.errors import ApiError
+from kanban_api.idempotency import IdempotencyMiddleware
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
     InternalErrorMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from kanban_api.idempotency import IdempotencyMiddleware
 from kanban_api.overload import InFlightLimitMiddleware
 from kanban_api.rate_limit import RateLimitMiddleware
 from kanban_api.routes import API_ROUTERS, DOCS_TAGS, HOME_ROUTER, OTHER_ROUTERS
@@ -105,9 +105,7 @@ def _add_middleware(app: FastAPI, state: AppState) -> None:
     # Added innermost first. Every answer the app, the size limit or the error layer
     # gives (413s and 500s included) passes CORS, the request log and the security
     # headers, so a browser can read each one; CORS preflights are logged too.
-    app.add_middleware(
-        IdempotencyMiddleware, tokens=state.tokens, engine=state.database.engine
-    )
+    app.add_middleware(IdempotencyMiddleware, tokens=state.tokens, engine=state.database.engine)
     if state.rate_counter is not None:
         app.add_middleware(
             RateLimitMiddleware,

@@ -101,10 +101,12 @@ class IdempotencyMiddleware:
         except BaseException:
             await self.store.release(principal, key)
             raise
-        start = messages[0] if messages else {"status": 500, "headers": []}
+        start: Message = messages[0] if messages else {"status": 500, "headers": []}
         status = int(start["status"])
         if _storable(status):
-            body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+            body = b"".join(
+                m.get("body", b"") for m in messages if m["type"] == "http.response.body"
+            )
             headers = [
                 (name.decode("latin-1"), value.decode("latin-1"))
                 for name, value in start.get("headers", ())
@@ -239,7 +241,7 @@ def _in_progress() -> Response:
     return JSONResponse({"detail": IN_PROGRESS}, 409, headers={"Retry-After": "1"})
 
 
-def _answer_for(row: Row[Any], *, fingerprint: str) -> Response:
+def _answer_for(row: Row[*tuple[Any, ...]], *, fingerprint: str) -> Response:
     if row.fingerprint != fingerprint:
         return JSONResponse({"detail": KEY_REUSED}, 422)
     if row.status is None:

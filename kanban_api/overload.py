@@ -103,5 +103,7 @@ class InFlightLimitMiddleware:
     def _principal(self, scope: Scope) -> str:
         """`user:<id>` for a valid bearer token, else `address:<client address>`."""
         return principal_key(
-            self.tokens, authorization=scope_header(scope, b"authorization"), address=client_address(scope)
+            self.tokens,
+            authorization=scope_header(scope, b"authorization"),
+            address=client_address(scope),
         )

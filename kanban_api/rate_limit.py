@@ -60,7 +60,9 @@ class DatabaseCounter:
 
     async def hit(self, principal: str, *, window: int) -> int:
         async with self.engine.begin() as connection:
-            count = await connection.scalar(self.statement, {"principal": principal, "window": window})
+            count = await connection.scalar(
+                self.statement, {"principal": principal, "window": window}
+            )
         return int(count or 0)
 
 
@@ -92,7 +94,9 @@ async def prune(session: AsyncSession, *, now: float | None = None) -> int:
 class RateLimitMiddleware:
     """429s a principal's requests past `limit` per minute; adds the RateLimit headers."""
 
-    def __init__(self, app: ASGIApp, *, tokens: TokenVerifier, counter: Counter, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, tokens: TokenVerifier, counter: Counter, limit: int
+    ) -> None:
         self.app = app
         self.tokens = tokens
         self.counter = counter
@@ -118,7 +122,9 @@ class RateLimitMiddleware:
         }
         if count > self.limit:
             detail = RATE_LIMITED.format(limit=self.limit, reset=reset)
-            answer = JSONResponse({"detail": detail}, 429, headers={**headers, "Retry-After": str(reset)})
+            answer = JSONResponse(
+                {"detail": detail}, 429, headers={**headers, "Retry-After": str(reset)}
+            )
             await answer(scope, receive, send)
             return
 

@@ -14,8 +14,6 @@ from kanban_api.models.user import User
 __all__ = [
     "ApiToken",
     "ApiTokenBoard",
-    "IdempotencyKey",
-    "RateLimitWindow",
     "Base",
     "Board",
     "BoardEvent",
@@ -26,10 +24,12 @@ __all__ = [
     "Comment",
     "Contact",
     "EventTicket",
+    "IdempotencyKey",
     "Label",
     "LabelColor",
     "LoginThrottle",
     "Membership",
+    "RateLimitWindow",
     "Role",
     "User",
 ]

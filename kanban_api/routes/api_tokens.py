@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Response, status
 
-from kanban_api.dependencies import LoginPrincipal, SessionDep
 from kanban_api.access import current_user
+from kanban_api.dependencies import LoginPrincipal, SessionDep
 from kanban_api.routes.responses import NOT_AUTHENTICATED, TOKEN_NOT_ALLOWED, TOKEN_NOT_FOUND
 from kanban_api.schemas.api_token import ApiTokenCreate, ApiTokenCreated, ApiTokenOut
 from kanban_api.schemas.fields import Id

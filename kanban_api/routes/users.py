@@ -6,9 +6,9 @@ from kanban_api.dependencies import (
     CurrentUser,
     DatabaseDep,
     LoginPrincipal,
-    reads_only,
     SessionDep,
     SettingsDep,
+    reads_only,
 )
 from kanban_api.models import User
 from kanban_api.routes.responses import (

@@ -11,13 +11,13 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kanban_api.access import API_TOKEN_PREFIX, ticket_hash
+from kanban_api.access import API_TOKEN_PREFIX, boards_not_joined, ticket_hash
 from kanban_api.errors import InvalidInputError, NotFoundError
-from kanban_api.models import ApiToken, ApiTokenBoard, Membership, User
+from kanban_api.models import ApiToken, ApiTokenBoard, User
 from kanban_api.models.base import utcnow
 from kanban_api.schemas.api_token import ApiTokenCreate, ApiTokenCreated, ApiTokenOut
 
-TOKEN_NOT_FOUND = "Token not found"
+TOKEN_NOT_FOUND = "Token not found"  # noqa: S105 (a message)
 
 
 async def create_token(
@@ -26,17 +26,9 @@ async def create_token(
     """A new token of `user`, with its secret; 422 if a board is not one of the user's."""
     board_ids = sorted(set(request.board_ids)) if request.board_ids is not None else None
     if board_ids:
-        mine = set(
-            await session.scalars(
-                select(Membership.board_id).where(
-                    Membership.user_id == user.id, Membership.board_id.in_(board_ids)
-                )
-            )
-        )
-        if not_mine := [board_id for board_id in board_ids if board_id not in mine]:
-            raise InvalidInputError(
-                ("body", "boardIds"), f"Not a member of boards {not_mine}"
-            )
+        not_mine = await boards_not_joined(session, user_id=user.id, board_ids=board_ids)
+        if not_mine:
+            raise InvalidInputError(("body", "boardIds"), f"Not a member of boards {not_mine}")
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken(
@@ -47,13 +39,17 @@ async def create_token(
         board_limited=board_ids is not None,
         credentials_version=user.credentials_version,
         created_at=now,
-        expires_at=None
-        if request.expires_in_days is None
-        else now + timedelta(days=request.expires_in_days),
+        expires_at=(
+            None
+            if request.expires_in_days is None
+            else now + timedelta(days=request.expires_in_days)
+        ),
     )
     session.add(token)
     await session.flush()
-    session.add_all(ApiTokenBoard(token_id=token.id, board_id=board_id) for board_id in board_ids or ())
+    session.add_all(
+        ApiTokenBoard(token_id=token.id, board_id=board_id) for board_id in board_ids or ()
+    )
     await session.flush()
     return ApiTokenCreated(**_out(token, board_ids).model_dump(), token=secret)
 
@@ -62,9 +58,7 @@ async def list_tokens(session: AsyncSession, *, user: User) -> list[ApiTokenOut]
     """The user's live tokens (expired ones too, until revoked), oldest first; no secrets."""
     tokens = (
         await session.scalars(
-            select(ApiToken)
-            .where(ApiToken.user_id == user.id)
-            .order_by(ApiToken.id)
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
         )
     ).all()
     rows = await session.execute(

@@ -151,7 +151,10 @@ async def test_malformed_keys_answer_400_and_change_nothing(
     response = await client.post(
         "/api/boards",
         json={"title": "No"},
-        headers={**owner.headers, "Idempotency-Key": key.encode()},
+        headers=[
+            *((name.encode(), value.encode()) for name, value in owner.headers.items()),
+            (b"Idempotency-Key", key.encode()),
+        ],
     )
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["detail"]

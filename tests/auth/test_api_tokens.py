@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.models import ApiToken
 from tests.helpers import (
-    Account,
     Accounts,
     add_member,
     board_events,
@@ -31,7 +30,8 @@ async def test_a_token_is_shown_once_and_stored_only_as_a_hash(
     owner = await accounts.create()
     token = await create_api_token(client, owner, scopes=["read"], expiresInDays=30)
     created = token.token_info
-    assert created["token"].startswith("kbp_") and len(created["token"]) > 40
+    assert created["token"].startswith("kbp_")
+    assert len(created["token"]) > 40
     assert (created["name"], created["scopes"], created["boardIds"]) == ("script", ["read"], None)
     assert created["lastUsedAt"] is None
     expires = datetime.fromisoformat(created["expiresAt"]) - datetime.fromisoformat(
@@ -111,7 +111,9 @@ async def test_a_read_only_token_reads_but_every_write_answers_403(
         response = await client.request(method, path, json=body, headers=reader.headers)
         assert response.status_code == 403, response.text
         assert "read scope" in detail(response)
-    [unchanged] = (await client.get(f"/api/boards/{board['id']}/cards", headers=owner.headers)).json()
+    [unchanged] = (
+        await client.get(f"/api/boards/{board['id']}/cards", headers=owner.headers)
+    ).json()
     assert unchanged == card
     assert len((await client.get("/api/boards", headers=owner.headers)).json()) == 1
 
@@ -135,7 +137,10 @@ async def test_a_board_limited_token_sees_only_its_boards(
         ("PATCH", f"/api/cards/{hidden['id']}"),
     ]:
         response = await client.request(
-            method, path, headers=limited.headers, json={"title": "x"} if method == "PATCH" else None
+            method,
+            path,
+            headers=limited.headers,
+            json={"title": "x"} if method == "PATCH" else None,
         )
         assert response.status_code == 404, (method, path, response.text)
     creating = await client.post("/api/boards", json={"title": "New"}, headers=limited.headers)
@@ -237,7 +242,9 @@ async def test_a_token_adds_one_statement_to_the_hot_reads(
     owner = await accounts.create()
     board = await create_board(client, owner)
     [card] = await create_cards(client, owner, board["id"], {"title": "Card"})
-    token = await create_api_token(client, owner, **({"boardIds": [board["id"]]} if limited else {}))
+    token = await create_api_token(
+        client, owner, **({"boardIds": [board["id"]]} if limited else {})
+    )
     await client.get("/api/boards", headers=token.headers)  # records lastUsedAt
     for path in ("/api/boards", f"/api/boards/{board['id']}/cards", f"/api/cards/{card['id']}"):
         counts = []
@@ -267,9 +274,13 @@ async def test_tokens_follow_membership(client: AsyncClient, accounts: Accounts)
     board = await create_board(client, owner)
     await add_member(client, owner, board["id"], member, "editor")
     token = await create_api_token(client, member, boardIds=[board["id"]])
-    assert (await client.get(f"/api/boards/{board['id']}", headers=token.headers)).status_code == 200
+    assert (
+        await client.get(f"/api/boards/{board['id']}", headers=token.headers)
+    ).status_code == 200
     removed = await client.delete(
         f"/api/boards/{board['id']}/users/{member.id}", headers=owner.headers
     )
     assert removed.status_code == 204
-    assert (await client.get(f"/api/boards/{board['id']}", headers=token.headers)).status_code == 404
+    assert (
+        await client.get(f"/api/boards/{board['id']}", headers=token.headers)
+    ).status_code == 404
