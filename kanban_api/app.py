@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +19,7 @@ from kanban_api import __version__
 from kanban_api.config import Settings
 from kanban_api.db_faults import classify
 from kanban_api.errors import ApiError
-from kanban_api.idempotency import IdempotencyMiddleware
+from kanban_api.idempotency import SECRET_ANSWERS, IdempotencyMiddleware
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
     InternalErrorMiddleware,
@@ -33,6 +34,7 @@ from kanban_api.routes.responses import (
     SERVICE_UNAVAILABLE,
     TOO_MANY_IN_FLIGHT,
     UNPARSABLE_BODY,
+    document_api_headers,
 )
 from kanban_api.state import AppState
 from kanban_api.validation import public_errors, reject_unknown_query_parameters
@@ -76,6 +78,14 @@ def _new_app(state: AppState) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.kanban = state
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_api_headers(build_schema(), secret_answers=SECRET_ANSWERS)
+        return build_schema()  # FastAPI keeps the schema it built: the one changed above
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -243,7 +243,9 @@ def _in_progress() -> Response:
 
 def _answer_for(row: Row[*tuple[Any, ...]], *, fingerprint: str) -> Response:
     if row.fingerprint != fingerprint:
-        return JSONResponse({"detail": KEY_REUSED}, 422)
+        # FastAPI's 422 shape, as every 422 here (errors.InvalidInputError).
+        error = {"type": "value_error", "loc": ["header", "Idempotency-Key"], "msg": KEY_REUSED}
+        return JSONResponse({"detail": [error]}, 422)
     if row.status is None:
         return _in_progress()
     headers = dict(orjson.loads(row.headers or "[]"))

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -54,7 +55,9 @@ async def test_the_same_key_with_another_request_answers_422(
     assert (await create_cards(client, owner, board["id"], "key")).status_code == 201
     other_body = await create_cards(client, owner, board["id"], "key", title="Different")
     assert other_body.status_code == 422
-    assert "another method, path or body" in other_body.json()["detail"]
+    [error] = other_body.json()["detail"]
+    assert error["loc"] == ["header", "Idempotency-Key"]
+    assert "another method, path or body" in error["msg"]
     other_path = await client.post(
         "/api/boards", json=[{"title": "Once"}], headers={**owner.headers, "Idempotency-Key": "key"}
     )
@@ -181,3 +184,14 @@ async def test_server_errors_give_the_key_back(
     assert retried.status_code == 201
     assert "Idempotency-Replayed" not in retried.headers
     assert await count(engine, Board) == 1
+
+
+def test_the_api_schema_documents_the_headers(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    create = paths["/api/boards/{board_id}/cards"]["post"]
+    assert "Idempotency-Key" in [parameter["name"] for parameter in create["parameters"]]
+    assert "Idempotency-Replayed" in create["responses"]["201"]["headers"]
+    login = paths["/api/auth/tokens"]["post"]
+    assert "Idempotency-Key" not in [p["name"] for p in login.get("parameters", [])]
+    listed = paths["/api/boards"]["get"]["responses"]["200"]["headers"]
+    assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(listed)
