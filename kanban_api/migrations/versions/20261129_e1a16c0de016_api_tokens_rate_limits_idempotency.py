@@ -23,7 +23,7 @@ def upgrade() -> None:
         "api_token",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("can_write", sa.Boolean(), nullable=False),
         sa.Column("board_limited", sa.Boolean(), nullable=False),
