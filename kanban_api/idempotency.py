@@ -16,6 +16,7 @@ Stripe does); a claim whose request died with its worker is taken over after
 """
 
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,16 +24,19 @@ from typing import Any
 import orjson
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban_api.access import principal_key
-from kanban_api.middleware import client_address, scope_header
+from kanban_api.middleware import client_address, database_fault, scope_header
 from kanban_api.models import IdempotencyKey
 from kanban_api.models.base import utcnow
 from kanban_api.utils.token import TokenVerifier
+
+logger = logging.getLogger(__name__)
 
 KEEP = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=5)
@@ -81,7 +85,10 @@ class IdempotencyMiddleware:
             address=client_address(scope),
         )
         fingerprint = _fingerprint(scope, body)
-        earlier = await self.store.claim(principal, key, fingerprint=fingerprint)
+        try:
+            earlier = await self.store.claim(principal, key, fingerprint=fingerprint)
+        except SQLAlchemyError as error:
+            earlier = database_fault(error, scope)
         if earlier is not None:
             await earlier(scope, receive, send)
             return
@@ -101,6 +108,16 @@ class IdempotencyMiddleware:
         except BaseException:
             await self.store.release(principal, key)
             raise
+        try:
+            await self._keep(messages, principal=principal, key=key)
+        except SQLAlchemyError:
+            # The request ran: its answer goes out; the claim is taken over after a while.
+            logger.warning("answer for an Idempotency-Key not stored", exc_info=True)
+        for message in messages:
+            await send(message)
+
+    async def _keep(self, messages: list[Message], *, principal: str, key: str) -> None:
+        """Store the answer if a retry should get it again, else give the key back."""
         start: Message = messages[0] if messages else {"status": 500, "headers": []}
         status = int(start["status"])
         if _storable(status):
@@ -115,8 +132,6 @@ class IdempotencyMiddleware:
             await self.store.save(principal, key, status=status, headers=headers, body=body)
         else:
             await self.store.release(principal, key)
-        for message in messages:
-            await send(message)
 
 
 def _key_of(scope: Scope) -> str | None:

@@ -11,10 +11,13 @@ import time
 from collections.abc import Iterable
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kanban_api.db_faults import classify
 
 MAX_BODY_BYTES = 1024 * 1024
 BODY_TOO_LARGE = f"Request body exceeds {MAX_BODY_BYTES} bytes"
@@ -207,6 +210,17 @@ def _request_id(candidate: str | None) -> str:
     if candidate is not None and _SAFE_REQUEST_ID.fullmatch(candidate):
         return candidate
     return os.urandom(16).hex()
+
+
+def database_fault(error: SQLAlchemyError, scope: Scope) -> JSONResponse:
+    """The answer the app's handler gives a database error (db_faults.py: 503 or 409 with
+    `Retry-After`), for middleware that reaches the database outside the app; re-raises
+    what is a bug."""
+    fault = classify(error, method=scope["method"])
+    if fault is None:
+        raise error
+    headers = {"Retry-After": str(fault.retry_after)}
+    return JSONResponse({"detail": fault.detail}, fault.status_code, headers=headers)
 
 
 def client_address(scope: Scope) -> str:

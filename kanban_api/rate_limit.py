@@ -13,21 +13,26 @@ database (an upsert: callers never wait for each other's rows), or a Redis key p
 principal and window when KANBAN_REDIS_URL is set.
 """
 
+import logging
 import time
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban_api.access import principal_key
-from kanban_api.middleware import client_address, scope_header
+from kanban_api.middleware import client_address, database_fault, scope_header
 from kanban_api.models import RateLimitWindow
 from kanban_api.utils.token import TokenVerifier
+
+logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 RATE_LIMITED = "Rate limit of {limit} requests per minute reached; retry in {reset} seconds"
@@ -113,7 +118,16 @@ class RateLimitMiddleware:
         )
         now = clock()
         window = int(now // WINDOW_SECONDS)
-        count = await self.counter.hit(principal, window=window)
+        try:
+            count = await self.counter.hit(principal, window=window)
+        except SQLAlchemyError as error:
+            await database_fault(error, scope)(scope, receive, send)
+            return
+        except RedisError:
+            # Redis down must not take the API down: serve, uncounted, and say so in the log.
+            logger.warning("rate limit not counted: Redis unavailable", exc_info=True)
+            await self.app(scope, receive, send)
+            return
         reset = max(1, (window + 1) * WINDOW_SECONDS - int(now))
         headers = {
             "RateLimit-Limit": str(self.limit),
