@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.models import Board, Card, IdempotencyKey
 from kanban_api.services import boards
-from tests.helpers import Account, Accounts, board_events, create_api_token, create_board
+from tests.helpers import (
+    Account,
+    Accounts,
+    board_events,
+    create_api_token,
+    create_board,
+    recorded_statements,
+)
 
 
 async def count(engine: AsyncEngine, model: Any) -> int:
@@ -195,3 +202,18 @@ def test_the_api_schema_documents_the_headers(app: FastAPI) -> None:
     assert "Idempotency-Key" not in [p["name"] for p in login.get("parameters", [])]
     listed = paths["/api/boards"]["get"]["responses"]["200"]["headers"]
     assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(listed)
+
+
+async def test_reads_ignore_the_key_and_cost_no_statement_more(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    owner = await accounts.create()
+    await create_board(client, owner)
+    counts = []
+    for headers in (owner.headers, {**owner.headers, "Idempotency-Key": "read"}):
+        with recorded_statements(engine) as statements:
+            response = await client.get("/api/boards", headers=headers)
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts == [1, 1]
+    assert await count(engine, IdempotencyKey) == 0
