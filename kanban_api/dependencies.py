@@ -74,6 +74,7 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Mark the endpoint as READS_ONLY (`get_principal` reads the mark)."""
     endpoint.__dict__[READS_ONLY] = True
     return endpoint
 

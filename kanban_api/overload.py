@@ -101,7 +101,8 @@ class InFlightLimitMiddleware:
             release()
 
     def _principal(self, scope: Scope) -> str:
-        """`user:<id>` for a valid bearer token, else `address:<client address>`."""
+        """The user of a valid login token, the access token, else the client address
+        (`access.principal_key`)."""
         return principal_key(
             self.tokens,
             authorization=scope_header(scope, b"authorization"),
