@@ -24,14 +24,18 @@ from typing import Any
 import orjson
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban_api.access import principal_key
-from kanban_api.middleware import client_address, database_fault, scope_header
+from kanban_api.middleware import (
+    DATABASE_ERRORS,
+    client_address,
+    database_fault,
+    scope_header,
+)
 from kanban_api.models import IdempotencyKey
 from kanban_api.models.base import utcnow
 from kanban_api.utils.token import TokenVerifier
@@ -87,7 +91,7 @@ class IdempotencyMiddleware:
         fingerprint = _fingerprint(scope, body)
         try:
             earlier = await self.store.claim(principal, key, fingerprint=fingerprint)
-        except SQLAlchemyError as error:
+        except DATABASE_ERRORS as error:
             earlier = database_fault(error, scope)
         if earlier is not None:
             await earlier(scope, receive, send)
@@ -110,7 +114,7 @@ class IdempotencyMiddleware:
             raise
         try:
             await self._keep(messages, principal=principal, key=key)
-        except SQLAlchemyError:
+        except DATABASE_ERRORS:
             # The request ran: its answer goes out; the claim is taken over after a while.
             logger.warning("answer for an Idempotency-Key not stored", exc_info=True)
         for message in messages:

@@ -212,7 +212,11 @@ def _request_id(candidate: str | None) -> str:
     return os.urandom(16).hex()
 
 
-def database_fault(error: SQLAlchemyError, scope: Scope) -> JSONResponse:
+# What a database that is out raises: the classes the app's handler answers (app.py).
+DATABASE_ERRORS = (SQLAlchemyError, OSError)
+
+
+def database_fault(error: SQLAlchemyError | OSError, scope: Scope) -> JSONResponse:
     """The answer the app's handler gives a database error (db_faults.py: 503 or 409 with
     `Retry-After`), for middleware that reaches the database outside the app; re-raises
     what is a bug."""

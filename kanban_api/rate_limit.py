@@ -21,14 +21,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban_api.access import principal_key
-from kanban_api.middleware import client_address, database_fault, scope_header
+from kanban_api.middleware import (
+    DATABASE_ERRORS,
+    client_address,
+    database_fault,
+    scope_header,
+)
 from kanban_api.models import RateLimitWindow
 from kanban_api.utils.token import TokenVerifier
 
@@ -120,7 +124,7 @@ class RateLimitMiddleware:
         window = int(now // WINDOW_SECONDS)
         try:
             count = await self.counter.hit(principal, window=window)
-        except SQLAlchemyError as error:
+        except DATABASE_ERRORS as error:
             await database_fault(error, scope)(scope, receive, send)
             return
         except RedisError:
