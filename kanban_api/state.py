@@ -14,6 +14,7 @@ from kanban_api.events.postgres import PostgresListener
 from kanban_api.events.publish import PUBLISHER, publisher_for
 from kanban_api.events.retention import prune_periodically
 from kanban_api.utils.token import TokenVerifier
+from kanban_api.webhooks.sender import send_periodically
 
 
 @dataclass
@@ -25,6 +26,7 @@ class AppState:
     secret_key: str
     tokens: TokenVerifier
     _pruning: asyncio.Task[None] | None = field(default=None, init=False)
+    _sending: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
     def build(cls, settings: Settings) -> "AppState":
@@ -47,18 +49,22 @@ class AppState:
         return cls(settings, database, hub, secret_key, tokens)
 
     def start(self) -> None:
-        """Background work of a serving worker: pruning old events hourly."""
+        """Background work of a serving worker: pruning old events hourly, sending webhooks."""
         self._pruning = asyncio.create_task(
             prune_periodically(
                 self.database.sessionmaker, retention_days=self.settings.event_retention_days
             )
         )
+        self._sending = asyncio.create_task(
+            send_periodically(self.database.sessionmaker, settings=self.settings)
+        )
 
     async def stop(self) -> None:
-        if self._pruning is not None:
-            self._pruning.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruning
+        for task in (self._pruning, self._sending):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.events.close()
         await self.database.dispose()
 

@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kanban_api.events import feed
+from kanban_api.webhooks.queue import prune_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +21,18 @@ async def prune_periodically(
     while True:
         try:
             async with sessionmaker() as session:
-                deleted = await feed.prune(session, retention_days=retention_days)
+                deleted = await prune(session, retention_days=retention_days)
                 await session.commit()
             if deleted:
                 logger.info("pruned %d events older than %d days", deleted, retention_days)
         except SQLAlchemyError:
             logger.exception("pruning events failed; trying again in an hour")
         await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+
+
+async def prune(session: AsyncSession, *, retention_days: int) -> int:
+    """Delete expired tickets, and events and webhook deliveries older than the retention;
+    returns the events deleted."""
+    deleted = await feed.prune(session, retention_days=retention_days)
+    await prune_deliveries(session, retention_days=retention_days)
+    return deleted

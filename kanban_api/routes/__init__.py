@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
+from kanban_api.routes import (
+    auth,
+    boards,
+    cards,
+    comments,
+    events,
+    health,
+    members,
+    users,
+    webhooks,
+)
 
 # Under /api, in the order FastAPI tries them: it matches a request against the routes
 # in the order they were added, so the busiest come first.
@@ -12,10 +22,11 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     comments.router,
     members.router,
     events.router,
+    webhooks.router,
     users.router,
     auth.router,
 )
 # Outside /api.
 OTHER_ROUTERS: tuple[APIRouter, ...] = (health.router,)
 # The domains in the order the API docs list them.
-DOCS_TAGS = ("auth", "users", "boards", "members", "cards", "comments", "events", "health")
+DOCS_TAGS = ("auth", "users", "boards", "members", "cards", "comments", "events", "webhooks", "health")
