@@ -16,6 +16,9 @@ class Webhook(Base):
     """
 
     __tablename__ = "webhook"
+    # Ids are never reused (SQLite would reuse the highest after a delete): a sender
+    # finishing a delivery of a deleted webhook must not touch a new one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("board.id", ondelete="CASCADE"), index=True)
@@ -43,6 +46,7 @@ class WebhookDelivery(Base):
     """One attempt to deliver one event: `pending` while it is being sent."""
 
     __tablename__ = "webhook_delivery"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[int] = mapped_column(

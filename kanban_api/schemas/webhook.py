@@ -60,7 +60,7 @@ class WebhookOut(ApiModel):
     # Why the server turned it off (null while active or turned off by an owner).
     disabled_reason: str | None
     # The last event the receiver acknowledged; delivery goes on after it.
-    last_delivered_seq: int
+    last_delivered_seq: int = Field(validation_alias="last_seq")
 
 
 class WebhookCreated(WebhookOut):

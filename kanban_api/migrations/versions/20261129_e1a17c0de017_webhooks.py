@@ -44,6 +44,7 @@ def upgrade() -> None:
             ["owner_id"], ["user.id"], name=op.f("fk_webhook_owner_id_user"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("webhook", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_webhook_board_id"), ["board_id"])
@@ -68,6 +69,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_delivery")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_webhook_delivery_webhook_id"), ["webhook_id"])
