@@ -82,6 +82,7 @@ class Accounts:
         async with self.database.sessionmaker() as session, session.begin():
             user = await factories.create_user(session, email=email, password=password)
         token = factories.mint_token(user, secret_key=self.secret_key)
+        _emails[user.id] = email
         return Account(user.id, email, password, token, {"Authorization": f"Bearer {token}"})
 
     async def sign_up(self, email: str | None = None, password: str = DEFAULT_PASSWORD) -> Account:
