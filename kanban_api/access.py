@@ -160,7 +160,10 @@ def caller_may(action: Action, *, board_id: ColumnElement[int]) -> Exists:
 
 
 def user_may(
-    action: Action, *, user_id: ColumnElement[int], board_id: ColumnElement[int]
+    action: Action,
+    *,
+    user_id: ColumnElement[int] | InstrumentedAttribute[int],
+    board_id: ColumnElement[int] | InstrumentedAttribute[int],
 ) -> Exists:
     """SQL that holds while user `user_id` may perform `action` on board `board_id`: for
     background work done on a user's behalf, without a credential (webhooks' senders)."""

@@ -29,4 +29,14 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 # Outside /api.
 OTHER_ROUTERS: tuple[APIRouter, ...] = (health.router,)
 # The domains in the order the API docs list them.
-DOCS_TAGS = ("auth", "users", "boards", "members", "cards", "comments", "events", "webhooks", "health")
+DOCS_TAGS = (
+    "auth",
+    "users",
+    "boards",
+    "members",
+    "cards",
+    "comments",
+    "events",
+    "webhooks",
+    "health",
+)

@@ -145,4 +145,6 @@ async def _json_array_chunks(
         opening = b"[" if start == 0 else b","
         closing = b"]" if start + STREAM_CHUNK_ITEMS >= len(items) else b""
         yield opening + body + closing
+
+
 TOO_MANY_WEBHOOKS = _error(409, "The board already has as many webhooks as it may")

@@ -23,7 +23,9 @@ WEBHOOK_NOT_FOUND = "Webhook not found"
 async def check_url(url: str, *, allow_private: bool) -> None:
     """422 unless the server may send to `url` now (webhooks/targets.py says what may be)."""
     try:
-        await targets.resolve(targets.parse(url, allow_private=allow_private), allow_private=allow_private)
+        await targets.resolve(
+            targets.parse(url, allow_private=allow_private), allow_private=allow_private
+        )
     except targets.UnsafeTargetError as error:
         raise InvalidInputError(("body", "url"), f"The URL {error}") from None
 

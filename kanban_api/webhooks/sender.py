@@ -38,7 +38,9 @@ async def send_periodically(
                 logger.exception("claiming webhook deliveries failed; trying again")
                 jobs = []
             if jobs:
-                await asyncio.gather(*(_deliver(sessionmaker, client, job, settings) for job in jobs))
+                await asyncio.gather(
+                    *(_deliver(sessionmaker, client, job, settings) for job in jobs)
+                )
             else:
                 await asyncio.sleep(settings.webhook_poll_seconds)
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a format's prefix, not a secret)
 # The spec asks for 24 to 64 random bytes.
 SECRET_BYTES = 32
 

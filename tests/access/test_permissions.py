@@ -136,9 +136,7 @@ CASES = [
         {"description": "CI"},
     ),
     Case("DELETE", "/api/boards/{board_id}/webhooks/{webhook_id}", Action.MANAGE_WEBHOOKS),
-    Case(
-        "GET", "/api/boards/{board_id}/webhooks/{webhook_id}/deliveries", Action.MANAGE_WEBHOOKS
-    ),
+    Case("GET", "/api/boards/{board_id}/webhooks/{webhook_id}/deliveries", Action.MANAGE_WEBHOOKS),
     Case(
         "POST",
         "/api/boards/{board_id}/webhooks/{webhook_id}/replay",
@@ -294,9 +292,7 @@ async def test_role_table(client: AsyncClient, accounts: Accounts, role: str) ->
     for case in CASES:
         if case.streams:
             continue
-        world = await build_world(
-            client, accounts.database, role, creator, actor, other, new
-        )
+        world = await build_world(client, accounts.database, role, creator, actor, other, new)
         ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
         response = await client.request(
             case.method, case.path.format(**ids), json=case.body, headers=actor.headers

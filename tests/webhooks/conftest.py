@@ -67,7 +67,9 @@ class Receiver:
             body = await request.body()
             seq = int(request.headers["webhook-id"].rsplit("-", 1)[1])
             self.received.append(
-                Received(seq, request.url.query, dict(request.headers), body, list(self.acknowledged))
+                Received(
+                    seq, request.url.query, dict(request.headers), body, list(self.acknowledged)
+                )
             )
             await asyncio.sleep(self.linger_seconds)
             if seq == self.hold:
@@ -109,7 +111,9 @@ async def sending(app: FastAPI, settings: Settings) -> AsyncIterator[Sending]:
     state = state_of(worker)
     state.start()
     try:
-        async with AsyncClient(transport=ASGITransport(app=worker), base_url="http://test") as client:
+        async with AsyncClient(
+            transport=ASGITransport(app=worker), base_url="http://test"
+        ) as client:
             accounts = Accounts(client, database=state.database, secret_key=state.secret_key)
             yield Sending(worker, client, accounts)
     finally:
@@ -143,6 +147,8 @@ async def add_cards(client: AsyncClient, owner: Account, board_id: int, count: i
     """`count` events, one request each (a batch would number them in one transaction)."""
     for number in range(count):
         response = await client.post(
-            f"/api/boards/{board_id}/cards", json=[{"title": f"Card {number}"}], headers=owner.headers
+            f"/api/boards/{board_id}/cards",
+            json=[{"title": f"Card {number}"}],
+            headers=owner.headers,
         )
         assert response.status_code == 201, response.text

@@ -49,7 +49,9 @@ async def deliveries(
 async def webhook_state(
     client: AsyncClient, owner: Account, board_id: int, webhook_id: int
 ) -> dict[str, Any]:
-    response = await client.get(f"/api/boards/{board_id}/webhooks/{webhook_id}", headers=owner.headers)
+    response = await client.get(
+        f"/api/boards/{board_id}/webhooks/{webhook_id}", headers=owner.headers
+    )
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
     return found
@@ -146,18 +148,15 @@ async def test_a_write_that_rolls_back_sends_nothing(
     board_id = (await create_board(sending.client, owner))["id"]
     await create_webhook(sending.client, owner, board_id, receiver.url)
     state = state_of(sending.app)
-    async with state.database.sessionmaker() as session:
-        async with session.begin():
-            act_as(session, user_id=owner.id)
-            await card_service.create_cards(
-                session,
-                board=await session.get_one(
-                    Board, board_id, options=[selectinload(Board.labels)]
-                ),
-                cards=[CardCreate(title="Rolled back")],
-                caps=CardCaps.from_settings(state.settings),
-            )
-            await session.rollback()
+    async with state.database.sessionmaker() as session, session.begin():
+        act_as(session, user_id=owner.id)
+        await card_service.create_cards(
+            session,
+            board=await session.get_one(Board, board_id, options=[selectinload(Board.labels)]),
+            cards=[CardCreate(title="Rolled back")],
+            caps=CardCaps.from_settings(state.settings),
+        )
+        await session.rollback()
     await add_cards(sending.client, owner, board_id, 1)
     await eventually(lambda: receiver.acknowledged != [])
     (request,) = receiver.received

@@ -100,7 +100,9 @@ async def test_a_url_that_is_not_public_is_refused(
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "url"]
     assert await webhooks(client, owner, board_id) == []
-    created = (await client.post(path(board_id), json={"url": PUBLIC}, headers=owner.headers)).json()
+    created = (
+        await client.post(path(board_id), json={"url": PUBLIC}, headers=owner.headers)
+    ).json()
     response = await client.patch(
         path(board_id, created["id"]), json={"url": url}, headers=owner.headers
     )
@@ -161,7 +163,9 @@ async def test_a_webhook_of_another_board_is_not_found(
     created = (await client.post(path(first), json={"url": PUBLIC}, headers=owner.headers)).json()
     for method in ("GET", "PATCH", "DELETE"):
         response = await client.request(
-            method, path(second, created["id"]), json={} if method == "PATCH" else None,
+            method,
+            path(second, created["id"]),
+            json={} if method == "PATCH" else None,
             headers=owner.headers,
         )
         assert response.status_code == 404, (method, response.text)
