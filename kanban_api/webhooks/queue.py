@@ -148,6 +148,12 @@ async def finish(
     meanwhile, move on to the next event or schedule a retry (exponential backoff from
     `retry_base_seconds`; off after GIVE_UP_AFTER of failures)."""
     async with sessionmaker() as session, session.begin():
+        # The webhook's row before its log's, in the order deleting the webhook takes them.
+        webhook = await session.scalar(
+            select(Webhook)
+            .where(Webhook.id == job.webhook_id, Webhook.lease_token == job.lease_token)
+            .with_for_update()
+        )
         await session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.id == job.delivery_id)
@@ -157,11 +163,6 @@ async def finish(
                 error=outcome.error,
                 duration_ms=outcome.duration_ms,
             )
-        )
-        webhook = await session.scalar(
-            select(Webhook)
-            .where(Webhook.id == job.webhook_id, Webhook.lease_token == job.lease_token)
-            .with_for_update()
         )
         if webhook is None:
             return

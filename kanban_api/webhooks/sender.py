@@ -6,7 +6,6 @@ import logging
 import time
 
 import httpx
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kanban_api.config import Settings
@@ -34,14 +33,15 @@ async def send_periodically(
                 jobs = await queue.claim(
                     sessionmaker, lease_seconds=LEASE_TIMEOUTS * settings.webhook_timeout_seconds
                 )
-            except (SQLAlchemyError, OSError):
-                logger.exception("claiming webhook deliveries failed; trying again")
-                jobs = []
-            if jobs:
                 await asyncio.gather(
                     *(_deliver(sessionmaker, client, job, settings) for job in jobs)
                 )
-            else:
+            except Exception:
+                # Whatever went wrong (the database away, most likely), the leases taken
+                # run out and their events are sent again; the sender itself must go on.
+                logger.exception("delivering webhooks failed; trying again")
+                jobs = []
+            if not jobs:
                 await asyncio.sleep(settings.webhook_poll_seconds)
 
 
@@ -59,7 +59,7 @@ async def _deliver(
             outcome=outcome,
             retry_base_seconds=settings.webhook_retry_base_seconds,
         )
-    except (SQLAlchemyError, OSError):
+    except Exception:
         # The lease runs out and the event is sent again: at least once.
         logger.exception("recording webhook %d's delivery of seq %d failed", *_ids(job))
 
@@ -75,10 +75,7 @@ async def send(client: httpx.AsyncClient, job: Job, *, settings: Settings) -> Ou
     status, error = None, None
     try:
         async with asyncio.timeout(settings.webhook_timeout_seconds):
-            response = await _post(client, job, allow_private=settings.webhook_allow_private)
-        status = response.status_code
-        if not response.is_success:
-            error = f"HTTP {status}: {response.text[:ERROR_MAX]}"
+            status, error = await _post(client, job, allow_private=settings.webhook_allow_private)
     except targets.UnsafeTargetError as refused:
         error = f"Refused: the URL {refused}"
     except TimeoutError:
@@ -91,14 +88,18 @@ async def send(client: httpx.AsyncClient, job: Job, *, settings: Settings) -> Ou
     return Outcome(ok=error is None, response_status=status, error=error, duration_ms=duration_ms)
 
 
-async def _post(client: httpx.AsyncClient, job: Job, *, allow_private: bool) -> httpx.Response:
+async def _post(
+    client: httpx.AsyncClient, job: Job, *, allow_private: bool
+) -> tuple[int, str | None]:
+    """The answer's status, and an error unless it is a 2xx."""
     url = targets.parse(job.url, allow_private=allow_private)
     target = await targets.resolve(url, allow_private=allow_private)
     body = job.event.model_dump_json(by_alias=True).encode()
     headers = signing.headers(
         secret=job.secret, message_id=job.message_id, timestamp=int(time.time()), body=body
     )
-    return await client.post(
+    request = client.build_request(
+        "POST",
         target.request_url(),
         content=body,
         headers={
@@ -109,3 +110,20 @@ async def _post(client: httpx.AsyncClient, job: Job, *, allow_private: bool) -> 
         },
         extensions={"sni_hostname": url.host} if url.scheme == "https" else {},
     )
+    response = await client.send(request, stream=True)
+    try:
+        if response.is_success:
+            return response.status_code, None
+        return response.status_code, f"HTTP {response.status_code}: {await _start_of(response)}"
+    finally:
+        await response.aclose()
+
+
+async def _start_of(response: httpx.Response) -> str:
+    """The start of the answer's body, for the log: never more than ERROR_MAX is read."""
+    start = b""
+    async for chunk in response.aiter_bytes():
+        start += chunk
+        if len(start) >= ERROR_MAX:
+            break
+    return start[:ERROR_MAX].decode("utf-8", errors="replace")

@@ -54,6 +54,8 @@ class Receiver:
     # Time each request is kept open, to widen the window in which a second sender would show.
     linger_seconds: float = 0
     hold: int | None = None
+    # Answer every request with a redirect there instead.
+    redirect_to: str | None = None
     held: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -72,6 +74,8 @@ class Receiver:
                 )
             )
             await asyncio.sleep(self.linger_seconds)
+            if self.redirect_to is not None:
+                return Response(status_code=307, headers={"Location": self.redirect_to})
             if seq == self.hold:
                 self.held.set()
                 await self.release.wait()

@@ -234,3 +234,49 @@ async def test_a_deleted_webhook_sends_nothing_more(
     first_url = [request for request in receiver.received[count:] if request.query == ""]
     assert len(first_url) <= 1
     assert second["id"] != webhook["id"], "a webhook's id is never reused"
+
+
+async def test_redirects_are_not_followed(
+    sending: Sending, receiver: Receiver, owner: Account
+) -> None:
+    receiver.redirect_to = receiver.url + "?followed"
+    board_id = (await create_board(sending.client, owner))["id"]
+    webhook = await create_webhook(sending.client, owner, board_id, receiver.url)
+    await add_cards(sending.client, owner, board_id, 1)
+
+    async def redirected() -> bool:
+        log = await deliveries(sending.client, owner, board_id, webhook["id"])
+        return any(entry["status"] == "failed" for entry in log)
+
+    await eventually(redirected)
+    log = await deliveries(sending.client, owner, board_id, webhook["id"])
+    assert log[-1]["responseStatus"] == 307
+    assert all(request.query == "" for request in receiver.received)
+
+
+async def test_only_the_wanted_event_types_are_sent(
+    sending: Sending, receiver: Receiver, owner: Account
+) -> None:
+    board_id = (await create_board(sending.client, owner))["id"]
+    webhook = await create_webhook(
+        sending.client, owner, board_id, receiver.url, events=["card.moved"]
+    )
+    await add_cards(sending.client, owner, board_id, 2)
+    cards = (
+        await sending.client.get(f"/api/boards/{board_id}/cards", headers=owner.headers)
+    ).json()
+    moved = await sending.client.post(
+        f"/api/cards/{cards[0]['id']}/move",
+        json={"column": "DONE", "afterId": None},
+        headers=owner.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    await add_cards(sending.client, owner, board_id, 1)
+    latest = (await feed(sending.client, owner, board_id))[-1]["seq"]
+
+    async def caught_up() -> bool:
+        found = await webhook_state(sending.client, owner, board_id, webhook["id"])
+        return bool(found["lastDeliveredSeq"] == latest)
+
+    await eventually(caught_up)
+    assert [request.json()["type"] for request in receiver.received] == ["card.moved"]
