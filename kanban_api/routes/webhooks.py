@@ -15,6 +15,7 @@ from kanban_api.schemas.webhook import (
     WebhookUpdate,
 )
 from kanban_api.services import webhooks as webhook_service
+from kanban_api.webhooks.targets import TargetPolicy
 
 router = APIRouter(
     prefix="/boards/{board_id}/webhooks",
@@ -37,7 +38,7 @@ async def create_webhook(
         board=access.board,
         owner_id=access.user.id,
         data=body,
-        allow_private=settings.webhook_allow_private,
+        policy=TargetPolicy.from_settings(settings),
     )
     return WebhookCreated.model_validate(webhook)
 
@@ -75,7 +76,7 @@ async def update_webhook(
         webhook=webhook,
         owner_id=access.user.id,
         changes=body,
-        allow_private=settings.webhook_allow_private,
+        policy=TargetPolicy.from_settings(settings),
     )
     return WebhookOut.model_validate(webhook)
 

@@ -4,6 +4,7 @@ Sending is the background senders' work (kanban_api/webhooks); here only the row
 steer them change, in the request's transaction, after the board lock (access.py).
 """
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -16,22 +17,28 @@ from kanban_api.models import Board, Webhook, WebhookDelivery
 from kanban_api.models.base import utcnow
 from kanban_api.schemas.webhook import WebhookCreate, WebhookUpdate
 from kanban_api.webhooks import signing, targets
+from kanban_api.webhooks.targets import TargetPolicy
 
 WEBHOOK_NOT_FOUND = "Webhook not found"
 
 
-async def check_url(url: str, *, allow_private: bool) -> None:
-    """422 unless the server may send to `url` now (webhooks/targets.py says what may be)."""
+async def check_url(url: str, *, policy: TargetPolicy) -> None:
+    """422 unless the server may send to `url` now (webhooks/targets.py says what may be).
+
+    The request holds the board lock meanwhile, so resolving the host is given no longer
+    than a delivery would be."""
     try:
-        await targets.resolve(
-            targets.parse(url, allow_private=allow_private), allow_private=allow_private
-        )
+        parsed = targets.parse(url, allow_private=policy.allow_private)
+        async with asyncio.timeout(policy.timeout_seconds):
+            await targets.resolve(parsed, allow_private=policy.allow_private)
     except targets.UnsafeTargetError as error:
         raise InvalidInputError(("body", "url"), f"The URL {error}") from None
+    except TimeoutError:
+        raise InvalidInputError(("body", "url"), "The URL's host did not resolve in time") from None
 
 
 async def create_webhook(
-    session: AsyncSession, *, board: Board, owner_id: int, data: WebhookCreate, allow_private: bool
+    session: AsyncSession, *, board: Board, owner_id: int, data: WebhookCreate, policy: TargetPolicy
 ) -> Webhook:
     """A webhook sending the board's events from the next one on; 422 for an unsafe URL,
     409 past WEBHOOKS_PER_BOARD_MAX."""
@@ -40,7 +47,7 @@ async def create_webhook(
     )
     if (count or 0) >= WEBHOOKS_PER_BOARD_MAX:
         raise ConflictError(f"A board may have at most {WEBHOOKS_PER_BOARD_MAX} webhooks")
-    await check_url(data.url, allow_private=allow_private)
+    await check_url(data.url, policy=policy)
     webhook = Webhook(
         board_id=board.id,
         owner_id=owner_id,
@@ -79,13 +86,13 @@ async def update_webhook(
     webhook: Webhook,
     owner_id: int,
     changes: WebhookUpdate,
-    allow_private: bool,
+    policy: TargetPolicy,
 ) -> Webhook:
     """Apply the changes; the caller becomes the owner whose access the sender checks.
     Turning it active resumes at the first unacknowledged event, retries forgotten."""
     fields = changes.model_fields_set
     if "url" in fields and changes.url is not None:
-        await check_url(changes.url, allow_private=allow_private)
+        await check_url(changes.url, policy=policy)
         webhook.url = changes.url
     if "events" in fields:
         webhook.events = _stored(changes.events)

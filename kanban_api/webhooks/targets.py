@@ -13,9 +13,24 @@ from dataclasses import dataclass
 
 import httpx
 
+from kanban_api.config import Settings
+
 
 class UnsafeTargetError(ValueError):
     """A webhook URL the server will not send to; the message says why, after "The URL"."""
+
+
+@dataclass(frozen=True)
+class TargetPolicy:
+    """Which targets are allowed (`webhook_allow_private`), and how long checking one may
+    take (`webhook_timeout_seconds`)."""
+
+    allow_private: bool
+    timeout_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "TargetPolicy":
+        return cls(settings.webhook_allow_private, settings.webhook_timeout_seconds)
 
 
 @dataclass(frozen=True)
