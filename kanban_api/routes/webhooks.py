@@ -107,7 +107,12 @@ async def list_deliveries(
     return [DeliveryOut.model_validate(row) for row in rows]
 
 
-@router.post("/{webhook_id}/replay", status_code=status.HTTP_202_ACCEPTED, responses=GONE)
+@router.post(
+    "/{webhook_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
+    responses={**GONE, 202: {"description": "Accepted: delivery goes on from there"}},
+)
 async def replay(
     session: SessionDep, access: ManageWebhooks, webhook_id: WebhookId, body: WebhookReplay
 ) -> Response:

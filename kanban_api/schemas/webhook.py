@@ -1,13 +1,13 @@
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.limits import WEBHOOK_DESCRIPTION_MAX, WEBHOOK_URL_MAX
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
 from kanban_api.schemas.event import EventType
-from kanban_api.schemas.fields import BodyFlag
+from kanban_api.schemas.fields import BodyFlag, BodySeq
 
 # Only `https` (and `http` when private targets are allowed); the server resolves the
 # host and refuses non-public addresses with 422 (docs/webhooks.md).
@@ -29,7 +29,7 @@ def _distinct(types: list[EventType] | None) -> list[EventType] | None:
 # The event types to send; null: every type, including ones added later.
 EventTypes = Annotated[
     list[EventType] | None,
-    Field(min_length=1, max_length=len(EventType)),
+    Field(min_length=1, max_length=len(EventType), json_schema_extra={"uniqueItems": True}),
     AfterValidator(_distinct),
 ]
 
@@ -70,9 +70,7 @@ class WebhookCreated(WebhookOut):
 
 
 class WebhookReplay(InputModel):
-    after_seq: Annotated[
-        StrictInt, Field(ge=0, le=2**31 - 1, description="Send again every event after this seq")
-    ]
+    after_seq: Annotated[BodySeq, Field(description="Send again every event after this seq")]
 
 
 class DeliveryOut(ApiModel):
