@@ -4,15 +4,21 @@ import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_venv = "yes"
-nox.options.default_venv_backend = "venv"
+# virtualenv brings its own pip, so sessions install where Python's venv lacks one (Debian's
+# python3 without python3-venv).
+nox.options.default_venv_backend = "virtualenv"
 
-SOURCES = ["kanban_api", "tests", "bench", "noxfile.py"]
+SOURCES = ["kanban_api", "tests", "bench", "scripts", "noxfile.py"]
 
 
 def install(session: nox.Session, requirements: str) -> None:
-    """Install the locked dependencies, then the project itself without re-resolving them."""
-    session.install("-r", f"requirements/{requirements}.txt")
-    session.install("--no-deps", "-e", ".")
+    """Install the locked dependencies, then the project itself without re-resolving them.
+
+    pip's own output is shown, so a first install's progress is visible; later runs reuse
+    the environment and print one line per requirement already satisfied.
+    """
+    session.install("-r", f"requirements/{requirements}.txt", silent=False)
+    session.install("--no-deps", "-e", ".", silent=False)
 
 
 @nox.session
@@ -22,11 +28,24 @@ def serve(session: nox.Session) -> None:
     session.run("kanban-api", "serve", *session.posargs)
 
 
+@nox.session(name="kanban-api")
+def kanban_api(session: nox.Session) -> None:
+    """Any `kanban-api` command: `./run kanban-api demo`, `nox -s kanban-api -- --help`."""
+    install(session, "main")
+    session.run("kanban-api", *session.posargs)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite on SQLite and PostgreSQL (PostgreSQL tests skip, loudly, if it is down)."""
+    """The test suite on SQLite and PostgreSQL (left out, loudly, when it cannot be used)."""
     install(session, "dev")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def container(session: nox.Session) -> None:
+    """Build the image and drive compose.yaml's stack (KANBAN_CONTAINER_CHECK=1 or CI; root)."""
+    session.run("bash", "scripts/container-check/run.sh", external=True)
 
 
 @nox.session

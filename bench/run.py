@@ -1,7 +1,7 @@
 """The benchmark: kanban-api against a bare Starlette + asyncpg baseline, on PostgreSQL.
 
 `nox -s bench` runs this (`python -m bench.run --help` for options). It creates a
-PostgreSQL database, seeds it with `kanban-api seed`, starts `kanban-api serve`
+PostgreSQL database, fills it with `kanban-api demo --plain`, starts `kanban-api serve`
 as users run it (production settings, after `kanban-api migrate`; the command is
 run as `python -m kanban_api` so that it is this interpreter's) and the baseline
 (bench/baseline.py) the same way, drives them in turns with wrk and writes
@@ -243,9 +243,10 @@ def kanban_api(*args: str, env: dict[str, str]) -> str:
 
 
 def seed(env: dict[str, str], *, boards: int, cards: int, password: str) -> str:
-    """Seed one user with `boards` boards of `cards` cards; their email."""
+    """One user with `boards` boards of `cards` plain cards; their email."""
     out = kanban_api(
-        "seed",
+        "demo",
+        "--plain",
         "--users",
         "1",
         "--boards",
@@ -312,7 +313,7 @@ def wrk(
 
 @dataclass
 class Fixture:
-    """The seeded data the scenarios use."""
+    """The demo data the scenarios use."""
 
     email: str
     password: str
@@ -414,12 +415,12 @@ def _brief(result: Result) -> str:
 
 
 def prepare(options: argparse.Namespace, env: dict[str, str], server: Server) -> Fixture:
-    """Seed the bench's data through `kanban-api seed` and look up its ids through the API."""
+    """Make the bench's data with `kanban-api demo --plain` and look up its ids through the API."""
     password = secrets.token_urlsafe(12)
     started = time.monotonic()
     email = seed(env, boards=BOARDS, cards=LIST_SIZE, password=password)
     size_users = {size: seed(env, boards=1, cards=size, password=password) for size in SIZES}
-    print(f"  seeded in {time.monotonic() - started:.0f} s")
+    print(f"  demo data made in {time.monotonic() - started:.0f} s")
     token = login(server, email, password)
     board_id = call(f"{server.url}/api/boards", token=token)[0]["id"]
     cards = call(f"{server.url}/api/boards/{board_id}/cards", token=token)

@@ -4,12 +4,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import exc
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import Receive, Scope, Send
@@ -25,7 +25,7 @@ from kanban_api.middleware import (
     SecurityHeadersMiddleware,
 )
 from kanban_api.overload import InFlightLimitMiddleware
-from kanban_api.routes import API_ROUTERS, DOCS_TAGS, OTHER_ROUTERS
+from kanban_api.routes import API_ROUTERS, DOCS_TAGS, HOME_ROUTER, OTHER_ROUTERS
 from kanban_api.routes.responses import (
     BODY_TOO_LARGE,
     SERVICE_UNAVAILABLE,
@@ -33,18 +33,22 @@ from kanban_api.routes.responses import (
     UNPARSABLE_BODY,
 )
 from kanban_api.state import AppState
+from kanban_api.validation import public_errors, reject_unknown_query_parameters
 
 logger = logging.getLogger(__name__)
 
+# Swagger UI's and ReDoc's scripts, served from the fastapi-offline package: no CDN needed.
+DOCS_ASSETS_URL = "/docs-assets"
+
 # Paths the static web client may never answer, even when it has a file of that name.
-RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
+RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health", DOCS_ASSETS_URL)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for these settings (read from the environment if not given)."""
     state = AppState.build(settings or Settings())
     app = _new_app(state)
-    _include_routers(app)
+    _include_routers(app, state.settings)
     _add_error_handlers(app)
     _add_middleware(app, state)
     if state.settings.static_dir is not None:
@@ -61,7 +65,8 @@ def _new_app(state: AppState) -> FastAPI:
         yield
         await state.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS_URL,
         title="kanban-api",
         version=__version__,
         description="Boards, cards, labels and sharing for Kanban applications.",
@@ -72,7 +77,8 @@ def _new_app(state: AppState) -> FastAPI:
     return app
 
 
-def _include_routers(app: FastAPI) -> None:
+def _include_routers(app: FastAPI, settings: Settings) -> None:
+    strict_query = [Depends(reject_unknown_query_parameters)]
     for router in API_ROUTERS:
         app.include_router(
             router,
@@ -83,9 +89,13 @@ def _include_routers(app: FastAPI) -> None:
                 **TOO_MANY_IN_FLIGHT,
                 **SERVICE_UNAVAILABLE,
             },
+            dependencies=strict_query,
         )
     for router in OTHER_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=strict_query)
+    if settings.static_dir is None:
+        # With a static client, `/` is its index page instead.
+        app.include_router(HOME_ROUTER, dependencies=strict_query)
 
 
 def _add_middleware(app: FastAPI, state: AppState) -> None:
@@ -126,11 +136,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        """FastAPI's 422 shape without `input`, which would echo passwords back."""
-        errors = [
-            {key: value for key, value in item.items() if key != "input"} for item in error.errors()
-        ]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
+        """FastAPI's 422 shape, in the request's terms (see validation.py)."""
+        return JSONResponse({"detail": public_errors(error.errors())}, 422)
 
     async def _database_error(request: Request, error: Exception) -> JSONResponse:
         """409 for a lost race, 503 while the database is busy or unavailable (both with

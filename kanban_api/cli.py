@@ -3,6 +3,7 @@
 import asyncio
 import copy
 import secrets
+import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.config import LOGGING_CONFIG
 
@@ -19,7 +21,7 @@ from kanban_api.errors import ConfigError
 from kanban_api.events import retention
 from kanban_api.migrations.runner import upgrade
 from kanban_api.models import LabelColor
-from kanban_api.services.demo import seed_demo_data
+from kanban_api.services.demo import create_demo_data
 
 T = TypeVar("T")
 
@@ -28,10 +30,43 @@ def _load_settings() -> Settings:
     try:
         settings = Settings()
         settings.resolve_secret_key()
+    except ValidationError as error:
+        _configuration_error(*_describe(error))
     except (ConfigError, ValueError) as error:
-        click.echo(f"kanban-api: configuration error: {error}", err=True)
-        sys.exit(2)
+        _configuration_error(str(error))
     return settings
+
+
+def _describe(error: ValidationError) -> list[str]:
+    """One line per bad setting, named as the operator wrote it; the value itself is not
+    repeated, since it may be a secret."""
+    return [
+        f"KANBAN_{'_'.join(str(part) for part in item['loc']).upper()}: "
+        f"{item['msg'].removeprefix('Value error, ')}"
+        for item in error.errors()
+    ]
+
+
+def _configuration_error(*lines: str) -> None:
+    click.echo("kanban-api: configuration error:", err=True)
+    for line in lines:
+        click.echo(f"  {line}", err=True)
+    sys.exit(2)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fails at once, before any migration, when something already listens on the port."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As uvicorn binds: a port in TIME_WAIT is free, one with a listener is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        raise click.UsageError(
+            f"cannot listen on {host}:{port} ({error.strerror}); is another server running? "
+            "Choose another port with --port."
+        ) from error
 
 
 @click.group()
@@ -56,6 +91,7 @@ def main() -> None:
 def serve(host: str, port: int, workers: int, reload: bool, timeout_keep_alive: int) -> None:
     """Run the HTTP server; in development, pending migrations are applied first."""
     settings = _load_settings()
+    _check_port_free(host, port)
     if settings.env == "development":
         upgrade(settings.database_url)
     click.echo(f"kanban-api: API docs at http://{host}:{port}/docs", err=True)
@@ -104,7 +140,7 @@ def migrate() -> None:
 
 
 @main.command()
-@click.option("--users", default=1, show_default=True, type=click.IntRange(0, 100_000))
+@click.option("--users", default=2, show_default=True, type=click.IntRange(0, 100_000))
 @click.option(
     "--boards", default=3, show_default=True, type=click.IntRange(0, 10_000), help="Per user."
 )
@@ -119,10 +155,19 @@ def migrate() -> None:
     help="Labels per card.",
 )
 @click.option("--password", help="The demo users' password (8+ characters); random if omitted.")
-def seed(users: int, boards: int, cards: int, labels: int, password: str | None) -> None:
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="Numbered cards with labels only (no due dates, assignees, comments or second member).",
+)
+def demo(
+    users: int, boards: int, cards: int, labels: int, password: str | None, plain: bool
+) -> None:
     """Fill the database with demo users, boards and cards, and print how to log in.
 
-    Prints one `email password` line per user on standard output.
+    Each user's boards are shared with the next user, and their cards have named labels,
+    due dates, assignees, comments and archived ones (unless --plain). Prints one
+    `email password` line per user on standard output.
     """
     if password is not None and len(password) < 8:
         raise click.BadParameter("must be at least 8 characters", param_hint="--password")
@@ -132,30 +177,35 @@ def seed(users: int, boards: int, cards: int, labels: int, password: str | None)
     password = password or secrets.token_urlsafe(12)
     started = time.perf_counter()
     with click.progressbar(
-        length=max(1, users * boards * (1 + cards)), label="Seeding", file=sys.stderr
+        length=max(1, users * boards * (1 + cards)), label="Creating demo data", file=sys.stderr
     ) as bar:
         created = asyncio.run(
             _in_transaction(
                 settings,
-                lambda session: seed_demo_data(
+                lambda session: create_demo_data(
                     session,
                     users=users,
                     boards=boards,
                     cards=cards,
                     labels_per_card=labels,
                     password=password,
+                    plain=plain,
                     progress=bar.update,
                 ),
             )
         )
     click.echo(
-        f"kanban-api: seeded {_count(users, 'user')}, {_count(users * boards, 'board')} and "
+        f"kanban-api: created {_count(users, 'user')}, {_count(users * boards, 'board')} and "
         f"{_count(users * boards * cards, 'card')} in {time.perf_counter() - started:.1f} s; "
         "log in (POST /api/auth/tokens) as:",
         err=True,
     )
     for user in created:
         click.echo(f"{user.email} {password}")
+
+
+# The command's earlier name, kept working for scripts that use it.
+main.add_command(demo, name="seed")
 
 
 def _count(number: int, noun: str) -> str:

@@ -123,3 +123,16 @@ class SchemaNotReadyError(ApiError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class NotFormEncodedError(ApiError):
+    """A login whose body is not form-encoded (JSON, say): what to send instead."""
+
+    status_code = 415
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Log in with form fields, not JSON: send Content-Type: "
+            "application/x-www-form-urlencoded and the body username=<email>&password=<password> "
+            "(OAuth2's password flow, RFC 6749 section 4.3)"
+        )

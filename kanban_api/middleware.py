@@ -27,7 +27,8 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 # Responses the API itself writes (JSON): nothing may load, nothing may frame them.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# Swagger UI and the static web client run scripts from a CDN or inline; they only lose framing.
+# Swagger UI starts with an inline script, and the static web client may load any; they only
+# lose framing.
 PAGE_CSP = "frame-ancestors 'none'"
 API_PREFIXES = ("/api", "/health", "/openapi.json")
 INTERNAL_ERROR = "Internal Server Error"

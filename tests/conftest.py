@@ -1,9 +1,12 @@
 """Fixtures: every test runs once per database backend, against a freshly emptied schema.
 
-The schema is built once per backend by the real Alembic migrations. PostgreSQL
-tests use a throw-away database, so parallel runs never collide; when PostgreSQL
-cannot be reached they are skipped (and the summary says so), unless
-KANBAN_TEST_REQUIRE_POSTGRES=1, as in CI, where that is a failure.
+The schema is built once per backend by the real Alembic migrations. PostgreSQL tests use
+throw-away databases, created through KANBAN_TEST_POSTGRES_URL (by default the stock
+`postgres` database as the `postgres` user on 127.0.0.1; a password may come from PGPASSWORD
+or ~/.pgpass), so parallel runs never collide. PostgreSQL is probed once: when it cannot be
+reached or may not create databases, its tests are deselected, unless
+KANBAN_TEST_REQUIRE_POSTGRES=1, as in CI, where that stops the run. The run's last lines
+say whether PostgreSQL was tested.
 """
 
 import asyncio
@@ -19,7 +22,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.app import create_app
@@ -31,13 +34,82 @@ from kanban_api.state import state_of
 from tests.helpers import Accounts, Boards
 
 POSTGRES_URL = os.environ.get(
-    "KANBAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    "KANBAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = os.environ.get("KANBAN_TEST_BACKENDS", "sqlite,postgresql").split(",")
 REQUIRE_POSTGRES = os.environ.get("KANBAN_TEST_REQUIRE_POSTGRES") == "1"
 TEST_SECRET = "test-secret-key-long-enough-for-every-hmac-algorithm-0123456789abcdef"
+# Databases every PostgreSQL has, to create the throw-away ones from when the URL's is missing.
+MAINTENANCE_DATABASES = ("postgres", "template1")
 
-_postgres_skip_reason: list[str] = []
+_postgres: dict[str, Any] = {"admin": None, "skipped": None}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Probes PostgreSQL once; deselects its tests (one summary line, not one per test) when
+    it cannot serve them, or stops the run when it is required."""
+    on_postgres = [item for item in items if _backend(item) == "postgresql"]
+    if not on_postgres:
+        return
+    admin, reason = asyncio.run(_probe_postgres(make_url(POSTGRES_URL)))
+    if admin is not None:
+        _postgres["admin"] = admin
+        return
+    if REQUIRE_POSTGRES:
+        raise pytest.UsageError(f"KANBAN_TEST_REQUIRE_POSTGRES=1, but {reason}")
+    _postgres["skipped"] = reason
+    config.hook.pytest_deselected(items=on_postgres)
+    items[:] = [item for item in items if _backend(item) != "postgresql"]
+
+
+def _backend(item: pytest.Item) -> object:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("database_url") if callspec is not None else None
+
+
+async def _probe_postgres(url: URL) -> tuple[URL | None, str]:
+    """The URL to create throw-away databases through (the given database, or a maintenance
+    one when that does not exist), or None and why PostgreSQL cannot be used."""
+    shown = url.render_as_string()
+    for database in (url.database, *MAINTENANCE_DATABASES):
+        candidate = url.set(database=database)
+        try:
+            connection = await asyncpg.connect(_dsn(candidate), timeout=5)
+        except asyncpg.InvalidCatalogNameError:
+            continue
+        except (OSError, asyncpg.PostgresError) as error:
+            return None, f"PostgreSQL is not reachable at {shown}: {error}"
+        try:
+            allowed = await connection.fetchval(
+                "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user"
+            )
+        finally:
+            await connection.close()
+        if not allowed:
+            return None, f"the user of {shown} may not create databases (needs CREATEDB)"
+        return candidate, ""
+    return None, f"neither the database of {shown} nor a maintenance database exists"
+
+
+def _dsn(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After pytest's own summary (so it stays on screen): whether PostgreSQL was tested."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or "postgresql" not in BACKENDS:
+        return
+    if _postgres["skipped"]:
+        reporter.write_sep("!", "PostgreSQL was NOT tested", red=True, bold=True)
+        reporter.write_line(_postgres["skipped"])
+        reporter.write_line(
+            "Only SQLite was tested. Start PostgreSQL, or point KANBAN_TEST_POSTGRES_URL at "
+            "one whose user may create databases, to test both."
+        )
+    elif _postgres["admin"] is not None:
+        url = _postgres["admin"].render_as_string()
+        reporter.write_sep("=", f"PostgreSQL was tested, at {url}", green=True)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -54,41 +126,24 @@ def database_url(
 
 def _postgres_database(revision: str | None = "head") -> Iterator[str]:
     """A throw-away database, migrated to `revision` (None: left empty)."""
-    admin_url = make_url(POSTGRES_URL)
-    admin_dsn = admin_url.render_as_string(hide_password=False)
+    admin_url: URL = _postgres["admin"] or make_url(POSTGRES_URL)
     name = f"kanban_test_{secrets.token_hex(4)}"
-    try:
-        asyncio.run(_admin(admin_dsn, f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as error:
-        reason = f"PostgreSQL is not reachable at {admin_url.render_as_string()}: {error}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        _postgres_skip_reason.append(reason)
-        pytest.skip(reason)
+    asyncio.run(_admin(_dsn(admin_url), f'CREATE DATABASE "{name}"'))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     try:
         if revision is not None:
             upgrade(url, revision)
         yield url
     finally:
-        asyncio.run(_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_admin(_dsn(admin_url), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _admin(dsn: str, statement: str) -> None:
-    connection = await asyncpg.connect(dsn.replace("postgresql+asyncpg", "postgresql"), timeout=5)
+    connection = await asyncpg.connect(dsn, timeout=5)
     try:
         await connection.execute(statement)
     finally:
         await connection.close()
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _postgres_skip_reason:
-        terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", yellow=True, bold=True)
-        terminalreporter.write_line(_postgres_skip_reason[0])
-        terminalreporter.write_line(
-            "Only SQLite was tested. Start PostgreSQL or set KANBAN_TEST_POSTGRES_URL to test both."
-        )
 
 
 @pytest.fixture

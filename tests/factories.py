@@ -18,6 +18,7 @@ from kanban_api.models import Board, Role, User, Webhook
 from kanban_api.schemas.card import CardCreate
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
+from kanban_api.services import contacts
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.password import hash_password
 from kanban_api.utils.token import create_access_token
@@ -75,6 +76,8 @@ async def create_board(
         owner = await session.get_one(User, owner_id)
         board = await board_service.create_board(session, user=owner, title=title, description="")
         for user_id, role in members.items():
+            # As if the owner had found them by email first (services/contacts.py).
+            await contacts.remember(session, user_id=owner_id, contact_id=user_id)
             await board_service.add_member(
                 session, board=board, sharer_id=owner_id, user_id=user_id, role=role
             )

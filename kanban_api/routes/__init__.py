@@ -28,6 +28,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 # Outside /api.
 OTHER_ROUTERS: tuple[APIRouter, ...] = (health.router,)
+# `/`, unless a static client's index page is served there.
+HOME_ROUTER = health.home
 # The domains in the order the API docs list them.
 DOCS_TAGS = (
     "auth",

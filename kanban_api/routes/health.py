@@ -1,10 +1,12 @@
-"""Probes for load balancers and orchestrators; outside /api, never authenticated."""
+"""Probes for load balancers and orchestrators, and the root's pointer to the docs; outside
+/api, never authenticated."""
 
 import asyncio
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
+from kanban_api import __version__
 from kanban_api.db_faults import RETRY_DOWN_SECONDS
 from kanban_api.errors import SchemaNotReadyError
 from kanban_api.migrations.runner import schema_behind
@@ -12,9 +14,28 @@ from kanban_api.routes.responses import SERVICE_UNAVAILABLE
 from kanban_api.state import app_state
 
 router = APIRouter(prefix="/health", tags=["health"])
+home = APIRouter(tags=["health"])
 
 # A readiness probe must answer before the prober gives up, whatever the database does.
 READY_TIMEOUT_SECONDS = 5.0
+
+
+@home.get("/")
+async def root() -> dict[str, str]:
+    """What answers here, and where to read on: `{name, version, docs, openapi, health}`."""
+    return {
+        "name": "kanban-api",
+        "version": __version__,
+        "docs": "/docs",
+        "openapi": "/openapi.json",
+        "health": "/health/ready",
+    }
+
+
+@router.get("")
+async def health() -> dict[str, str]:
+    """Same as `/health/live`: the process is up; `/health/ready` also asks the database."""
+    return {"status": "ok"}
 
 
 @router.get("/live")

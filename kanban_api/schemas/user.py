@@ -45,7 +45,8 @@ class LoginForm(BaseModel):
 
 
 class Token(BaseModel):
-    """OAuth2 field names, as the password flow requires."""
+    """OAuth2 field names, as the password flow requires (RFC 6749 section 5.1)."""
 
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a token type, not a secret)
+    expires_in: int = Field(description="Seconds until the token expires")

@@ -1,6 +1,7 @@
 """Settings and the command line: URLs, secrets, and refusing unsafe production starts."""
 
 import secrets
+import socket
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,36 @@ def test_serve_passes_the_keep_alive_timeout_to_uvicorn(
     result = CliRunner().invoke(main, ["serve", *options])
     assert result.exit_code == 0, result.output
     assert started[0]["timeout_keep_alive"] == keep_alive
+
+
+def test_a_misspelt_setting_is_named_in_plain_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_ENV", "prod")
+    monkeypatch.setenv("KANBAN_ACCESS_TOKEN_MINUTES", "0")
+    result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 2
+    assert "KANBAN_ENV: Input should be 'development' or 'production'" in result.output
+    assert (
+        "KANBAN_ACCESS_TOKEN_MINUTES: Input should be greater than or equal to 1" in result.output
+    )
+    assert "validation error" not in result.output
+    assert "pydantic" not in result.output
+    assert not list(tmp_path.glob("*.db"))
+
+
+def test_serve_on_a_busy_port_fails_before_migrating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KANBAN_DATABASE_URL", raising=False)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output
+    assert not (tmp_path / "kanban.db").exists()

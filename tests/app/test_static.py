@@ -22,6 +22,8 @@ async def site_client(settings: Settings, tmp_path: Path) -> AsyncIterator[Async
     (tmp_path / "api" / "boards").write_text("static impostor")
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.html").write_text("static docs impostor")
+    (tmp_path / "docs-assets").mkdir()
+    (tmp_path / "docs-assets" / "swagger-ui.css").write_text("static assets impostor")
     app = create_app(settings.model_copy(update={"static_dir": tmp_path}))
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
         yield client
@@ -58,8 +60,12 @@ async def test_api_docs_and_schema_always_win(site_client: AsyncClient) -> None:
     assert unknown_api.json() == {"detail": "Not Found"}
     docs = await site_client.get("/docs")
     assert "swagger" in docs.text.lower()
+    assert "impostor" not in (await site_client.get("/docs-assets/swagger-ui.css")).text
     assert (await site_client.get("/openapi.json")).json()["info"]["title"] == "kanban-api"
 
 
-async def test_without_static_dir_root_is_not_found(client: AsyncClient) -> None:
-    assert (await client.get("/")).status_code == 404
+async def test_without_static_dir_root_points_to_the_docs_and_the_rest_is_not_found(
+    client: AsyncClient,
+) -> None:
+    assert (await client.get("/")).json()["docs"] == "/docs"
+    assert (await client.get("/index.html")).status_code == 404

@@ -21,7 +21,8 @@ async def test_login_returns_a_bearer_token(client: AsyncClient, accounts: Accou
     )
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == ["access_token", "token_type"]
+    # The contract's two fields, then the lifetime (RFC 6749 section 5.1) added to it.
+    assert list(body) == ["access_token", "token_type", "expires_in"]
     assert body["token_type"] == "bearer"
 
 

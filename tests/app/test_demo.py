@@ -1,6 +1,7 @@
-"""`kanban-api seed`: demo data made through the CLI, checked through the API."""
+"""`kanban-api demo` (also `seed`): demo data made through the CLI, checked through the API."""
 
 import asyncio
+from datetime import UTC, datetime
 
 from click.testing import CliRunner, Result
 from httpx import AsyncClient
@@ -12,21 +13,67 @@ from tests.helpers import Account, Accounts, assert_board_order, move_card
 COLUMNS = ["BACKLOG", "TODO", "DOING", "DONE"]
 
 
-async def _seed(database_url: str, *args: str) -> Result:
+async def _seed(database_url: str, *args: str, command: str = "demo") -> Result:
     """Runs the command in a thread: it starts an event loop of its own, as from a shell."""
     env = {"KANBAN_DATABASE_URL": database_url, "KANBAN_SECRET_KEY": TEST_SECRET}
-    return await asyncio.to_thread(CliRunner().invoke, main, ["seed", *args], env=env)
+    return await asyncio.to_thread(CliRunner().invoke, main, [command, *args], env=env)
 
 
-async def test_seeded_users_log_in_and_see_their_boards_and_cards(
+async def test_demo_boards_have_every_detail_a_filter_can_find(
+    client: AsyncClient, accounts: Accounts, database_url: str
+) -> None:
+    result = await _seed(database_url, "--cards", "24", "--password", "demo pass 1")
+
+    assert result.exit_code == 0, result.output
+    [(first, _), (second, _)] = [line.split(" ", 1) for line in result.stdout.splitlines()]
+    token = await accounts.login(first, "demo pass 1")
+    headers = {"Authorization": f"Bearer {token}"}
+    boards = (await client.get("/api/boards", headers=headers)).json()
+    mine = [board for board in boards if board["role"] == "owner"]
+    shared = [board for board in boards if board["role"] == "editor"]
+    assert len(mine) == len(shared) == 3
+    board = mine[0]
+    assert {label["name"] for label in board["labels"]} >= {"Bug", "Feature", "Docs"}
+    members = (await client.get(f"/api/boards/{board['id']}/users", headers=headers)).json()
+    assert {member["email"] for member in members} == {first, second}
+    url = f"/api/boards/{board['id']}/cards"
+    cards = (await client.get(url, headers=headers)).json()
+    archived = (await client.get(url, params={"archived": "true"}, headers=headers)).json()
+    assert cards
+    assert archived
+    assert len(cards) + len(archived) == 24
+    assert len({card["title"] for card in cards}) == len(cards)
+    assert "Card 1" not in {card["title"] for card in cards}
+    due = [card for card in cards if card["dueAt"] is not None]
+    now = datetime.now(UTC).isoformat()
+    overdue = (await client.get(url, params={"dueBefore": now}, headers=headers)).json()
+    assert 0 < len(overdue) < len(due)
+    for member in members:
+        assigned = await client.get(url, params={"assignee": member["id"]}, headers=headers)
+        assert assigned.json(), member
+    comments = (await client.get(f"/api/cards/{cards[0]['id']}/comments", headers=headers)).json()
+    assert len(comments) == 2
+
+
+async def test_seed_is_still_the_plain_command_name(
     client: AsyncClient, accounts: Accounts, database_url: str
 ) -> None:
     result = await _seed(
-        database_url, "--users", "2", "--boards", "3", "--cards", "9", "--password", "demo pass 1"
+        database_url,
+        "--users",
+        "2",
+        "--boards",
+        "3",
+        "--cards",
+        "9",
+        "--password",
+        "demo pass 1",
+        "--plain",
+        command="seed",
     )
 
     assert result.exit_code == 0, result.output
-    assert "seeded 2 users, 6 boards and 54 cards" in result.stderr
+    assert "created 2 users, 6 boards and 54 cards" in result.stderr
     credentials = [line.split(" ", 1) for line in result.stdout.splitlines()]
     assert credentials == [
         ["demo1@example.com", "demo pass 1"],

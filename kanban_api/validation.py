@@ -1,0 +1,113 @@
+"""422 answers in terms of the request: field locations and messages without pydantic's
+internal names, and unknown query parameters refused instead of silently ignored."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+# pydantic-core names the member of a union that failed (`function-after[_no_nul(), …]`,
+# `constrained-str`, `none`) inside `loc`; none of them is a field of the request.
+_UNION_MEMBER_TAGS = frozenset({"none", "str", "int", "float", "bool", "constrained-str"})
+# Prefixes pydantic puts before the message of a ValueError or assert raised by a validator.
+_MESSAGE_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def public_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """FastAPI's error list as clients see it: `type`, `loc` and `msg` (plus `ctx` where
+    pydantic gives one), without `input`, which would echo passwords back.
+
+    A value that fails every member of an `X | null` field reports one error per member;
+    the `null` member's ("Input should be None") is dropped when another remains.
+    """
+    cleaned = [_public_error(error) for error in errors]
+    kept = [error for error, raw in zip(cleaned, errors, strict=True) if not _is_null_member(raw)]
+    return kept or cleaned
+
+
+def _public_error(error: dict[str, Any]) -> dict[str, Any]:
+    message: str = error.get("msg", "")
+    for prefix in _MESSAGE_PREFIXES:
+        message = message.removeprefix(prefix)
+    public = {
+        "type": error.get("type"),
+        "loc": [part for part in error.get("loc", ()) if not _is_union_tag(part)],
+        "msg": message,
+    }
+    context = {
+        key: value
+        for key, value in error.get("ctx", {}).items()
+        if isinstance(value, str | int | float | bool)
+    }
+    if context:
+        public["ctx"] = context
+    return public
+
+
+def _is_union_tag(part: object) -> bool:
+    return isinstance(part, str) and ("[" in part or part in _UNION_MEMBER_TAGS)
+
+
+def _is_null_member(error: dict[str, Any]) -> bool:
+    location = error.get("loc", ())
+    return bool(location) and location[-1] == "none" and error.get("type") == "none_required"
+
+
+async def reject_unknown_query_parameters(request: Request) -> None:
+    """A dependency: 422 for a query parameter the matched route does not take.
+
+    Raises RequestValidationError with one `extra_forbidden` error per unknown name; its
+    message lists the names the route accepts.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    accepted = _accepted_names(route)
+    unknown = [name for name in request.query_params if name not in accepted]
+    if unknown:
+        message = (
+            f"Unknown query parameter; this endpoint accepts: {', '.join(sorted(accepted))}"
+            if accepted
+            else "Unknown query parameter; this endpoint takes none"
+        )
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": message}
+                for name in unknown
+            ]
+        )
+
+
+# Kept on the route object itself: routes compare by value, so they cannot key a dict.
+_CACHE_ATTRIBUTE = "_kanban_query_names"
+
+
+def _accepted_names(route: APIRoute) -> frozenset[str]:
+    """The query names a route reads, its own and its dependencies', computed once per route.
+
+    A parameter declared as a model (`Annotated[CardListQuery, Query()]`) accepts each field
+    by its camelCase alias and by its Python name, as the model does.
+    """
+    names: frozenset[str] | None = getattr(route, _CACHE_ATTRIBUTE, None)
+    if names is None:
+        names = frozenset(_query_names(route.dependant))
+        setattr(route, _CACHE_ATTRIBUTE, names)
+    return names
+
+
+def _query_names(dependant: Dependant) -> Iterable[str]:
+    for field in dependant.query_params:
+        model = field.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            for name, info in model.model_fields.items():
+                yield name
+                if info.alias:
+                    yield info.alias
+        else:
+            yield field.alias
+    for dependency in dependant.dependencies:
+        yield from _query_names(dependency)

@@ -1,0 +1,124 @@
+"""What a new user meets first: the docs without internet, the root and health pages, the
+login's answer and mistakes, and 422s that name the request's own fields."""
+
+import re
+
+import jwt
+from httpx import AsyncClient
+
+from tests.conftest import TEST_SECRET
+from tests.helpers import DEFAULT_PASSWORD, Accounts, create_board, create_cards, detail
+
+
+async def test_docs_and_redoc_load_every_asset_from_the_server_itself(client: AsyncClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = (await client.get(page)).text
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+        scripts = [asset for asset in assets if asset.endswith((".js", ".css"))]
+        assert scripts, page
+        assert not [asset for asset in assets if "//" in asset], f"{page} loads from elsewhere"
+        for asset in scripts:
+            response = await client.get(asset)
+            assert response.status_code == 200, asset
+            assert len(response.content) > 10_000, asset
+
+
+async def test_root_and_health_answer_instead_of_404(client: AsyncClient) -> None:
+    root = await client.get("/")
+    health = await client.get("/health")
+
+    assert root.status_code == 200
+    assert root.json()["docs"] == "/docs"
+    assert (await client.get(root.json()["health"])).status_code == 200
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+
+
+async def test_a_json_login_is_told_to_send_form_fields(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+
+    response = await client.post(
+        "/api/auth/tokens", json={"username": account.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 415
+    assert "application/x-www-form-urlencoded" in detail(response)
+    assert "username=" in detail(response)
+
+
+async def test_the_login_answer_says_when_the_token_expires(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+
+    response = await client.post(
+        "/api/auth/tokens", data={"username": account.email, "password": DEFAULT_PASSWORD}
+    )
+
+    body = response.json()
+    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"])
+    assert body["expires_in"] == 60 * 60
+    assert claims["exp"] - claims["iat"] == body["expires_in"]
+
+
+async def test_an_unknown_query_parameter_is_a_422_that_lists_the_known_ones(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+    board = await create_board(client, account)
+    await create_cards(client, account, board["id"], {"title": "a", "column": "TODO"})
+
+    typo = await client.get(
+        f"/api/boards/{board['id']}/cards", params={"colum": "TODO"}, headers=account.headers
+    )
+    created = await client.post(
+        "/api/boards", params={"titel": "x"}, json={"title": "y"}, headers=account.headers
+    )
+
+    [error] = detail(typo)
+    assert typo.status_code == 422
+    assert error["loc"] == ["query", "colum"]
+    assert "column" in error["msg"]
+    assert created.status_code == 422
+    assert detail(created)[0]["loc"] == ["query", "titel"]
+    boards = (await client.get("/api/boards", headers=account.headers)).json()
+    assert [board["title"] for board in boards] == ["Board"]
+
+
+async def test_known_query_parameters_still_work_by_either_name(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+    board = await create_board(client, account)
+    await create_cards(client, account, board["id"], {"title": "a", "column": "TODO"})
+    url = f"/api/boards/{board['id']}"
+
+    for due in ("dueBefore", "due_before"):
+        params = {"column": "TODO", due: "2999-01-01T00:00:00Z", "limit": "10"}
+        response = await client.get(f"{url}/cards", params=params, headers=account.headers)
+        assert response.status_code == 200, response.text
+        assert [card["title"] for card in response.json()] == [], due
+    events = await client.get(
+        f"{url}/events", params={"after": 0, "limit": 5}, headers=account.headers
+    )
+    assert events.status_code == 200, events.text
+
+
+async def test_validation_errors_name_the_field_in_plain_words(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+    board = await create_board(client, account)
+    url = f"/api/boards/{board['id']}"
+
+    cases = (("x" * 300, "at most 200 characters"), ("a\x00b", "NUL"), (123, "valid string"))
+    for title, words in cases:
+        response = await client.patch(url, json={"title": title}, headers=account.headers)
+        [error] = detail(response)
+        assert response.status_code == 422
+        assert error["loc"] == ["body", "title"]
+        assert words in error["msg"]
+        assert "error," not in error["msg"]
+        assert "input" not in error
