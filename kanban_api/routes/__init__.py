@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
+from kanban_api.routes import (
+    auth,
+    boards,
+    cards,
+    checklists,
+    comments,
+    events,
+    health,
+    members,
+    users,
+)
 
 # Under /api, in the order FastAPI tries them: it matches a request against the routes
 # in the order they were added, so the busiest come first.
@@ -10,6 +20,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     cards.router,
     boards.router,
     comments.router,
+    checklists.router,
     members.router,
     events.router,
     users.router,
@@ -20,4 +31,14 @@ OTHER_ROUTERS: tuple[APIRouter, ...] = (health.router,)
 # `/`, unless a static client's index page is served there.
 HOME_ROUTER = health.home
 # The domains in the order the API docs list them.
-DOCS_TAGS = ("auth", "users", "boards", "members", "cards", "comments", "events", "health")
+DOCS_TAGS = (
+    "auth",
+    "users",
+    "boards",
+    "members",
+    "cards",
+    "comments",
+    "checklists",
+    "events",
+    "health",
+)
