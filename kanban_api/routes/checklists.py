@@ -1,7 +1,12 @@
 from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import EditChecklist, EditChecklistItem, SessionDep, ViewCard
-from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED, ROLE_REQUIRED
+from kanban_api.routes.responses import (
+    CHECKLIST_FULL,
+    NOT_A_MEMBER,
+    NOT_AUTHENTICATED,
+    ROLE_REQUIRED,
+)
 from kanban_api.schemas.checklist import ChecklistItemCreate, ChecklistItemOut, ChecklistItemUpdate
 from kanban_api.services import checklists as checklist_service
 
@@ -18,7 +23,7 @@ async def list_checklist(session: SessionDep, access: ViewCard) -> list[Checklis
 @router.post(
     "/cards/{card_id}/checklist",
     status_code=status.HTTP_201_CREATED,
-    responses={**ROLE_REQUIRED, 409: {"description": "The card has 100 items already"}},
+    responses={**ROLE_REQUIRED, **CHECKLIST_FULL},
 )
 async def add_checklist_item(
     session: SessionDep, access: EditChecklist, body: ChecklistItemCreate

@@ -15,7 +15,7 @@ from httpx import AsyncClient
 from tests.helpers import Accounts, create_board, create_cards, create_comment
 
 # Path parameters that place a route inside one board.
-SCOPED = {"board_id", "card_id", "comment_id"}
+SCOPED = {"board_id", "card_id", "comment_id", "item_id"}
 
 
 def example(schema: dict[str, Any], openapi: dict[str, Any]) -> Any:
@@ -86,11 +86,15 @@ async def test_outsiders_find_nothing(
     )
     card = cards[0]
     comment = await create_comment(client, owner, card["id"], "secret remark")
+    item = await client.post(
+        f"/api/cards/{card['id']}/checklist", json={"text": "secret step"}, headers=owner.headers
+    )
     # Every path parameter gets real ids; user ids both the owner's and the outsider's own.
     ids = {
         "board_id": [board["id"]],
         "card_id": [card["id"]],
         "comment_id": [comment["id"]],
+        "item_id": [item.json()["id"]],
         "user_id": [owner.id, outsider.id],
     }
     openapi = app.openapi()
@@ -101,6 +105,7 @@ async def test_outsiders_find_nothing(
             f"/api/boards/{board['id']}/cards",
             f"/api/boards/{board['id']}/users",
             f"/api/cards/{card['id']}/comments",
+            f"/api/cards/{card['id']}/checklist",
         )
         return [(await client.get(path, headers=owner.headers)).json() for path in paths]
 

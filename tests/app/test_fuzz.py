@@ -49,10 +49,12 @@ FuzzCase = schemathesis.Case[Any]
 # these places. Keyed by operation; `*` stands for a batch index.
 REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     "GET /api/boards/{board_id}/cards": {("query", "cursor")},
-    "PATCH /api/boards/{board_id}": {("body", "labels")},
+    "PATCH /api/boards/{board_id}": {("body", "labels"), ("body", "columns")},
     "POST /api/boards/{board_id}/cards": {("body", "*", "assigneeIds")},
     "PATCH /api/cards/{card_id}": {("body", "assigneeIds")},
     "POST /api/cards/{card_id}/move": {("body", "afterId")},
+    "POST /api/cards/{card_id}/checklist": {("body", "afterId")},
+    "PATCH /api/checklist-items/{item_id}": {("body", "afterId")},
 }
 
 
@@ -130,7 +132,7 @@ class World:
         self.user_id = self._sign_up(self.email, self.password)
         self.other_user_id = self._sign_up("fuzz-other@example.com", "fuzz other password")
         self.token = self._login()
-        self.board_id = self.card_id = self.comment_id = 0
+        self.board_id = self.card_id = self.comment_id = self.item_id = 0
         self.repair()
 
     @property
@@ -142,6 +144,7 @@ class World:
             "board_id": self.board_id,
             "card_id": self.card_id,
             "comment_id": self.comment_id,
+            "item_id": self.item_id,
             "user_id": self.other_user_id,
         }
 
@@ -158,12 +161,21 @@ class World:
         if self._get(f"/api/boards/{self.board_id}") != 200:
             self.board_id = self._post("/api/boards", {"title": "Fuzzed"})["id"]
         if self._get(f"/api/cards/{self.card_id}") != 200:
+            # A fuzzed WIP limit must not keep the card from being made again.
+            unlimited = [{"key": key, "wipLimit": None} for key in ("BACKLOG", "TODO")]
+            self.client.patch(
+                f"/api/boards/{self.board_id}", json={"columns": unlimited}, headers=self.headers
+            )
             cards = self._post(f"/api/boards/{self.board_id}/cards", [{"title": "Fuzzed"}])
             self.card_id = cards[0]["id"]
         comments = self.client.get(f"/api/cards/{self.card_id}/comments", headers=self.headers)
         if self.comment_id not in {comment["id"] for comment in comments.json()}:
             path = f"/api/cards/{self.card_id}/comments"
             self.comment_id = self._post(path, {"body": "Fuzzed"})["id"]
+        items = self.client.get(f"/api/cards/{self.card_id}/checklist", headers=self.headers)
+        if self.item_id not in {item["id"] for item in items.json()}:
+            path = f"/api/cards/{self.card_id}/checklist"
+            self.item_id = self._post(path, {"text": "Fuzzed"})["id"]
 
     def _sign_up(self, email: str, password: str) -> int:
         response = self.client.post("/api/users", json={"email": email, "password": password})
