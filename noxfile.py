@@ -37,7 +37,7 @@ def kanban_api(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite on SQLite and PostgreSQL (left out, loudly, when PostgreSQL cannot be used)."""
+    """The test suite on SQLite and PostgreSQL (left out, loudly, when it cannot be used)."""
     install(session, "dev")
     session.run("pytest", *session.posargs)
 

@@ -29,7 +29,8 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=EMAIL_TAKEN)
 async def create_user(session: SessionDep, body: UserCreate) -> UserOut:
-    """Sign up. Emails are unique regardless of case."""
+    """Sign up. Emails are unique however they are spelled: surrounding spaces, letter
+    case and Unicode forms aside (NFKC, case-folded)."""
     user = await user_service.create_user(session, email=body.email, password=body.password)
     return UserOut.model_validate(user)
 
@@ -50,7 +51,8 @@ async def update_me(
     principal: CurrentPrincipal,
     body: UserUpdate,
 ) -> UserOut:
-    """Change email or password; tokens issued before the change stop working.
+    """Change email or password. A new password retires tokens issued before it; a new
+    email keeps them.
 
     Either change needs `currentPassword`, unless the token comes from a login within
     the last KANBAN_REAUTH_MINUTES (403 otherwise, or if it is wrong).
@@ -76,7 +78,7 @@ async def update_me(
 
 @router.post("/search", responses={**NOT_AUTHENTICATED, **USER_NOT_FOUND})
 async def search_user(session: SessionDep, caller: CurrentUser, body: UserSearch) -> UserPublic:
-    """Find a user by exact email (case-insensitive), to share a board with them.
+    """Find a user by email, however it is spelled (as at sign-up), to share a board with them.
 
     Sharing by id works only with users found this way (or already sharing a board
     with the caller), so the email must be known first.

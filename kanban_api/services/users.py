@@ -67,11 +67,11 @@ async def update_user(
     email: str | None = None,
     hashed_password: str | None = None,
 ) -> User:
-    """Change email and/or password.
+    """Change email and/or password; 409 if the new email is another account's.
 
-    A password change retires every token issued before it (409 if the email is
-    another account's). An email change alone keeps the caller's tokens: they name
-    the user by id, and the old address no longer logs in anyway.
+    A password change retires every token issued before it. An email change alone
+    keeps the caller's tokens: they name the user by id, and the old address no
+    longer logs in anyway.
     """
     if email is not None and email != user.email:
         other = await get_by_email(session, email=email)

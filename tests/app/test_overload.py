@@ -77,6 +77,27 @@ async def test_a_burst_on_one_board_leaves_other_users_served(
             assert read.status_code == 200
 
 
+async def test_a_write_waiting_too_long_for_a_busy_board_gets_503(
+    client_with: ClientFactory,
+    accounts: Accounts,
+    board_locked: Callable[[int], Any],
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("lock_timeout is PostgreSQL's; SQLite waits for its busy timeout")
+    client = await client_with(database_lock_timeout=0.2)
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    await board_locked(board["id"])
+    async with asyncio.timeout(HANG):
+        response = await client.post(
+            f"/api/boards/{board['id']}/cards", json=[{"title": "t"}], headers=owner.headers
+        )
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert "too long" in detail(response)
+
+
 async def test_requests_in_flight_are_counted_per_user(
     client_with: ClientFactory, accounts: Accounts, hashing_paused: Any
 ) -> None:
