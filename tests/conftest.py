@@ -161,6 +161,9 @@ def settings(database_url: str) -> Settings:
         _env_file=None,
         database_url=database_url,
         secret_key=TEST_SECRET,
+        # A loaded CI machine has taken over the default 5 s to open a connection while
+        # other tests created and dropped databases; what the tests check is not that.
+        database_connect_timeout=30,
     )
 
 
