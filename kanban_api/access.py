@@ -17,6 +17,13 @@ Answers, decided here only (`refuse`): 401 when the credential is not current an
 more, 404 to a non-member (for them the board, card or comment does not exist),
 403 to a member whose role does not allow the action.
 
+Personal access tokens (`kbp_...`, see services/api_tokens.py) are principals too:
+their user's, narrowed. Each request looks its token up in the database (one
+statement: no process remembers a token, so a revoked one fails on every worker at
+once); a read-only token is refused every write (`require_scope`), and a
+board-limited one reaches only its boards: the membership conditions below hold
+only on those, so any other board answers 404 as to an outsider.
+
 Hot reads (the card list, one card, the board list) run steps 3 and 4 as one
 statement: the conditions below go into their SQL, and only when it finds nothing
 does `refuse` spend a statement on telling the three answers apart.
@@ -24,18 +31,23 @@ does `refuse` spend a statement on telling the three answers apart.
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Exists,
+    Integer,
     ScalarSelect,
     Select,
     bindparam,
     delete,
     exists,
+    or_,
     select,
+    true,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
@@ -45,10 +57,21 @@ from kanban_api.errors import (
     BOARD_NOT_FOUND,
     CARD_NOT_FOUND,
     COMMENT_NOT_FOUND,
+    ForbiddenError,
     NotAuthenticatedError,
     NotFoundError,
 )
-from kanban_api.models import Board, Card, Comment, EventTicket, Membership, Role, User
+from kanban_api.models import (
+    ApiToken,
+    ApiTokenBoard,
+    Board,
+    Card,
+    Comment,
+    EventTicket,
+    Membership,
+    Role,
+    User,
+)
 from kanban_api.models.base import utcnow
 from kanban_api.permissions import PERMISSIONS, Action, require
 from kanban_api.utils.token import TokenClaims, TokenVerifier
@@ -70,14 +93,23 @@ class Principal:
     # seconds: a token's login); None where the credential does not say (a ticket).
     email: str | None = None
     authenticated_at: float | None = None
+    # A personal access token's id, and how it narrows its user's rights.
+    token_id: int | None = None
+    can_write: bool = True
+    board_limited: bool = False
 
     @classmethod
     def of_claims(cls, claims: TokenClaims) -> "Principal":
         return cls(claims.user_id, claims.credentials_version, claims.email, claims.issued_at)
 
-    def params(self) -> dict[str, int]:
-        """Bind parameters of the conditions below (`user_id`, `credentials_version`)."""
-        return {"user_id": self.user_id, "credentials_version": self.credentials_version}
+    def params(self) -> dict[str, int | None]:
+        """Bind parameters of the conditions below (`user_id`, `credentials_version`,
+        `limited_token_id`: the token whose boards bound the caller, or None)."""
+        return {
+            "user_id": self.user_id,
+            "credentials_version": self.credentials_version,
+            "limited_token_id": self.token_id if self.board_limited else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +135,110 @@ def authenticate(tokens: TokenVerifier, *, bearer: str | None) -> Principal:
     return Principal.of_claims(claims)
 
 
+def principal_key(tokens: TokenVerifier, *, authorization: str | None, address: str) -> str:
+    """Who a request counts against, without the database: `user:<id>` for a valid
+    login token, `token:<hash>` for an access token (valid or not: it is checked
+    later), else `address:<client address>`. What rate limits, in-flight bounds and
+    idempotency keys are kept per."""
+    scheme, _, bearer = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and bearer:
+        if bearer.startswith(API_TOKEN_PREFIX):
+            return f"token:{ticket_hash(bearer)}"
+        claims = tokens.claims(bearer)
+        if claims is not None:
+            return f"user:{claims.user_id}"
+    return f"address:{address}"
+
+
 def ticket_hash(ticket: str) -> str:
-    """What is stored of a stream ticket (events/tickets.py issues them)."""
+    """What is stored of a stream ticket or an access token: SHA-256, hex."""
     return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+API_TOKEN_PREFIX = "kbp_"  # noqa: S105 (a prefix, not a secret)
+# lastUsedAt is written at most this often per token, so reads stay reads.
+LAST_USED_PRECISION = timedelta(minutes=1)
+TOKEN_CANNOT = "An access token cannot {what}; use a login token"  # noqa: S105
+
+_TOKEN_LOOKUP = (
+    select(
+        ApiToken.id,
+        ApiToken.user_id,
+        ApiToken.credentials_version,
+        ApiToken.can_write,
+        ApiToken.board_limited,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        User.credentials_version == ApiToken.credentials_version,
+    )
+)
+
+
+async def authenticate_bearer(
+    tokens: TokenVerifier, database: Database, *, bearer: str | None
+) -> Principal:
+    """The principal of a login token (`authenticate`) or of a personal access token;
+    401 for an unknown, revoked, expired or retired (password changed) access token.
+
+    An access token costs one statement, in autocommit mode, and a second at most
+    once a minute per token to record `last_used_at`.
+    """
+    if bearer is None or not bearer.startswith(API_TOKEN_PREFIX):
+        return authenticate(tokens, bearer=bearer)
+    async with database.reading() as connection:
+        row = (
+            await connection.execute(_TOKEN_LOOKUP, {"token_hash": ticket_hash(bearer)})
+        ).one_or_none()
+        now = utcnow()
+        if row is None or (row.expires_at is not None and row.expires_at <= now):
+            raise NotAuthenticatedError
+        if row.last_used_at is None or row.last_used_at <= now - LAST_USED_PRECISION:
+            await connection.execute(
+                update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+            )
+    return Principal(
+        row.user_id,
+        row.credentials_version,
+        token_id=row.id,
+        can_write=row.can_write,
+        board_limited=row.board_limited,
+    )
+
+
+async def boards_not_joined(
+    session: AsyncSession, *, user_id: int, board_ids: list[int]
+) -> list[int]:
+    """Those of `board_ids` the user is not a member of (what a token may not be limited to)."""
+    joined = set(
+        await session.scalars(
+            select(Membership.board_id).where(
+                Membership.user_id == user_id, Membership.board_id.in_(board_ids)
+            )
+        )
+    )
+    return [board_id for board_id in board_ids if board_id not in joined]
+
+
+def require_scope(principal: Principal, *, writes: bool) -> None:
+    """403 for a write by a read-only access token."""
+    if writes and not principal.can_write:
+        raise ForbiddenError(TOKEN_CANNOT.format(what="write: it has the read scope only"))
+
+
+def require_login(principal: Principal, *, what: str) -> None:
+    """403 unless the principal logged in: access tokens may not manage the account."""
+    if principal.token_id is not None:
+        raise ForbiddenError(TOKEN_CANNOT.format(what=what))
+
+
+def require_all_boards(principal: Principal) -> None:
+    """403 for a board-limited access token: a new board would lie outside its limit."""
+    if principal.board_limited:
+        raise ForbiddenError(TOKEN_CANNOT.format(what="create boards: it is limited to some"))
 
 
 async def authenticate_ticket(database: Database, *, ticket: str, board_id: int) -> Principal:
@@ -134,6 +267,20 @@ async def authenticate_ticket(database: Database, *, ticket: str, board_id: int)
 # --- SQL: the membership and credential conditions ------------------------------------
 
 _USER_ID: BindParameter[int] = bindparam("user_id")
+_LIMITED_TOKEN_ID: BindParameter[int | None] = bindparam("limited_token_id", type_=Integer)
+
+
+def token_may_reach(
+    board_id: ColumnElement[int] | InstrumentedAttribute[int],
+) -> ColumnElement[bool]:
+    """SQL that holds unless the principal is a board-limited access token (the
+    `limited_token_id` parameter) whose boards do not include `board_id`."""
+    return or_(
+        _LIMITED_TOKEN_ID.is_(None),
+        exists().where(
+            ApiTokenBoard.token_id == _LIMITED_TOKEN_ID, ApiTokenBoard.board_id == board_id
+        ),
+    )
 
 
 def credential_is_current() -> Exists:
@@ -151,6 +298,7 @@ def caller_membership(action: Action) -> tuple[ColumnElement[bool], ...]:
         Membership.user_id == _USER_ID,
         Membership.role.in_(sorted(PERMISSIONS[action])),
         credential_is_current(),
+        token_may_reach(Membership.board_id),
     )
 
 
@@ -200,7 +348,11 @@ def role_on_board(board_id: ColumnElement[int]) -> ScalarSelect[Role]:
     """The principal's role on board `board_id` (NULL if not a member), for `refuse`."""
     return (
         select(Membership.role)
-        .where(Membership.board_id == board_id, Membership.user_id == _USER_ID)
+        .where(
+            Membership.board_id == board_id,
+            Membership.user_id == _USER_ID,
+            token_may_reach(Membership.board_id),
+        )
         .scalar_subquery()
     )
 
@@ -247,7 +399,12 @@ def _lock_through(kind: Lockable) -> Select[int]:
         key = Comment.id
     return (
         statement.join(Membership, Membership.board_id == Board.id)
-        .where(key == bindparam("id"), Membership.user_id == _USER_ID, credential_is_current())
+        .where(
+            key == bindparam("id"),
+            Membership.user_id == _USER_ID,
+            credential_is_current(),
+            token_may_reach(Board.id),
+        )
         .with_for_update(of=Board, key_share=True)
     )
 
@@ -371,10 +528,10 @@ async def board_access(
     statement = (
         select(Board, Membership.role)
         .join(Membership, Membership.board_id == Board.id)
-        .where(Board.id == board_id, Membership.user_id == user.id)
+        .where(Board.id == board_id, Membership.user_id == user.id, token_may_reach(Board.id))
         .options(selectinload(Board.labels))
     )
-    row = (await session.execute(statement)).one_or_none()
+    row = (await session.execute(statement, principal.params())).one_or_none()
     if row is None:
         raise NotFoundError(BOARD_NOT_FOUND)
     board, role = row
@@ -393,6 +550,7 @@ _CARD_WITH_ACCESS = (
         Card.id == bindparam("id"),
         User.id == _USER_ID,
         User.credentials_version == bindparam("credentials_version"),
+        token_may_reach(Card.board_id),
     )
     .options(joinedload(Card.labels), joinedload(Card.assignees))
 )
@@ -445,7 +603,12 @@ async def comment_access(
             select(Comment, Membership.role, Card.board_id)
             .join(Card, Card.id == Comment.card_id)
             .join(Membership, Membership.board_id == Card.board_id)
-            .where(Comment.id == comment_id, Membership.user_id == user.id)
+            .where(
+                Comment.id == comment_id,
+                Membership.user_id == user.id,
+                token_may_reach(Card.board_id),
+            ),
+            principal.params(),
         )
     ).one_or_none()
     if row is None:
@@ -462,11 +625,27 @@ async def may_still_view(session: AsyncSession, *, board_id: int, principal: Pri
         await session.execute(
             select(User.credentials_version, Membership.role)
             .join(Membership, Membership.user_id == User.id)
-            .where(User.id == principal.user_id, Membership.board_id == board_id)
+            .where(
+                User.id == principal.user_id,
+                Membership.board_id == board_id,
+                token_may_reach(Membership.board_id),
+                _token_is_live(principal),
+            ),
+            principal.params(),
         )
     ).one_or_none()
     return (
         row is not None
         and row.credentials_version == principal.credentials_version
         and row.role in PERMISSIONS[Action.VIEW]
+    )
+
+
+def _token_is_live(principal: Principal) -> ColumnElement[bool]:
+    """SQL that holds while the principal's access token, if any, is not revoked."""
+    if principal.token_id is None:
+        return true()
+    return exists().where(
+        ApiToken.id == principal.token_id,
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()),
     )

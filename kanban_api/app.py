@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +19,7 @@ from kanban_api import __version__
 from kanban_api.config import Settings
 from kanban_api.db_faults import classify
 from kanban_api.errors import ApiError
+from kanban_api.idempotency import SECRET_ANSWERS, IdempotencyMiddleware
 from kanban_api.middleware import (
     BodySizeLimitMiddleware,
     InternalErrorMiddleware,
@@ -25,12 +27,14 @@ from kanban_api.middleware import (
     SecurityHeadersMiddleware,
 )
 from kanban_api.overload import InFlightLimitMiddleware
+from kanban_api.rate_limit import RateLimitMiddleware
 from kanban_api.routes import API_ROUTERS, DOCS_TAGS, HOME_ROUTER, OTHER_ROUTERS
 from kanban_api.routes.responses import (
     BODY_TOO_LARGE,
     SERVICE_UNAVAILABLE,
     TOO_MANY_IN_FLIGHT,
     UNPARSABLE_BODY,
+    document_api_headers,
 )
 from kanban_api.state import AppState
 from kanban_api.validation import public_errors, reject_unknown_query_parameters
@@ -74,6 +78,14 @@ def _new_app(state: AppState) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.kanban = state
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_api_headers(build_schema(), secret_answers=SECRET_ANSWERS)
+        return build_schema()  # FastAPI keeps the schema it built: the one changed above
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
@@ -103,6 +115,14 @@ def _add_middleware(app: FastAPI, state: AppState) -> None:
     # Added innermost first. Every answer the app, the size limit or the error layer
     # gives (413s and 500s included) passes CORS, the request log and the security
     # headers, so a browser can read each one; CORS preflights are logged too.
+    app.add_middleware(IdempotencyMiddleware, tokens=state.tokens, engine=state.database.engine)
+    if state.rate_counter is not None:
+        app.add_middleware(
+            RateLimitMiddleware,
+            tokens=state.tokens,
+            counter=state.rate_counter,
+            limit=settings.rate_limit_per_minute,
+        )
     app.add_middleware(
         InFlightLimitMiddleware,
         tokens=state.tokens,
@@ -123,7 +143,16 @@ def _add_middleware(app: FastAPI, state: AppState) -> None:
             # Browsers hide response headers from scripts unless listed: clients need the
             # ETag to send If-Match, the Link header to fetch the next page of cards, and
             # Retry-After to wait out a login limit.
-            expose_headers=["ETag", "Link", "X-Request-ID", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Link",
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Idempotency-Replayed",
+            ],
         )
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # ones, which card lists leave out unless asked, under a separate, higher cap.
     max_cards_per_board: int = Field(default=5000, ge=1, le=1_000_000)
     max_archived_cards_per_board: int = Field(default=20_000, ge=0, le=1_000_000)
+    # Requests per minute per user, access token or (anonymous) address, counted across
+    # workers (see rate_limit.py); 0 turns the limit off.
+    rate_limit_per_minute: int = Field(default=600, ge=0, le=1_000_000)
+    # redis://host:port/db: rate-limit counts go there instead of the database.
+    redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
     static_dir: Path | None = None
     # Events older than this are deleted (hourly, and by `kanban-api prune-events`); 0 keeps all.

@@ -10,7 +10,7 @@ whose comment, whom to remove) take a VIEW alias and call `access.require(...)`.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -67,8 +67,25 @@ CardId = Annotated[Id, Path()]
 CommentId = Annotated[Id, Path()]
 
 
+# Marks an endpoint that changes no board though its method is not GET (a search, a
+# stream ticket): a read-only access token may call it.
+READS_ONLY = "kanban_reads_only"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Mark the endpoint as READS_ONLY (`get_principal` reads the mark)."""
+    endpoint.__dict__[READS_ONLY] = True
+    return endpoint
+
+
 async def get_principal(request: Request, token: Bearer) -> Principal:
-    return access.authenticate(app_state(request).tokens, bearer=token)
+    state = app_state(request)
+    principal = await access.authenticate_bearer(state.tokens, state.database, bearer=token)
+    endpoint = request.scope.get("endpoint")
+    marked = getattr(endpoint, "__dict__", {}).get(READS_ONLY, False)
+    access.require_scope(principal, writes=request.method not in READ_METHODS and not marked)
+    return principal
 
 
 async def get_stream_principal(
@@ -86,7 +103,7 @@ async def get_stream_principal(
 ) -> Principal:
     state = app_state(request)
     if ticket is None:
-        return access.authenticate(state.tokens, bearer=token)
+        return await access.authenticate_bearer(state.tokens, state.database, bearer=token)
     return await access.authenticate_ticket(state.database, ticket=ticket, board_id=board_id)
 
 
@@ -101,6 +118,22 @@ async def get_current_user(session: SessionDep, principal: CurrentPrincipal) -> 
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_login_principal(principal: CurrentPrincipal) -> Principal:
+    access.require_login(principal, what="manage access tokens or change email or password")
+    return principal
+
+
+async def get_board_creator(session: SessionDep, principal: CurrentPrincipal) -> User:
+    access.require_all_boards(principal)
+    return await access.current_user(session, principal=principal)
+
+
+# A principal from a login: access tokens get 403 (they may not manage the account).
+LoginPrincipal = Annotated[Principal, Depends(get_login_principal)]
+# The caller, if it may create a board (a board-limited access token may not).
+BoardCreator = Annotated[User, Depends(get_board_creator)]
 
 
 # Optional headers; SkipJsonSchema keeps `null`, which no header can be, out of the schema.

@@ -11,10 +11,13 @@ import time
 from collections.abc import Iterable
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kanban_api.db_faults import classify
 
 MAX_BODY_BYTES = 1024 * 1024
 BODY_TOO_LARGE = f"Request body exceeds {MAX_BODY_BYTES} bytes"
@@ -49,7 +52,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
+        declared = scope_header(scope, b"content-length")
         if declared is not None:
             declared = declared.strip()
             if not (declared.isascii() and declared.isdigit()):
@@ -139,7 +142,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = _request_id(_header(scope, b"x-request-id"))
+        request_id = _request_id(scope_header(scope, b"x-request-id"))
         scope.setdefault("state", {})["request_id"] = request_id
         status: int | None = None
 
@@ -209,7 +212,28 @@ def _request_id(candidate: str | None) -> str:
     return os.urandom(16).hex()
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+# What a database that is out raises: the classes the app's handler answers (app.py).
+DATABASE_ERRORS = (SQLAlchemyError, OSError)
+
+
+def database_fault(error: SQLAlchemyError | OSError, scope: Scope) -> JSONResponse:
+    """The answer the app's handler gives a database error (db_faults.py: 503 or 409 with
+    `Retry-After`), for middleware that reaches the database outside the app; re-raises
+    what is a bug."""
+    fault = classify(error, method=scope["method"])
+    if fault is None:
+        raise error
+    headers = {"Retry-After": str(fault.retry_after)}
+    return JSONResponse({"detail": fault.detail}, fault.status_code, headers=headers)
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def scope_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of the request header `name` (lowercase bytes)."""
     headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
     for key, value in headers:
         if key == name:

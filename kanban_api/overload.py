@@ -13,14 +13,13 @@ sent, no longer holds a database connection by then.
 """
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kanban_api.access import authenticate
-from kanban_api.errors import NotAuthenticatedError
+from kanban_api.access import principal_key
+from kanban_api.middleware import client_address, scope_header
 from kanban_api.utils.token import TokenVerifier
 
 RETRY_AFTER_SECONDS = 1
@@ -61,7 +60,7 @@ class InFlightLimitMiddleware:
         if slots is None:
             slots = self.slots[key] = _Slots(asyncio.Semaphore(self.max_in_flight))
         if slots.running.locked() and slots.waiting >= self.max_queued:
-            who = "user" if key.startswith("user:") else "address"
+            who = "address" if key.startswith("address:") else "user"
             answer = JSONResponse(
                 {"detail": TOO_MANY_IN_FLIGHT.format(who=who)},
                 429,
@@ -102,13 +101,10 @@ class InFlightLimitMiddleware:
             release()
 
     def _principal(self, scope: Scope) -> str:
-        """`user:<id>` for a valid bearer token, else `address:<client address>`."""
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer":
-                    with contextlib.suppress(NotAuthenticatedError):
-                        return f"user:{authenticate(self.tokens, bearer=token).user_id}"
-                break
-        client = scope.get("client")
-        return f"address:{client[0] if client else 'unknown'}"
+        """The user of a valid login token, the access token, else the client address
+        (`access.principal_key`)."""
+        return principal_key(
+            self.tokens,
+            authorization=scope_header(scope, b"authorization"),
+            address=client_address(scope),
+        )

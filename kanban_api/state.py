@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
+from redis.asyncio import Redis
 
 from kanban_api.config import Settings
 from kanban_api.database import Database
@@ -13,6 +14,7 @@ from kanban_api.events.hub import EventHub
 from kanban_api.events.postgres import PostgresListener
 from kanban_api.events.publish import PUBLISHER, publisher_for
 from kanban_api.events.retention import prune_periodically
+from kanban_api.rate_limit import Counter, DatabaseCounter, RedisCounter
 from kanban_api.utils.token import TokenVerifier
 
 
@@ -24,6 +26,9 @@ class AppState:
     events: EventHub
     secret_key: str
     tokens: TokenVerifier
+    # Where API requests are counted against the rate limit; None: no limit.
+    rate_counter: Counter | None = None
+    redis: Redis | None = None
     _pruning: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
@@ -44,7 +49,14 @@ class AppState:
         database.sessionmaker.configure(info={PUBLISHER: publisher})
         secret_key = settings.resolve_secret_key()
         tokens = TokenVerifier(secret_key, leeway_seconds=settings.token_leeway_seconds)
-        return cls(settings, database, hub, secret_key, tokens)
+        state = cls(settings, database, hub, secret_key, tokens)
+        if settings.rate_limit_per_minute:
+            if settings.redis_url is not None:
+                state.redis = Redis.from_url(settings.redis_url)
+                state.rate_counter = RedisCounter(state.redis)
+            else:
+                state.rate_counter = DatabaseCounter(database.engine)
+        return state
 
     def start(self) -> None:
         """Background work of a serving worker: pruning old events hourly."""
@@ -60,6 +72,8 @@ class AppState:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pruning
         await self.events.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.database.dispose()
 
 

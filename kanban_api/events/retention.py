@@ -6,6 +6,7 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kanban_api import idempotency, rate_limit
 from kanban_api.events import feed
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,9 @@ async def prune_periodically(
         try:
             async with sessionmaker() as session:
                 deleted = await feed.prune(session, retention_days=retention_days)
+                # Past rate-limit windows and idempotency keys go the same way.
+                await rate_limit.prune(session)
+                await idempotency.prune(session)
                 await session.commit()
             if deleted:
                 logger.info("pruned %d events older than %d days", deleted, retention_days)

@@ -1,5 +1,6 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
+from kanban_api.models.api_token import ApiToken, ApiTokenBoard, IdempotencyKey, RateLimitWindow
 from kanban_api.models.base import Base
 from kanban_api.models.board import Board, Label, Membership
 from kanban_api.models.card import Card, CardAssignee, CardLabel
@@ -11,6 +12,8 @@ from kanban_api.models.login_throttle import LoginThrottle
 from kanban_api.models.user import User
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenBoard",
     "Base",
     "Board",
     "BoardEvent",
@@ -21,10 +24,12 @@ __all__ = [
     "Comment",
     "Contact",
     "EventTicket",
+    "IdempotencyKey",
     "Label",
     "LabelColor",
     "LoginThrottle",
     "Membership",
+    "RateLimitWindow",
     "Role",
     "User",
 ]

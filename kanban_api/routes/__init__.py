@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from kanban_api.routes import auth, boards, cards, comments, events, health, members, users
+from kanban_api.routes import (
+    api_tokens,
+    auth,
+    boards,
+    cards,
+    comments,
+    events,
+    health,
+    members,
+    users,
+)
 
 # Under /api, in the order FastAPI tries them: it matches a request against the routes
 # in the order they were added, so the busiest come first.
@@ -13,6 +23,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     members.router,
     events.router,
     users.router,
+    api_tokens.router,
     auth.router,
 )
 # Outside /api.

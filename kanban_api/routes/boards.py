@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Response, status
 
 from kanban_api.dependencies import (
-    CurrentUser,
+    BoardCreator,
     DatabaseDep,
     IfNoneMatch,
     ListBoards,
@@ -40,7 +40,7 @@ async def list_boards(database: DatabaseDep, access: ListBoards) -> Response:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=etag_answers(201))
 async def create_board(
-    session: SessionDep, user: CurrentUser, body: BoardCreate, response: Response
+    session: SessionDep, user: BoardCreator, body: BoardCreate, response: Response
 ) -> BoardOut:
     """Create a board with its seven unnamed labels; the caller becomes its owner."""
     board = await board_service.create_board(

@@ -7,7 +7,7 @@ from pydantic.json_schema import SkipJsonSchema
 from sse_starlette import EventSourceResponse
 
 from kanban_api.access import Principal
-from kanban_api.dependencies import SessionDep, SettingsDep, StreamBoard, ViewBoard
+from kanban_api.dependencies import SessionDep, SettingsDep, StreamBoard, ViewBoard, reads_only
 from kanban_api.errors import InvalidInputError
 from kanban_api.events import feed as event_service
 from kanban_api.events import tickets as ticket_service
@@ -79,6 +79,7 @@ async def list_events(
 
 
 @router.post("/tickets", status_code=status.HTTP_201_CREATED, responses=NOT_A_MEMBER)
+@reads_only
 async def create_ticket(session: SessionDep, access: ViewBoard) -> TicketOut:
     """A single-use ticket to open this board's stream as `?ticket=`, valid for 60 seconds."""
     ticket = await ticket_service.issue_ticket(session, user=access.user, board=access.board)

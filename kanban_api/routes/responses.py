@@ -29,6 +29,8 @@ LAST_OWNER = _error(409, "It would leave the board without an owner")
 BOARD_FULL = _error(409, "The board would pass its cap of active or archived cards")
 EMAIL_TAKEN = _error(409, "Email taken (compared case-insensitively)")
 USER_NOT_FOUND = _error(404, "No user with this email")
+TOKEN_NOT_FOUND = _error(404, "No such access token of yours")
+TOKEN_NOT_ALLOWED = _error(403, "An access token cannot do this; it needs a login token")
 TOO_MANY_ATTEMPTS = _error(429, "Too many failed logins; retry after `Retry-After` seconds")
 REAUTH_REQUIRED = _error(
     403, "Changing email or password needs `currentPassword` (missing or wrong) or a fresh login"
@@ -42,7 +44,9 @@ SERVICE_UNAVAILABLE = _error(
     "retry after `Retry-After` seconds",
 )
 TOO_MANY_IN_FLIGHT = _error(
-    429, "Too many requests of this user or address in progress; retry after `Retry-After`"
+    429,
+    "Over the rate limit (KANBAN_RATE_LIMIT_PER_MINUTE), or too many requests of this user "
+    "or address in progress; nothing changed: retry after `Retry-After` seconds",
 )
 
 _ETAG = {
@@ -145,3 +149,42 @@ async def _json_array_chunks(
         opening = b"[" if start == 0 else b","
         closing = b"]" if start + STREAM_CHUNK_ITEMS >= len(items) else b""
         yield opening + body + closing
+
+
+# Headers the middleware (rate_limit.py, idempotency.py) reads and writes on every API
+# route, which FastAPI cannot see: added to the schema by `document_api_headers`.
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Requests allowed per minute (KANBAN_RATE_LIMIT_PER_MINUTE)",
+    "RateLimit-Remaining": "Requests left in the current minute",
+    "RateLimit-Reset": "Seconds until the current minute's count starts again",
+}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Run this write once: a retry with the same key, method, path and body "
+    "gets the first answer (`Idempotency-Replayed: true`); another request with the key "
+    "422; while the first runs, 409. Kept 24 hours.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+
+
+def document_api_headers(schema: dict[str, Any], *, secret_answers: frozenset[str]) -> None:
+    """Add the rate-limit headers to every /api answer, and `Idempotency-Key` to every
+    write but those whose answer holds a secret (`secret_answers`, paths)."""
+    headers = {
+        name: {"description": text, "schema": {"type": "integer"}}
+        for name, text in _RATE_LIMIT_HEADERS.items()
+    }
+    replayed = {"description": "`true` on an answer replayed for an Idempotency-Key"}
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            writes = method.upper() in ("POST", "PUT", "PATCH", "DELETE")
+            if writes and path not in secret_answers:
+                operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
+            for answer in operation["responses"].values():
+                answer.setdefault("headers", {}).update(headers)
+                if writes:
+                    answer["headers"]["Idempotency-Replayed"] = replayed

@@ -3,11 +3,12 @@ from fastapi import APIRouter, Request, status
 from kanban_api import errors
 from kanban_api.access import current_user
 from kanban_api.dependencies import (
-    CurrentPrincipal,
     CurrentUser,
     DatabaseDep,
+    LoginPrincipal,
     SessionDep,
     SettingsDep,
+    reads_only,
 )
 from kanban_api.models import User
 from kanban_api.routes.responses import (
@@ -48,7 +49,7 @@ async def update_me(
     session: SessionDep,
     database: DatabaseDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: LoginPrincipal,
     body: UserUpdate,
 ) -> UserOut:
     """Change email or password. A new password retires tokens issued before it; a new
@@ -77,6 +78,7 @@ async def update_me(
 
 
 @router.post("/search", responses={**NOT_AUTHENTICATED, **USER_NOT_FOUND})
+@reads_only
 async def search_user(session: SessionDep, caller: CurrentUser, body: UserSearch) -> UserPublic:
     """Find a user by email, however it is spelled (as at sign-up), to share a board with them.
 

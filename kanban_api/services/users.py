@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kanban_api.errors import ConflictError
 from kanban_api.models import User
+from kanban_api.services import api_tokens
 from kanban_api.utils.emails import email_key
 from kanban_api.utils.password import hash_password
 
@@ -69,9 +70,9 @@ async def update_user(
 ) -> User:
     """Change email and/or password; 409 if the new email is another account's.
 
-    A password change retires every token issued before it. An email change alone
-    keeps the caller's tokens: they name the user by id, and the old address no
-    longer logs in anyway.
+    A password change retires every token issued before it and deletes the user's
+    access tokens. An email change alone keeps the caller's tokens: they name the
+    user by id, and the old address no longer logs in anyway.
     """
     if email is not None and email != user.email:
         other = await get_by_email(session, email=email)
@@ -81,6 +82,7 @@ async def update_user(
     if hashed_password is not None:
         user.hashed_password = hashed_password
         user.credentials_version += 1
+        await api_tokens.revoke_all(session, user_id=user.id)
     await _flush_or_conflict(session)
     return user
 

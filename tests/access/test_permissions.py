@@ -20,6 +20,7 @@ from tests.helpers import (
     Account,
     Accounts,
     add_member,
+    create_api_token,
     create_board,
     create_cards,
     create_comment,
@@ -43,6 +44,9 @@ UNSCOPED = {
     ("GET", "/health"),
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
+    ("GET", "/api/users/me/tokens"),
+    ("POST", "/api/users/me/tokens"),
+    ("DELETE", "/api/users/me/tokens/{token_id}"),
 }
 
 
@@ -295,3 +299,69 @@ async def test_stream_role_table(app: FastAPI, role: str) -> None:
                 else:
                     await response.aread()
                     assert response.status_code == expected, response.text
+
+
+def _reads_only(case: Case) -> bool:
+    """GETs, and the POSTs that change no board (a stream ticket)."""
+    return case.method == "GET" or case.path.endswith("/events/tickets")
+
+
+@pytest.mark.parametrize("token", ["read-only", "other-board"])
+async def test_token_table(client: AsyncClient, accounts: Accounts, token: str) -> None:
+    """The actor, an owner (every action allowed), calls every route with an access token:
+    read-only, every write answers 403 and every read 2xx; limited to another board of
+    theirs, everything on this board answers 404, as to an outsider."""
+    creator, actor, other, new = [await accounts.create() for _ in range(4)]
+    elsewhere = await create_board(client, actor, "Elsewhere")
+    caller = await create_api_token(
+        client,
+        actor,
+        **(
+            {"scopes": ["read"]}
+            if token == "read-only"
+            else {"scopes": ["read", "write"], "boardIds": [elsewhere["id"]]}
+        ),
+    )
+    mismatches = []
+    for case in CASES:
+        if case.streams:
+            continue
+        world = await build_world(client, "owner", creator, actor, other, new)
+        ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
+        response = await client.request(
+            case.method, case.path.format(**ids), json=case.body, headers=caller.headers
+        )
+        if token == "other-board":
+            expected: int | None = 404
+        else:
+            expected = None if _reads_only(case) else 403
+        ok = (
+            200 <= response.status_code < 300
+            if expected is None
+            else response.status_code == expected
+        )
+        if not ok:
+            mismatches.append(
+                f"{case.method} {case.path} {case.body}: "
+                f"expected {expected or '2xx'}, got {response.status_code} {response.text}"
+            )
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("token", ["read-only", "other-board"])
+async def test_token_stream_table(app: FastAPI, token: str) -> None:
+    async with serve_in_process(app) as served, served.client() as client:
+        accounts = Accounts(client)
+        owner = await accounts.create()
+        board, elsewhere = await create_board(client, owner), await create_board(client, owner)
+        limit = {"scopes": ["read"]} if token == "read-only" else {"boardIds": [elsewhere["id"]]}
+        caller = await create_api_token(client, owner, **limit)
+        async with client.stream(
+            "GET", f"/api/boards/{board['id']}/events/stream", headers=caller.headers
+        ) as response:
+            if token == "read-only":
+                assert response.status_code == 200
+                assert response.headers["content-type"].startswith("text/event-stream")
+            else:
+                await response.aread()
+                assert response.status_code == 404, response.text

@@ -123,6 +123,10 @@ async def while_out(client: AsyncClient, token: str) -> None:
         await assert_unavailable(
             await client.post("/api/boards", json={"title": "t"}, headers=headers)
         )
+        keyed = {**headers, "Idempotency-Key": "while-out"}
+        await assert_unavailable(
+            await client.post("/api/boards", json={"title": "t"}, headers=keyed)
+        )
         await assert_unavailable(
             await client.post("/api/users", json={"email": "n@example.com", "password": "p" * 8})
         )

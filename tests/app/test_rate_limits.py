@@ -1,0 +1,123 @@
+"""The API rate limit: requests per minute per principal, counted across workers in the
+database or in Redis, announced in RateLimit-* headers, 429 past the limit."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from httpx import AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from kanban_api import rate_limit
+from kanban_api.models import Board, RateLimitWindow
+from tests.conftest import ClientFactory
+from tests.helpers import Accounts, recorded_statements
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+# Inside one window: 20 seconds into a Unix minute, so no test crosses a window's end.
+NOW = 1_800_000_000 - 1_800_000_000 % 60 + 20
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rate_limit, "clock", lambda: NOW)
+
+
+@pytest.fixture(params=["database", "redis"])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str | None]]:
+    """Settings for one counter; Redis's test keys are cleared before and after."""
+    if request.param == "database":
+        yield {"redis_url": None}
+        return
+    redis = Redis.from_url(REDIS_URL)
+    await redis.flushdb()
+    yield {"redis_url": REDIS_URL}
+    await redis.flushdb()
+    await redis.aclose()
+
+
+async def test_answers_carry_the_limit_and_past_it_429_changes_nothing(
+    client_with: ClientFactory,
+    accounts: Accounts,
+    engine: AsyncEngine,
+    backend: dict[str, str | None],
+) -> None:
+    client = await client_with(rate_limit_per_minute=3, **backend)
+    owner = await accounts.create()
+    remaining = []
+    for _ in range(3):
+        response = await client.get("/api/boards", headers=owner.headers)
+        assert response.status_code == 200
+        assert response.headers["RateLimit-Limit"] == "3"
+        assert response.headers["RateLimit-Reset"] == "40"
+        remaining.append(response.headers["RateLimit-Remaining"])
+    assert remaining == ["2", "1", "0"]
+
+    refused = await client.post("/api/boards", json={"title": "Too many"}, headers=owner.headers)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "40"
+    assert refused.headers["RateLimit-Remaining"] == "0"
+    assert "3 requests per minute" in refused.json()["detail"]
+    other = await accounts.create()
+    assert (await client.get("/api/boards", headers=other.headers)).status_code == 200
+    async with engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Board)) == 0
+
+
+async def test_counts_are_shared_by_workers(
+    client_with: ClientFactory, accounts: Accounts, backend: dict[str, str | None]
+) -> None:
+    first = await client_with(rate_limit_per_minute=2, **backend)
+    second = await client_with(rate_limit_per_minute=2, **backend)
+    owner = await accounts.create()
+    assert (await first.get("/api/boards", headers=owner.headers)).status_code == 200
+    assert (await second.get("/api/boards", headers=owner.headers)).status_code == 200
+    assert (await first.get("/api/boards", headers=owner.headers)).status_code == 429
+    assert (await second.get("/api/boards", headers=owner.headers)).status_code == 429
+
+
+async def test_anonymous_requests_count_per_address(
+    client_with: ClientFactory, backend: dict[str, str | None]
+) -> None:
+    one = await client_with("10.0.0.1", rate_limit_per_minute=1, **backend)
+    another = await client_with("10.0.0.2", rate_limit_per_minute=1, **backend)
+    body = {"email": "someone@example.com", "password": "long enough pass"}
+    assert (await one.post("/api/users", json=body)).status_code == 201
+    assert (await one.post("/api/users", json=body | {"email": "x@example.com"})).status_code == 429
+    assert (await another.get("/api/users/me")).status_code == 401
+
+
+async def test_a_zero_limit_turns_it_off(client_with: ClientFactory, accounts: Accounts) -> None:
+    client = await client_with(rate_limit_per_minute=0)
+    owner = await accounts.create()
+    response = await client.get("/api/boards", headers=owner.headers)
+    assert response.status_code == 200
+    assert "RateLimit-Limit" not in response.headers
+
+
+async def test_the_database_counter_is_one_statement_on_a_row_per_principal_and_window(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    alice, bob = await accounts.create(), await accounts.create()
+    with recorded_statements(engine, rate_limit=True) as statements:
+        await client.get("/api/boards", headers=alice.headers)
+    assert len([sql for sql in statements if "rate_limit_window" in sql]) == 1
+    await client.get("/api/boards", headers=alice.headers)
+    await client.get("/api/boards", headers=bob.headers)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(RateLimitWindow.__table__))).all()
+    assert sorted(tuple(row) for row in rows) == [
+        (f"user:{alice.id}", NOW // 60, 2),
+        (f"user:{bob.id}", NOW // 60, 1),
+    ]
+
+
+async def test_past_windows_are_pruned(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    alice = await accounts.create()
+    await client.get("/api/boards", headers=alice.headers)
+    async with AsyncSession(engine) as session, session.begin():
+        assert await rate_limit.prune(session, now=NOW) == 0
+        assert await rate_limit.prune(session, now=NOW + 60) == 1
