@@ -307,6 +307,21 @@ def caller_may(action: Action, *, board_id: ColumnElement[int]) -> Exists:
     return exists().where(Membership.board_id == board_id, *caller_membership(action))
 
 
+def user_may(
+    action: Action,
+    *,
+    user_id: ColumnElement[int] | InstrumentedAttribute[int],
+    board_id: ColumnElement[int] | InstrumentedAttribute[int],
+) -> Exists:
+    """SQL that holds while user `user_id` may perform `action` on board `board_id`: for
+    background work done on a user's behalf, without a credential (webhooks' senders)."""
+    return exists().where(
+        Membership.board_id == board_id,
+        Membership.user_id == user_id,
+        Membership.role.in_(sorted(PERMISSIONS[action])),
+    )
+
+
 # --- 401 / 404 / 403 --------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from uvicorn.config import LOGGING_CONFIG
 from kanban_api.config import Settings
 from kanban_api.database import Database
 from kanban_api.errors import ConfigError
-from kanban_api.events import feed as event_service
+from kanban_api.events import retention
 from kanban_api.migrations.runner import upgrade
 from kanban_api.models import LabelColor
 from kanban_api.services.demo import create_demo_data
@@ -224,7 +224,8 @@ async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awa
 
 @main.command("prune-events")
 def prune_events() -> None:
-    """Delete events older than KANBAN_EVENT_RETENTION_DAYS, and expired stream tickets.
+    """Delete events and webhook deliveries older than KANBAN_EVENT_RETENTION_DAYS, and
+    expired stream tickets.
 
     Every server worker also does this hourly; the command is for one-off clean-ups and cron.
     """
@@ -244,9 +245,7 @@ async def _prune(settings: Settings) -> int:
     database = Database(settings)
     try:
         async with database.sessionmaker() as session:
-            deleted = await event_service.prune(
-                session, retention_days=settings.event_retention_days
-            )
+            deleted = await retention.prune(session, retention_days=settings.event_retention_days)
             await session.commit()
             return deleted
     finally:

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     stream_queue_size: int = Field(default=1000, ge=1, le=100_000)
     # A stream whose client takes longer than this to accept one write is closed.
     stream_send_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    # Webhooks (docs/webhooks.md): a receiver has this long to answer one delivery with a
+    # 2xx; failures are retried after this base, doubling; senders look for due
+    # deliveries this often; loopback and private targets only when allowed.
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    webhook_retry_base_seconds: float = Field(default=10, gt=0, le=3600)
+    webhook_poll_seconds: float = Field(default=1, gt=0, le=300)
+    webhook_allow_private: bool = False
 
     @field_validator("cors_origins", mode="before")
     @classmethod

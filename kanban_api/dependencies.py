@@ -245,6 +245,8 @@ ViewBoard = Annotated[BoardAccess, board_for(Action.VIEW)]
 UpdateBoard = Annotated[BoardAccess, board_for(Action.VIEW, for_update=True, if_match=True)]
 ManageBoard = Annotated[BoardAccess, board_for(Action.MANAGE_BOARD, for_update=True, if_match=True)]
 ManageMembers = Annotated[BoardAccess, board_for(Action.MANAGE_MEMBERS, for_update=True)]
+ViewWebhooks = Annotated[BoardAccess, board_for(Action.MANAGE_WEBHOOKS)]
+ManageWebhooks = Annotated[BoardAccess, board_for(Action.MANAGE_WEBHOOKS, for_update=True)]
 # Removing a member (MANAGE_MEMBERS) or leaving (LEAVE).
 ChangeMembers = Annotated[BoardAccess, board_for(Action.VIEW, for_update=True)]
 EditCardsOnBoard = Annotated[BoardAccess, board_for(Action.EDIT_CARDS, for_update=True)]

@@ -11,3 +11,8 @@ PASSWORD_MAX = 256
 # Login accepts any password an account might have from before today's rules, up to this.
 LOGIN_PASSWORD_MAX = 1024
 SEARCH_TEXT_MAX = 200
+# Long enough for any real endpoint with its query string; browsers' practical limit.
+WEBHOOK_URL_MAX = 2000
+WEBHOOK_DESCRIPTION_MAX = 500
+# Webhooks per board: more answer 409 (each costs a sender's attention every event).
+WEBHOOKS_PER_BOARD_MAX = 20

@@ -26,6 +26,7 @@ class Action(StrEnum):
     MANAGE_BOARD = "rename or delete the board"
     MANAGE_MEMBERS = "share the board, remove members and change roles"
     EDIT_OTHERS_COMMENTS = "edit someone else's comment"
+    MANAGE_WEBHOOKS = "see and change the board's webhooks and their deliveries"
 
 
 _EVERYONE = frozenset(Role)
@@ -42,6 +43,8 @@ PERMISSIONS: Final[Mapping[Action, frozenset[Role]]] = {
     Action.DELETE_ANY_COMMENT: _OWNERS,
     Action.MANAGE_BOARD: _OWNERS,
     Action.MANAGE_MEMBERS: _OWNERS,
+    # A webhook sends the whole board elsewhere, and its log shows where: owners only.
+    Action.MANAGE_WEBHOOKS: _OWNERS,
     # A comment is its author's words: others may delete it, never reword it.
     Action.EDIT_OTHERS_COMMENTS: frozenset(),
 }

@@ -16,6 +16,7 @@ from kanban_api.events.publish import PUBLISHER, publisher_for
 from kanban_api.events.retention import prune_periodically
 from kanban_api.rate_limit import Counter, DatabaseCounter, RedisCounter
 from kanban_api.utils.token import TokenVerifier
+from kanban_api.webhooks.sender import send_periodically
 
 
 @dataclass
@@ -30,6 +31,7 @@ class AppState:
     rate_counter: Counter | None = None
     redis: Redis | None = None
     _pruning: asyncio.Task[None] | None = field(default=None, init=False)
+    _sending: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
     def build(cls, settings: Settings) -> "AppState":
@@ -59,18 +61,22 @@ class AppState:
         return state
 
     def start(self) -> None:
-        """Background work of a serving worker: pruning old events hourly."""
+        """Background work of a serving worker: pruning old events hourly, sending webhooks."""
         self._pruning = asyncio.create_task(
             prune_periodically(
                 self.database.sessionmaker, retention_days=self.settings.event_retention_days
             )
         )
+        self._sending = asyncio.create_task(
+            send_periodically(self.database.sessionmaker, settings=self.settings)
+        )
 
     async def stop(self) -> None:
-        if self._pruning is not None:
-            self._pruning.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruning
+        for task in (self._pruning, self._sending):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.events.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.access import act_as
 from kanban_api.database import Database
-from kanban_api.models import Role, User
+from kanban_api.models import Board, Role, User, Webhook
 from kanban_api.schemas.card import CardCreate
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
@@ -22,6 +22,7 @@ from kanban_api.services import contacts
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.password import hash_password
 from kanban_api.utils.token import create_access_token
+from kanban_api.webhooks.signing import new_secret
 
 _emails = itertools.count(1)
 
@@ -87,3 +88,21 @@ async def create_board(
             caps=caps,
         )
     return board.id, [card.id for card in created]
+
+
+async def create_webhook(database: Database, *, board_id: int, owner_id: int, url: str) -> int:
+    """A webhook of the board, made as its owner would, without checking where `url` leads
+    (tests that are not about targets need none reachable); returns its id."""
+    async with database.sessionmaker() as session, session.begin():
+        board = await session.get_one(Board, board_id)
+        webhook = Webhook(
+            board_id=board_id,
+            owner_id=owner_id,
+            url=url,
+            events=None,
+            secret=new_secret(),
+            last_seq=board.event_seq,
+        )
+        session.add(webhook)
+        await session.flush()
+        return webhook.id

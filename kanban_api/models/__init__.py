@@ -10,6 +10,7 @@ from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.models.event import BoardEvent, EventTicket
 from kanban_api.models.login_throttle import LoginThrottle
 from kanban_api.models.user import User
+from kanban_api.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -32,4 +33,6 @@ __all__ = [
     "RateLimitWindow",
     "Role",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

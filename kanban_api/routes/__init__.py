@@ -12,6 +12,7 @@ from kanban_api.routes import (
     health,
     members,
     users,
+    webhooks,
 )
 
 # Under /api, in the order FastAPI tries them: it matches a request against the routes
@@ -22,6 +23,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     comments.router,
     members.router,
     events.router,
+    webhooks.router,
     users.router,
     api_tokens.router,
     auth.router,
@@ -31,4 +33,14 @@ OTHER_ROUTERS: tuple[APIRouter, ...] = (health.router,)
 # `/`, unless a static client's index page is served there.
 HOME_ROUTER = health.home
 # The domains in the order the API docs list them.
-DOCS_TAGS = ("auth", "users", "boards", "members", "cards", "comments", "events", "health")
+DOCS_TAGS = (
+    "auth",
+    "users",
+    "boards",
+    "members",
+    "cards",
+    "comments",
+    "events",
+    "webhooks",
+    "health",
+)

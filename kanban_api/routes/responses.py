@@ -188,3 +188,6 @@ def document_api_headers(schema: dict[str, Any], *, secret_answers: frozenset[st
                 answer.setdefault("headers", {}).update(headers)
                 if writes:
                     answer["headers"]["Idempotency-Replayed"] = replayed
+
+
+TOO_MANY_WEBHOOKS = _error(409, "The board already has as many webhooks as it may")

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from httpx import AsyncClient
 
+from kanban_api.state import state_of
+from tests import factories
 from tests.helpers import Accounts, create_board, create_cards, create_comment
 
 # Path parameters that place a route inside one board.
@@ -89,12 +91,16 @@ async def test_outsiders_find_nothing(
     )
     card = cards[0]
     comment = await create_comment(client, owner, card["id"], "secret remark")
+    webhook_id = await factories.create_webhook(
+        state_of(app).database, board_id=board["id"], owner_id=owner.id, url="https://a.test/"
+    )
     # Every path parameter gets real ids; user ids both the owner's and the outsider's own.
     ids = {
         "board_id": [board["id"]],
         "card_id": [card["id"]],
         "comment_id": [comment["id"]],
         "user_id": [owner.id, outsider.id],
+        "webhook_id": [webhook_id],
     }
     openapi = app.openapi()
 
@@ -104,6 +110,7 @@ async def test_outsiders_find_nothing(
             f"/api/boards/{board['id']}/cards",
             f"/api/boards/{board['id']}/users",
             f"/api/cards/{card['id']}/comments",
+            f"/api/boards/{board['id']}/webhooks",
         )
         return [(await client.get(path, headers=owner.headers)).json() for path in paths]
 

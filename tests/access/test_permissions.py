@@ -15,7 +15,10 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from httpx import AsyncClient
 
 from kanban_api.access import ACTION_CHECKED
+from kanban_api.database import Database
 from kanban_api.permissions import PERMISSIONS, Action
+from kanban_api.state import state_of
+from tests import factories
 from tests.helpers import (
     Account,
     Accounts,
@@ -123,6 +126,29 @@ CASES = [
     Case("GET", "/api/boards/{board_id}/events", Action.VIEW),
     Case("POST", "/api/boards/{board_id}/events/tickets", Action.VIEW),
     Case("GET", "/api/boards/{board_id}/events/stream", Action.VIEW, streams=True),
+    Case("GET", "/api/boards/{board_id}/webhooks", Action.MANAGE_WEBHOOKS),
+    # A public address (no DNS needed); nothing is sent, since no sender runs here.
+    Case(
+        "POST",
+        "/api/boards/{board_id}/webhooks",
+        Action.MANAGE_WEBHOOKS,
+        {"url": "https://93.184.215.14/hook"},
+    ),
+    Case("GET", "/api/boards/{board_id}/webhooks/{webhook_id}", Action.MANAGE_WEBHOOKS),
+    Case(
+        "PATCH",
+        "/api/boards/{board_id}/webhooks/{webhook_id}",
+        Action.MANAGE_WEBHOOKS,
+        {"description": "CI"},
+    ),
+    Case("DELETE", "/api/boards/{board_id}/webhooks/{webhook_id}", Action.MANAGE_WEBHOOKS),
+    Case("GET", "/api/boards/{board_id}/webhooks/{webhook_id}/deliveries", Action.MANAGE_WEBHOOKS),
+    Case(
+        "POST",
+        "/api/boards/{board_id}/webhooks/{webhook_id}/replay",
+        Action.MANAGE_WEBHOOKS,
+        {"afterSeq": 0},
+    ),
 ]
 
 DEFAULT_IDS = {
@@ -130,6 +156,7 @@ DEFAULT_IDS = {
     "card_id": "card_id",
     "comment_id": "others_comment_id",
     "user_id": "other_member_id",
+    "webhook_id": "webhook_id",
 }
 
 
@@ -146,10 +173,17 @@ class World:
     actor_id: int
     other_member_id: int
     newcomer_id: int
+    webhook_id: int
 
 
 async def build_world(
-    client: AsyncClient, role: str, creator: Account, actor: Account, other: Account, new: Account
+    client: AsyncClient,
+    database: Database,
+    role: str,
+    creator: Account,
+    actor: Account,
+    other: Account,
+    new: Account,
 ) -> World:
     board = await create_board(client, creator)
     (card,) = await create_cards(client, creator, board["id"], {"title": "Card"})
@@ -175,6 +209,9 @@ async def build_world(
         actor_id=actor.id,
         other_member_id=other.id,
         newcomer_id=new.id,
+        webhook_id=await factories.create_webhook(
+            database, board_id=board["id"], owner_id=creator.id, url="https://93.184.215.14/"
+        ),
     )
 
 
@@ -255,12 +292,13 @@ def test_every_action_is_exercised() -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_role_table(client: AsyncClient, accounts: Accounts, role: str) -> None:
+    assert accounts.database is not None
     creator, actor, other, new = [await accounts.create() for _ in range(4)]
     mismatches = []
     for case in CASES:
         if case.streams:
             continue
-        world = await build_world(client, role, creator, actor, other, new)
+        world = await build_world(client, accounts.database, role, creator, actor, other, new)
         ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
         response = await client.request(
             case.method, case.path.format(**ids), json=case.body, headers=actor.headers
@@ -287,7 +325,9 @@ async def test_stream_role_table(app: FastAPI, role: str) -> None:
         accounts = Accounts(client)
         creator, actor, other, new = [await accounts.create() for _ in range(4)]
         for case in (case for case in CASES if case.streams):
-            world = await build_world(client, role, creator, actor, other, new)
+            world = await build_world(
+                client, state_of(app).database, role, creator, actor, other, new
+            )
             ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
             async with client.stream(
                 case.method, case.path.format(**ids), headers=actor.headers

@@ -44,9 +44,9 @@ EXAMPLES_PER_MODE = 10
 FuzzCase = schemathesis.Case[Any]
 
 # Rules no schema can state (a cursor must come from a Link header, assignees must be
-# members, afterId a card of that column, one label rename per colour; the schema's
-# descriptions tell them): schema-valid data may break them and get a 422 at one of
-# these places. Keyed by operation; `*` stands for a batch index.
+# members, afterId a card of that column, one label rename per colour, a webhook's URL
+# a public host; the schema's descriptions tell them): schema-valid data may break
+# them and get a 422 at one of these places. Keyed by operation; `*` stands for a batch index.
 REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     "GET /api/boards/{board_id}/cards": {("query", "cursor")},
     "PATCH /api/boards/{board_id}": {("body", "labels")},
@@ -54,6 +54,9 @@ REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     "PATCH /api/cards/{card_id}": {("body", "assigneeIds")},
     "POST /api/cards/{card_id}/move": {("body", "afterId")},
     "POST /api/users/me/tokens": {("body", "boardIds")},
+    # Where a webhook's URL leads takes resolving its host (docs/webhooks.md).
+    "POST /api/boards/{board_id}/webhooks": {("body", "url")},
+    "PATCH /api/boards/{board_id}/webhooks/{webhook_id}": {("body", "url")},
 }
 
 
@@ -132,7 +135,7 @@ class World:
         self.user_id = self._sign_up(self.email, self.password)
         self.other_user_id = self._sign_up("fuzz-other@example.com", "fuzz other password")
         self.token = self._login()
-        self.board_id = self.card_id = self.comment_id = self.token_id = 0
+        self.board_id = self.card_id = self.comment_id = self.token_id = self.webhook_id = 0
         self.repair()
 
     @property
@@ -146,6 +149,7 @@ class World:
             "comment_id": self.comment_id,
             "user_id": self.other_user_id,
             "token_id": self.token_id,
+            "webhook_id": self.webhook_id,
         }
 
     def after(self, case: FuzzCase, response: schemathesis.Response) -> None:
@@ -171,6 +175,9 @@ class World:
         if self.comment_id not in {comment["id"] for comment in comments.json()}:
             path = f"/api/cards/{self.card_id}/comments"
             self.comment_id = self._post(path, {"body": "Fuzzed"})["id"]
+        if self._get(f"/api/boards/{self.board_id}/webhooks/{self.webhook_id}") != 200:
+            path = f"/api/boards/{self.board_id}/webhooks"
+            self.webhook_id = self._post(path, {"url": "http://127.0.0.1:9/hook"})["id"]
 
     def _sign_up(self, email: str, password: str) -> int:
         response = self.client.post("/api/users", json={"email": email, "password": password})
@@ -216,6 +223,8 @@ def target(database_url: str) -> Iterator[Target]:
         secret_key=TEST_SECRET,
         login_max_failures_per_address=10**6,
         rate_limit_per_minute=0,
+        # The world's webhook points at a closed loopback port: nothing leaves the machine.
+        webhook_allow_private=True,
     )
     app = create_app(settings)
     try:
