@@ -56,6 +56,7 @@ from kanban_api.database import Database
 from kanban_api.errors import (
     BOARD_NOT_FOUND,
     CARD_NOT_FOUND,
+    CHECKLIST_ITEM_NOT_FOUND,
     COMMENT_NOT_FOUND,
     ForbiddenError,
     NotAuthenticatedError,
@@ -66,6 +67,7 @@ from kanban_api.models import (
     ApiTokenBoard,
     Board,
     Card,
+    ChecklistItem,
     Comment,
     EventTicket,
     Membership,
@@ -398,7 +400,7 @@ _BOARD_CHECKS = {
 
 # --- Locks ------------------------------------------------------------------------------
 
-Lockable = type[Board] | type[Card] | type[Comment]
+Lockable = type[Board] | type[Card] | type[Comment] | type[ChecklistItem]
 
 
 def _lock_through(kind: Lockable) -> Select[int]:
@@ -412,6 +414,9 @@ def _lock_through(kind: Lockable) -> Select[int]:
     if kind is Comment:
         statement = statement.join(Comment, Comment.card_id == Card.id)
         key = Comment.id
+    if kind is ChecklistItem:
+        statement = statement.join(ChecklistItem, ChecklistItem.card_id == Card.id)
+        key = ChecklistItem.id
     return (
         statement.join(Membership, Membership.board_id == Board.id)
         .where(
@@ -424,7 +429,7 @@ def _lock_through(kind: Lockable) -> Select[int]:
     )
 
 
-_LOCKS = {kind: _lock_through(kind) for kind in (Board, Card, Comment)}
+_LOCKS = {kind: _lock_through(kind) for kind in (Board, Card, Comment, ChecklistItem)}
 
 
 async def lock_board(
@@ -496,6 +501,11 @@ class BoardAccess(Access):
 @dataclass(frozen=True)
 class CardAccess(Access):
     card: Card
+
+
+@dataclass(frozen=True)
+class ChecklistItemAccess(CardAccess):
+    item: ChecklistItem
 
 
 @dataclass(frozen=True)
@@ -631,6 +641,20 @@ async def comment_access(
     comment, role, board_id = row
     require(role, action)
     return CommentAccess(user=user, role=role, comment=comment, board_id=board_id)
+
+
+async def checklist_item_access(
+    session: AsyncSession, *, principal: Principal, item_id: int, action: Action
+) -> ChecklistItemAccess:
+    """The item, its card (as `card_access` loads it) and the caller's role, checked for
+    `action`, after locking the board (`lock_board`): items are only read through their
+    card's list, so this serves writes only."""
+    if not await lock_board(session, through=ChecklistItem, id=item_id, principal=principal):
+        await check_credential(await session.connection(), principal=principal)
+        raise NotFoundError(CHECKLIST_ITEM_NOT_FOUND)
+    item = await session.get_one(ChecklistItem, item_id)
+    found = await card_access(session, principal=principal, card_id=item.card_id, action=action)
+    return ChecklistItemAccess(user=found.user, role=found.role, card=found.card, item=item)
 
 
 async def may_still_view(session: AsyncSession, *, board_id: int, principal: Principal) -> bool:

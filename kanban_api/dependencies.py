@@ -18,7 +18,14 @@ from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api import access
-from kanban_api.access import BoardAccess, CardAccess, CommentAccess, Principal, ReadAccess
+from kanban_api.access import (
+    BoardAccess,
+    CardAccess,
+    ChecklistItemAccess,
+    CommentAccess,
+    Principal,
+    ReadAccess,
+)
 from kanban_api.config import Settings
 from kanban_api.database import Database
 from kanban_api.models import User
@@ -65,6 +72,7 @@ Bearer = Annotated[str | None, Depends(_bearer)]
 BoardId = Annotated[Id, Path()]
 CardId = Annotated[Id, Path()]
 CommentId = Annotated[Id, Path()]
+ChecklistItemId = Annotated[Id, Path()]
 
 
 # Marks an endpoint that changes no board though its method is not GET (a search, a
@@ -224,6 +232,17 @@ def comment_for(action: Action, *, for_update: bool = False) -> Any:
     return _checks(action, comment_access)
 
 
+def checklist_item_for(action: Action) -> Any:
+    async def item_access(
+        session: SessionDep, principal: CurrentPrincipal, item_id: ChecklistItemId
+    ) -> ChecklistItemAccess:
+        return await access.checklist_item_access(
+            session, principal=principal, item_id=item_id, action=action
+        )
+
+    return _checks(action, item_access)
+
+
 def read_for(action: Action) -> Any:
     """For the hot reads: they check `action` in their own SQL (see access.caller_may)."""
 
@@ -253,6 +272,9 @@ EditCardsOnBoard = Annotated[BoardAccess, board_for(Action.EDIT_CARDS, for_updat
 ViewCard = Annotated[CardAccess, card_for(Action.VIEW)]
 EditCard = Annotated[CardAccess, card_for(Action.EDIT_CARDS, for_update=True, if_match=True)]
 CommentOnCard = Annotated[CardAccess, card_for(Action.COMMENT, for_update=True)]
+# A checklist belongs to its card: editing it takes the board lock, no If-Match.
+EditChecklist = Annotated[CardAccess, card_for(Action.EDIT_CARDS, for_update=True)]
+EditChecklistItem = Annotated[ChecklistItemAccess, checklist_item_for(Action.EDIT_CARDS)]
 # Comments have no ETag, so changing one needs the board lock but honours no If-Match.
 ChangeComment = Annotated[CommentAccess, comment_for(Action.VIEW, for_update=True)]
 # The hot reads (card list, one card): the check is part of their statement.

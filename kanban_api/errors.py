@@ -9,6 +9,7 @@ from typing import Any
 BOARD_NOT_FOUND = "Board not found"
 CARD_NOT_FOUND = "Card not found"
 COMMENT_NOT_FOUND = "Comment not found"
+CHECKLIST_ITEM_NOT_FOUND = "Checklist item not found"
 USER_NOT_FOUND = "User not found"
 
 

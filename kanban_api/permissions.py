@@ -22,6 +22,7 @@ class Action(StrEnum):
     COMMENT = "comment on cards and edit your own comments"
     EDIT_CARDS = "create, edit, move, archive and delete cards"
     RENAME_LABELS = "rename the board's labels"
+    CONFIGURE_COLUMNS = "rename the board's columns and set their WIP limits"
     DELETE_ANY_COMMENT = "delete anyone's comments"
     MANAGE_BOARD = "rename or delete the board"
     MANAGE_MEMBERS = "share the board, remove members and change roles"
@@ -40,6 +41,7 @@ PERMISSIONS: Final[Mapping[Action, frozenset[Role]]] = {
     Action.COMMENT: _WRITERS,
     Action.EDIT_CARDS: _WRITERS,
     Action.RENAME_LABELS: _WRITERS,
+    Action.CONFIGURE_COLUMNS: _WRITERS,
     Action.DELETE_ANY_COMMENT: _OWNERS,
     Action.MANAGE_BOARD: _OWNERS,
     Action.MANAGE_MEMBERS: _OWNERS,
@@ -60,6 +62,10 @@ def require(role: Role, action: Action) -> None:
         raise ForbiddenError(f"Your role on this board ({role}) does not allow: {action.value}")
 
 
+_BOARD_FIELD_ACTIONS = {"labels": Action.RENAME_LABELS, "columns": Action.CONFIGURE_COLUMNS}
+
+
 def board_update_actions(fields: Iterable[str]) -> set[Action]:
-    """A board update needs RENAME_LABELS for `labels` and MANAGE_BOARD for anything else."""
-    return {Action.RENAME_LABELS if field == "labels" else Action.MANAGE_BOARD for field in fields}
+    """A board update needs RENAME_LABELS for `labels`, CONFIGURE_COLUMNS for `columns` and
+    MANAGE_BOARD for anything else."""
+    return {_BOARD_FIELD_ACTIONS.get(field, Action.MANAGE_BOARD) for field in fields}

@@ -39,6 +39,7 @@ CARD_FIELDS = [
     "dueAt",
     "assigneeIds",
     "archived",
+    "checklist",
 ]
 
 

@@ -1,15 +1,36 @@
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanban_api.limits import DESCRIPTION_MAX, LABEL_NAME_MAX, TITLE_MAX
 from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
-from kanban_api.models.enums import LabelColor, Role
+from kanban_api.models.enums import CardColumn, LabelColor, Role
 
 if TYPE_CHECKING:
     from kanban_api.models.card import Card
     from kanban_api.models.user import User
+
+DEFAULT_COLUMN_NAMES = {
+    CardColumn.BACKLOG: "Backlog",
+    CardColumn.TODO: "To do",
+    CardColumn.DOING: "Doing",
+    CardColumn.DONE: "Done",
+}
+
+
+def board_columns(stored: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """A board's columns as the wire shows them, `[{key, name, wipLimit}]` in board order,
+    from what `Board.column_settings` stores (None or a column missing: the defaults)."""
+    by_key = {entry["key"]: entry for entry in stored or ()}
+    return [
+        {
+            "key": key,
+            "name": by_key.get(key, {}).get("name", DEFAULT_COLUMN_NAMES[key]),
+            "wipLimit": by_key.get(key, {}).get("wipLimit"),
+        }
+        for key in CardColumn
+    ]
 
 
 class Board(TimestampMixin, Base):
@@ -27,6 +48,10 @@ class Board(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
     # The seq of the board's latest event; bumped (and so row-locked) by each writer until commit.
     event_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The columns' names and WIP limits, `[{key, name, wipLimit}]` (see `board_columns`);
+    # NULL until first changed. A document rather than rows: it is read with the board's
+    # row by every board read and WIP check, and written only under the board lock.
+    column_settings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
     labels: Mapped[list["Label"]] = relationship(
         back_populates="board",
@@ -41,6 +66,10 @@ class Board(TimestampMixin, Base):
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="board", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def columns(self) -> list[dict[str, Any]]:
+        return board_columns(self.column_settings)
 
     __mapper_args__ = {"version_id_col": version}
 

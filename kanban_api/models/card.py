@@ -47,6 +47,10 @@ class Card(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     archived: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The checklist's counts, kept by services/checklists.py, so that every card read shows
+    # them without a join; a change bumps `version`, as the card reads differently.
+    checklist_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    checklist_total: Mapped[int] = mapped_column(default=0, server_default="0")
 
     board: Mapped["Board"] = relationship(back_populates="cards", lazy="raise")
     card_labels: Mapped[list["CardLabel"]] = relationship(
@@ -67,6 +71,10 @@ class Card(TimestampMixin, Base):
     @property
     def assignee_ids(self) -> list[int]:
         return [assignee.user_id for assignee in self.assignees]
+
+    @property
+    def checklist(self) -> dict[str, int]:
+        return {"done": self.checklist_done, "total": self.checklist_total}
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kanban_api.access import ReadAccess, caller_membership, check_credential
 from kanban_api.models import Board, Label, LabelColor, Membership
+from kanban_api.models.board import board_columns
 from kanban_api.permissions import Action
 from kanban_api.reads.cards import WireField, row_mapper, select_fields
 from kanban_api.utils.sql import DialectFunction
@@ -49,6 +50,7 @@ BOARD_FIELDS = (
     WireField("updatedAt", Board.updated_at),
     WireField("version", Board.version),
     WireField("role", Membership.role),
+    WireField("columns", Board.column_settings, board_columns),
 )
 _board_json = row_mapper(BOARD_FIELDS)
 

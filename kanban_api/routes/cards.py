@@ -16,6 +16,7 @@ from kanban_api.dependencies import (
 from kanban_api.reads import cards as card_reads
 from kanban_api.routes.responses import (
     BOARD_FULL,
+    COLUMN_FULL,
     NOT_A_MEMBER,
     NOT_AUTHENTICATED,
     ROLE_REQUIRED,
@@ -134,7 +135,7 @@ async def update_card(
 
 @router.post(
     "/cards/{card_id}/move",
-    responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed)},
+    responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed), **COLUMN_FULL},
 )
 async def move_card(
     session: SessionDep, access: EditCard, body: CardMove, response: Response

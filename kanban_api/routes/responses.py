@@ -26,7 +26,11 @@ ROLE_REQUIRED: Responses = {
     **_error(403, "A member whose role does not allow this"),
 }
 LAST_OWNER = _error(409, "It would leave the board without an owner")
-BOARD_FULL = _error(409, "The board would pass its cap of active or archived cards")
+BOARD_FULL = _error(
+    409, "The board would pass its cap of active or archived cards, or a column its WIP limit"
+)
+COLUMN_FULL = _error(409, "The column is at its WIP limit")
+CHECKLIST_FULL = _error(409, "The card holds 100 checklist items already")
 EMAIL_TAKEN = _error(409, "Email taken (compared case-insensitively)")
 USER_NOT_FOUND = _error(404, "No user with this email")
 TOKEN_NOT_FOUND = _error(404, "No such access token of yours")

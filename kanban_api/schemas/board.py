@@ -1,13 +1,13 @@
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models import Board
-from kanban_api.models.enums import LabelColor, Role
+from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
-from kanban_api.schemas.fields import Description, LabelName, Title
+from kanban_api.schemas.fields import ColumnName, Description, LabelName, Title, WipLimit
 
 
 class LabelOut(ApiModel):
@@ -27,6 +27,29 @@ LabelRenames = Annotated[
 ]
 
 
+class ColumnOut(ApiModel):
+    key: CardColumn
+    name: str
+    wip_limit: int | None = Field(
+        description="At most this many active (non-archived) cards in the column; null: no limit"
+    )
+
+
+class ColumnUpdate(PatchModel):
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"wip_limit"})
+
+    key: CardColumn
+    name: ColumnName | SkipJsonSchema[None] = None
+    # null removes the limit; omitted leaves it as it is.
+    wip_limit: WipLimit | None = None
+
+
+ColumnUpdates = Annotated[
+    list[ColumnUpdate],
+    Field(max_length=len(CardColumn), description="At most one entry per column key"),
+]
+
+
 class BoardCreate(InputModel):
     title: Title
     description: Description = ""
@@ -36,6 +59,15 @@ class BoardUpdate(PatchModel):
     title: Title | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None
     labels: LabelRenames | SkipJsonSchema[None] = None
+    columns: ColumnUpdates | SkipJsonSchema[None] = None
+
+    @field_validator("columns")
+    @classmethod
+    def _one_per_key(cls, updates: list[ColumnUpdate] | None) -> list[ColumnUpdate] | None:
+        keys = [update.key for update in updates or ()]
+        if len(set(keys)) != len(keys):
+            raise ValueError("must name each column at most once")
+        return updates
 
     @field_validator("labels")
     @classmethod
@@ -47,10 +79,7 @@ class BoardUpdate(PatchModel):
         return renames
 
 
-class BoardEventOut(ApiModel):
-    """The board as every member sees it: the data of a `board.updated` event, which goes
-    to all members alike, so it carries no one's role."""
-
+class _BoardFields(ApiModel):
     id: int
     title: str
     description: str
@@ -63,6 +92,16 @@ class BoardEventOut(ApiModel):
     )
 
 
+_COLUMNS_DOC = Field(description="The four columns in board order, with names and WIP limits")
+
+
+class BoardEventOut(_BoardFields):
+    """The board as every member sees it: the data of a `board.updated` event, which goes
+    to all members alike, so it carries no one's role."""
+
+    columns: list[ColumnOut] = _COLUMNS_DOC
+
+
 def board_entity_tag(version: int, role: Role) -> str:
     """The board's ETag for one caller, unquoted: `3-editor`.
 
@@ -73,11 +112,13 @@ def board_entity_tag(version: int, role: Role) -> str:
     return f"{version}-{role.value}"
 
 
-class BoardOut(BoardEventOut):
+class BoardOut(_BoardFields):
     """The board as the caller sees it."""
 
     # The caller's role: the same board reads differently to each member.
     role: Role
+    # After `role`: fields added since the seed's contract follow its fields.
+    columns: list[ColumnOut] = _COLUMNS_DOC
 
     @property
     def entity_tag(self) -> str:

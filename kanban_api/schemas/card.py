@@ -6,6 +6,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models.enums import CardColumn, LabelColor
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
+from kanban_api.schemas.checklist import ChecklistCounts
 from kanban_api.schemas.fields import (
     BodyFlag,
     BodyId,
@@ -77,6 +78,7 @@ class CardOut(ApiModel):
     due_at: datetime | None
     assignee_ids: list[int]
     archived: bool
+    checklist: ChecklistCounts = Field(description="How many checklist items are done, of all")
 
     @property
     def entity_tag(self) -> str:

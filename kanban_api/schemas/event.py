@@ -12,7 +12,8 @@ class EventType(StrEnum):
     CARD_UPDATED = "card.updated"  # CardOut; also each card a column renumbering moved
     CARD_MOVED = "card.moved"  # CardOut: the card moved by POST /api/cards/{id}/move
     CARD_DELETED = "card.deleted"  # {"id"}; its comments are gone with it
-    BOARD_UPDATED = "board.updated"  # BoardEventOut, when the title or description changed
+    BOARD_UPDATED = "board.updated"  # BoardEventOut: title, description or columns
+
     BOARD_DELETED = "board.deleted"  # {"id"}; only live streams see it (the log goes too)
     LABEL_RENAMED = "label.renamed"  # LabelOut, one event per renamed label
     MEMBER_ADDED = "member.added"  # MemberOut
@@ -21,6 +22,9 @@ class EventType(StrEnum):
     COMMENT_CREATED = "comment.created"  # CommentOut
     COMMENT_UPDATED = "comment.updated"  # CommentOut
     COMMENT_DELETED = "comment.deleted"  # {"id"}
+    CHECKLIST_ITEM_CREATED = "checklist.item_created"  # ChecklistItemOut
+    CHECKLIST_ITEM_UPDATED = "checklist.item_updated"  # ChecklistItemOut
+    CHECKLIST_ITEM_DELETED = "checklist.item_deleted"  # {"id"}
 
 
 class EventOut(ApiModel):

@@ -11,10 +11,13 @@ from pydantic import (
     EmailStr,
     Field,
     StrictBool,
+    StrictInt,
     StringConstraints,
 )
 
 from kanban_api.limits import (
+    CHECKLIST_TEXT_MAX,
+    COLUMN_NAME_MAX,
     COMMENT_BODY_MAX,
     DESCRIPTION_MAX,
     EMAIL_MAX,
@@ -24,6 +27,7 @@ from kanban_api.limits import (
     PASSWORD_MIN,
     SEARCH_TEXT_MAX,
     TITLE_MAX,
+    WIP_LIMIT_MAX,
 )
 from kanban_api.utils.emails import email_key
 
@@ -114,6 +118,21 @@ Description = Annotated[
 ]
 LabelName = Annotated[
     str, StringConstraints(max_length=LABEL_NAME_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
+]
+ColumnName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=COLUMN_NAME_MAX),
+    AfterValidator(_no_nul),
+    AfterValidator(_not_blank),
+    _NOT_BLANK_DOC,
+]
+WipLimit = Annotated[StrictInt, Field(ge=1, le=WIP_LIMIT_MAX)]
+ChecklistText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=CHECKLIST_TEXT_MAX),
+    AfterValidator(_no_nul),
+    AfterValidator(_not_blank),
+    _NOT_BLANK_DOC,
 ]
 CommentBody = Annotated[
     str,

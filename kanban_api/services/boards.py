@@ -10,7 +10,7 @@ from kanban_api.errors import USER_NOT_FOUND, ConflictError, NotFoundError
 from kanban_api.events import feed as events
 from kanban_api.models import Board, Card, CardAssignee, Label, LabelColor, Membership, Role, User
 from kanban_api.models.base import utcnow
-from kanban_api.schemas.board import BoardEventOut, BoardUpdate, LabelOut
+from kanban_api.schemas.board import BoardEventOut, BoardUpdate, ColumnUpdate, LabelOut
 from kanban_api.schemas.event import EventType
 from kanban_api.schemas.member import MemberOut
 from kanban_api.services import cards, contacts
@@ -34,14 +34,18 @@ async def create_board(session: AsyncSession, *, user: User, title: str, descrip
 async def update_board(session: AsyncSession, *, board: Board, update: BoardUpdate) -> Board:
     """Rename the board and/or its labels.
 
+    Columns named in `update.columns` take the given name and/or WIP limit; a limit
+    below the column's current count is allowed (it then takes no more cards).
     Events: one `label.renamed` per label whose name changed, in colour order, then
-    `board.updated` (the board, without anyone's role) if the title or description
-    changed.
+    `board.updated` (the board, without anyone's role) if the title, description or
+    a column changed.
     """
-    changes = update.model_dump(exclude_unset=True, exclude={"labels"}, by_alias=False)
+    changes = update.model_dump(exclude_unset=True, exclude={"labels", "columns"}, by_alias=False)
     board_changed = any(getattr(board, field) != value for field, value in changes.items())
     for field, value in changes.items():
         setattr(board, field, value)
+    if update.columns is not None:
+        board_changed |= _configure_columns(board, update.columns)
     names_before = {label.color: label.name for label in board.labels}
     labels_by_color = {label.color: label for label in board.labels}
     for rename in update.labels or ():
@@ -59,6 +63,20 @@ async def update_board(session: AsyncSession, *, board: Board, update: BoardUpda
         recorded.append((EventType.BOARD_UPDATED, BoardEventOut.model_validate(board)))
     await events.record_many(session, board_id=board.id, events=recorded)
     return board
+
+
+def _configure_columns(board: Board, updates: Sequence[ColumnUpdate]) -> bool:
+    """Apply the column updates to the board's stored columns; True if any changed."""
+    before = board.columns
+    after = [dict(column) for column in before]
+    by_key = {column["key"]: column for column in after}
+    for column_update in updates:
+        given = column_update.model_dump(exclude_unset=True, exclude={"key"}, by_alias=True)
+        by_key[column_update.key].update(given)
+    if after == before:
+        return False
+    board.column_settings = after
+    return True
 
 
 async def delete_board(session: AsyncSession, *, board: Board) -> None:

@@ -25,7 +25,7 @@ from kanban_api.models.enums import COLOR_ORDER
 from kanban_api.reads.cards import CARD_ORDER
 from kanban_api.schemas.card import CardCreate, CardOut, CardUpdate
 from kanban_api.schemas.event import EventType
-from kanban_api.services import card_caps, ordering
+from kanban_api.services import card_caps, ordering, wip
 from kanban_api.services.card_caps import CardCaps
 
 
@@ -87,7 +87,8 @@ async def create_cards(
 async def _admit_batch(
     session: AsyncSession, *, board_id: int, cards: Sequence[CardCreate], caps: CardCaps
 ) -> None:
-    """422 if a card names an assignee who is not a member; 409 past a cap (card_caps.py)."""
+    """422 if a card names an assignee who is not a member; 409 past a cap (card_caps.py)
+    or a column's WIP limit (wip.py)."""
     outsiders = await _non_members(
         session, board_id=board_id, user_ids={i for request in cards for i in request.assignee_ids}
     )
@@ -98,6 +99,11 @@ async def _admit_batch(
     await card_caps.make_room(
         session, board_id=board_id, caps=caps, active=len(cards) - archiving, archived=archiving
     )
+    await wip.make_room(
+        session,
+        board_id=board_id,
+        adding=Counter(request.column for request in cards if not request.archived),
+    )
 
 
 async def update_card(
@@ -106,7 +112,8 @@ async def update_card(
     """Apply a partial update; a card changing column goes to the bottom of the new one.
 
     The caller holds the board lock (see `access.lock_board`).
-    Raises ConflictError (409) if (un)archiving would take the board past a cap.
+    Raises ConflictError (409) if (un)archiving would take the board past a cap, or if
+    the card would become active in a column at its WIP limit.
     Events: `card.updated` for each card a renumbering of the new column moved, then
     `card.updated` for this card if anything about it changed.
     """
@@ -117,6 +124,10 @@ async def update_card(
         await card_caps.make_room(
             session, board_id=card.board_id, caps=caps, active=-moving, archived=moving
         )
+    column = card.column if update.column is None else update.column
+    archived = card.archived if update.archived is None else update.archived
+    if not archived and (card.archived or column != card.column):
+        await wip.make_room(session, board_id=card.board_id, adding={column: 1})
     if update.column is not None and update.column != card.column:
         renumbered = await ordering.place_card(
             session, card=card, column=update.column, anchor=ordering.BOTTOM
@@ -141,10 +152,13 @@ async def move_card(
     """Put the card right after card `after_id` of `column` (None: at the top).
 
     The caller holds the board lock (see `access.lock_board`).
+    Raises ConflictError (409) if an active card would enter a column at its WIP limit.
     Events: `card.updated` for each other card a renumbering of the column moved,
     then `card.moved` for this card, unless it was already there.
     """
     version = card.version
+    if not card.archived and column != card.column:
+        await wip.make_room(session, board_id=card.board_id, adding={column: 1})
     renumbered = await ordering.place_card(session, card=card, column=column, anchor=after_id)
     await _record_change(
         session,

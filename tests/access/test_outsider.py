@@ -17,7 +17,7 @@ from tests import factories
 from tests.helpers import Accounts, create_board, create_cards, create_comment
 
 # Path parameters that place a route inside one board.
-SCOPED = {"board_id", "card_id", "comment_id"}
+SCOPED = {"board_id", "card_id", "comment_id", "item_id"}
 # Path parameters that place a route inside the caller's own account (another user's
 # token is a 404: tests/auth/test_api_tokens.py).
 OWN = {"token_id"}
@@ -94,11 +94,15 @@ async def test_outsiders_find_nothing(
     webhook_id = await factories.create_webhook(
         state_of(app).database, board_id=board["id"], owner_id=owner.id, url="https://a.test/"
     )
+    item = await client.post(
+        f"/api/cards/{card['id']}/checklist", json={"text": "secret step"}, headers=owner.headers
+    )
     # Every path parameter gets real ids; user ids both the owner's and the outsider's own.
     ids = {
         "board_id": [board["id"]],
         "card_id": [card["id"]],
         "comment_id": [comment["id"]],
+        "item_id": [item.json()["id"]],
         "user_id": [owner.id, outsider.id],
         "webhook_id": [webhook_id],
     }
@@ -111,6 +115,7 @@ async def test_outsiders_find_nothing(
             f"/api/boards/{board['id']}/users",
             f"/api/cards/{card['id']}/comments",
             f"/api/boards/{board['id']}/webhooks",
+            f"/api/cards/{card['id']}/checklist",
         )
         return [(await client.get(path, headers=owner.headers)).json() for path in paths]
 

@@ -76,6 +76,12 @@ CASES = [
         Action.RENAME_LABELS,
         {"labels": [{"color": "red", "name": "Urgent"}]},
     ),
+    Case(
+        "PATCH",
+        "/api/boards/{board_id}",
+        Action.CONFIGURE_COLUMNS,
+        {"columns": [{"key": "DOING", "name": "In progress", "wipLimit": 3}]},
+    ),
     Case("DELETE", "/api/boards/{board_id}", Action.MANAGE_BOARD),
     Case("GET", "/api/boards/{board_id}/cards", Action.VIEW),
     Case("POST", "/api/boards/{board_id}/cards", Action.EDIT_CARDS, [{"title": "New"}]),
@@ -123,6 +129,10 @@ CASES = [
         ids={"comment_id": "own_comment_id"},
     ),
     Case("DELETE", "/api/comments/{comment_id}", Action.DELETE_ANY_COMMENT),
+    Case("GET", "/api/cards/{card_id}/checklist", Action.VIEW),
+    Case("POST", "/api/cards/{card_id}/checklist", Action.EDIT_CARDS, {"text": "Step"}),
+    Case("PATCH", "/api/checklist-items/{item_id}", Action.EDIT_CARDS, {"done": True}),
+    Case("DELETE", "/api/checklist-items/{item_id}", Action.EDIT_CARDS),
     Case("GET", "/api/boards/{board_id}/events", Action.VIEW),
     Case("POST", "/api/boards/{board_id}/events/tickets", Action.VIEW),
     Case("GET", "/api/boards/{board_id}/events/stream", Action.VIEW, streams=True),
@@ -157,14 +167,15 @@ DEFAULT_IDS = {
     "comment_id": "others_comment_id",
     "user_id": "other_member_id",
     "webhook_id": "webhook_id",
+    "item_id": "item_id",
 }
 
 
 @dataclass
 class World:
     """A fresh board: its creator (an owner), the actor in the role under test, one more
-    member (an editor), a card with a comment by the creator and one by the actor, and a
-    user who is not a member yet."""
+    member (an editor), a card with a comment by the creator and one by the actor and a
+    checklist item, and a user who is not a member yet."""
 
     board_id: int
     card_id: int
@@ -174,6 +185,7 @@ class World:
     other_member_id: int
     newcomer_id: int
     webhook_id: int
+    item_id: int
 
 
 async def build_world(
@@ -191,6 +203,9 @@ async def build_world(
     # The actor comments while an editor, so even a viewer or an outsider has a comment.
     await add_member(client, creator, board["id"], actor, "editor")
     own = await create_comment(client, actor, card["id"])
+    item = await client.post(
+        f"/api/cards/{card['id']}/checklist", json={"text": "Step"}, headers=creator.headers
+    )
     others = await create_comment(client, creator, card["id"])
     if role == "outsider":
         response = await client.delete(
@@ -212,6 +227,7 @@ async def build_world(
         webhook_id=await factories.create_webhook(
             database, board_id=board["id"], owner_id=creator.id, url="https://93.184.215.14/"
         ),
+        item_id=item.json()["id"],
     )
 
 

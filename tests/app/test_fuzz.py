@@ -49,7 +49,7 @@ FuzzCase = schemathesis.Case[Any]
 # them and get a 422 at one of these places. Keyed by operation; `*` stands for a batch index.
 REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     "GET /api/boards/{board_id}/cards": {("query", "cursor")},
-    "PATCH /api/boards/{board_id}": {("body", "labels")},
+    "PATCH /api/boards/{board_id}": {("body", "labels"), ("body", "columns")},
     "POST /api/boards/{board_id}/cards": {("body", "*", "assigneeIds")},
     "PATCH /api/cards/{card_id}": {("body", "assigneeIds")},
     "POST /api/cards/{card_id}/move": {("body", "afterId")},
@@ -57,6 +57,8 @@ REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     # Where a webhook's URL leads takes resolving its host (docs/webhooks.md).
     "POST /api/boards/{board_id}/webhooks": {("body", "url")},
     "PATCH /api/boards/{board_id}/webhooks/{webhook_id}": {("body", "url")},
+    "POST /api/cards/{card_id}/checklist": {("body", "afterId")},
+    "PATCH /api/checklist-items/{item_id}": {("body", "afterId")},
 }
 
 
@@ -136,6 +138,7 @@ class World:
         self.other_user_id = self._sign_up("fuzz-other@example.com", "fuzz other password")
         self.token = self._login()
         self.board_id = self.card_id = self.comment_id = self.token_id = self.webhook_id = 0
+        self.item_id = 0
         self.repair()
 
     @property
@@ -147,6 +150,7 @@ class World:
             "board_id": self.board_id,
             "card_id": self.card_id,
             "comment_id": self.comment_id,
+            "item_id": self.item_id,
             "user_id": self.other_user_id,
             "token_id": self.token_id,
             "webhook_id": self.webhook_id,
@@ -165,6 +169,11 @@ class World:
         if self._get(f"/api/boards/{self.board_id}") != 200:
             self.board_id = self._post("/api/boards", {"title": "Fuzzed"})["id"]
         if self._get(f"/api/cards/{self.card_id}") != 200:
+            # A fuzzed WIP limit must not keep the card from being made again.
+            unlimited = [{"key": key, "wipLimit": None} for key in ("BACKLOG", "TODO")]
+            self.client.patch(
+                f"/api/boards/{self.board_id}", json={"columns": unlimited}, headers=self.headers
+            )
             cards = self._post(f"/api/boards/{self.board_id}/cards", [{"title": "Fuzzed"}])
             self.card_id = cards[0]["id"]
         tokens = self.client.get("/api/users/me/tokens", headers=self.headers).json()
@@ -178,6 +187,10 @@ class World:
         if self._get(f"/api/boards/{self.board_id}/webhooks/{self.webhook_id}") != 200:
             path = f"/api/boards/{self.board_id}/webhooks"
             self.webhook_id = self._post(path, {"url": "http://127.0.0.1:9/hook"})["id"]
+        items = self.client.get(f"/api/cards/{self.card_id}/checklist", headers=self.headers)
+        if self.item_id not in {item["id"] for item in items.json()}:
+            path = f"/api/cards/{self.card_id}/checklist"
+            self.item_id = self._post(path, {"text": "Fuzzed"})["id"]
 
     def _sign_up(self, email: str, password: str) -> int:
         response = self.client.post("/api/users", json={"email": email, "password": password})

@@ -23,6 +23,7 @@ async def test_create_board(auth_client: AsyncClient) -> None:
         "updatedAt",
         "version",
         "role",
+        "columns",
     ]
     assert board["role"] == "owner"
     assert board["title"] == "Test Board"

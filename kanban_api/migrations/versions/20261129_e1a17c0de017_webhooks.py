@@ -1,7 +1,7 @@
 """Webhooks: a board's subscribers to its change feed, and their delivery log
 
 Revision ID: e1a17c0de017
-Revises: e1a12c0de012
+Revises: e1a16c0de016
 Create Date: 2026-11-29 19:45:00.000000
 
 """
