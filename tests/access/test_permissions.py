@@ -367,6 +367,7 @@ async def test_token_table(client: AsyncClient, accounts: Accounts, token: str) 
     """The actor, an owner (every action allowed), calls every route with an access token:
     read-only, every write answers 403 and every read 2xx; limited to another board of
     theirs, everything on this board answers 404, as to an outsider."""
+    assert accounts.database is not None
     creator, actor, other, new = [await accounts.create() for _ in range(4)]
     elsewhere = await create_board(client, actor, "Elsewhere")
     caller = await create_api_token(
@@ -382,7 +383,7 @@ async def test_token_table(client: AsyncClient, accounts: Accounts, token: str) 
     for case in CASES:
         if case.streams:
             continue
-        world = await build_world(client, "owner", creator, actor, other, new)
+        world = await build_world(client, accounts.database, "owner", creator, actor, other, new)
         ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
         response = await client.request(
             case.method, case.path.format(**ids), json=case.body, headers=caller.headers
