@@ -25,6 +25,7 @@ from kanban_api.routes.responses import (
 from kanban_api.schemas.board import BoardCreate, BoardOut, BoardUpdate
 from kanban_api.schemas.conditional import BoardPreconditionFailed
 from kanban_api.services import boards as board_service
+from kanban_api.services import trash as trash_service
 from kanban_api.utils.etag import check_if_none_match, with_etag
 
 router = APIRouter(prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATED)
@@ -77,6 +78,7 @@ async def update_board(
     responses={**ROLE_REQUIRED, **conditional_write(BoardPreconditionFailed, 204)},
 )
 async def delete_board(session: SessionDep, access: ManageBoard) -> Response:
-    """Delete the board with its cards, labels and memberships."""
-    await board_service.delete_board(session, board=access.board)
+    """Move the board, with everything on it, to the trash (restorable by its owners from
+    /api/trash until KANBAN_TRASH_RETENTION_DAYS have passed); it answers 404 meanwhile."""
+    await trash_service.trash_board(session, board=access.board, user=access.user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

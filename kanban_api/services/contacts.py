@@ -4,7 +4,8 @@ User ids are small consecutive numbers, so sharing by id with anyone would let a
 user walk ids 1, 2, 3 … and learn every account's email (the share's answer) or
 push boards onto strangers. A user may share with themself, with anyone they found
 by exact email (`remember`, called by POST /api/users/search), and with anyone
-they already share a board with (whose email the member list shows them anyway).
+they already share a board with (whose email the member list shows them anyway; a board
+in the trash does not count).
 Anyone else is answered like an id that does not exist.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from kanban_api.access import board_is_live
 from kanban_api.models import Contact, Membership, User
 
 
@@ -33,7 +35,10 @@ async def shareable_user(session: AsyncSession, *, sharer_id: int, user_id: int)
     """User `user_id` if `sharer_id` may share boards with them (see above), else None."""
     mine, theirs = aliased(Membership), aliased(Membership)
     shares_a_board = exists().where(
-        mine.user_id == sharer_id, theirs.board_id == mine.board_id, theirs.user_id == User.id
+        mine.user_id == sharer_id,
+        theirs.board_id == mine.board_id,
+        theirs.user_id == User.id,
+        board_is_live(mine.board_id),
     )
     found = exists().where(Contact.user_id == sharer_id, Contact.contact_id == User.id)
     return await session.scalar(
