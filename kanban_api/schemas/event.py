@@ -16,6 +16,7 @@ class EventType(StrEnum):
     BOARD_UPDATED = "board.updated"  # BoardEventOut: title, description or columns
     BOARD_DELETED = "board.deleted"  # {"id"}: moved to the trash; the last event streams send
     BOARD_RESTORED = "board.restored"  # BoardEventOut: back from the trash
+    BOARD_IMPORTED = "board.imported"  # BoardEventOut: the board's first event, made by an import
     LABEL_RENAMED = "label.renamed"  # LabelOut, one event per renamed label
     MEMBER_ADDED = "member.added"  # MemberOut
     MEMBER_UPDATED = "member.updated"  # MemberOut, when a member's role changed

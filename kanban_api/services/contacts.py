@@ -11,13 +11,14 @@ Anyone else is answered like an id that does not exist.
 
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from kanban_api.access import board_is_live
 from kanban_api.models import Contact, Membership, User
+from kanban_api.utils.emails import email_key
 
 
 async def remember(session: AsyncSession, *, user_id: int, contact_id: int) -> None:
@@ -31,15 +32,36 @@ async def remember(session: AsyncSession, *, user_id: int, contact_id: int) -> N
     )
 
 
-async def shareable_user(session: AsyncSession, *, sharer_id: int, user_id: int) -> User | None:
-    """User `user_id` if `sharer_id` may share boards with them (see above), else None."""
+async def co_members_by_email(
+    session: AsyncSession, *, user_id: int, emails: set[str]
+) -> dict[str, int]:
+    """`email_key` → user id, for those of `emails` naming the user or someone who shares a
+    board with them (not one in the trash): whom an import may name (services/transfer.py)."""
+    keys = {email_key(email) for email in emails}
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(User.email_key, User.id).where(
+            User.email_key.in_(sorted(keys)), or_(User.id == user_id, _shares_a_board(user_id))
+        )
+    )
+    return dict(rows.tuples())
+
+
+def _shares_a_board(user_id: int) -> ColumnElement[bool]:
+    """SQL that holds while `User` and user `user_id` are members of one live board."""
     mine, theirs = aliased(Membership), aliased(Membership)
-    shares_a_board = exists().where(
-        mine.user_id == sharer_id,
+    return exists().where(
+        mine.user_id == user_id,
         theirs.board_id == mine.board_id,
         theirs.user_id == User.id,
         board_is_live(mine.board_id),
     )
+
+
+async def shareable_user(session: AsyncSession, *, sharer_id: int, user_id: int) -> User | None:
+    """User `user_id` if `sharer_id` may share boards with them (see above), else None."""
+    shares_a_board = _shares_a_board(sharer_id)
     found = exists().where(Contact.user_id == sharer_id, Contact.contact_id == User.id)
     return await session.scalar(
         select(User).where(User.id == user_id, or_(User.id == sharer_id, found, shares_a_board))

@@ -124,18 +124,18 @@ async def bottom_positions(
     in_column = (Card.board_id == board_id, Card.column == column, card_in_play())
     last = await session.scalar(select(func.max(Card.position)).where(*in_column))
     if last is None:
-        return NewPositions(_spaced(count), [])
+        return NewPositions(spaced(count), [])
     if last + count * GAP <= MAX_POSITION:
         return NewPositions([last + (index + 1) * GAP for index in range(count)], [])
     existing = list(
         await session.scalars(select(Card.id).where(*in_column).order_by(Card.position))
     )
     renumbered = await renumber(session, column=column, card_ids=existing)
-    return NewPositions(_spaced(len(existing) + count)[len(existing) :], renumbered)
+    return NewPositions(spaced(len(existing) + count)[len(existing) :], renumbered)
 
 
-def _spaced(count: int) -> list[int]:
-    """The positions of a freshly renumbered column of `count` cards."""
+def spaced(count: int) -> list[int]:
+    """The positions of a freshly renumbered (or filled) column of `count` cards."""
     return [FIRST_POSITION + index * GAP for index in range(count)]
 
 
@@ -148,7 +148,7 @@ async def renumber(
     so cached copies and ETags showing the old position go stale. Returns the ids of
     the cards written, in the given order (their events are the caller's).
     """
-    positions = _spaced(len(card_ids))
+    positions = spaced(len(card_ids))
     current = {
         row.id: (row.column, row.position)
         for row in await session.execute(
