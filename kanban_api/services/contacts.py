@@ -45,7 +45,7 @@ async def co_members_by_email(
             User.email_key.in_(sorted(keys)), or_(User.id == user_id, _shares_a_board(user_id))
         )
     )
-    return dict(rows.tuples())
+    return {row.email_key: row.id for row in rows}
 
 
 def _shares_a_board(user_id: int) -> ColumnElement[bool]:
