@@ -4,9 +4,9 @@ a Trello export with fields added since still imports."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Discriminator, Field, StrictBool, Tag
+from pydantic import ConfigDict, Discriminator, Field, StrictBool, StringConstraints, Tag
 
-from kanban_api.limits import CHECKLIST_ITEMS_MAX
+from kanban_api.limits import CHECKLIST_ITEMS_MAX, EMAIL_MAX
 from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.schemas.base import ApiModel
 from kanban_api.schemas.card import MAX_ASSIGNEES, LabelSet
@@ -15,7 +15,6 @@ from kanban_api.schemas.fields import (
     ColumnName,
     CommentBody,
     Description,
-    Email,
     LabelName,
     Title,
     UTCTimestamp,
@@ -23,6 +22,9 @@ from kanban_api.schemas.fields import (
 )
 
 FORMAT = "kanban-api/1"
+# People in a document are only matched, by `email_key`, never mailed or stored: any text
+# that could be an account's email will do (an export may name reserved domains).
+DocumentEmail = Annotated[str, StringConstraints(min_length=1, max_length=EMAIL_MAX)]
 # The documents are bounded by the request body's size (1 MiB); these bound the work.
 MAX_DOCUMENT_CARDS = 25_000
 MAX_DOCUMENT_MEMBERS = 1000
@@ -50,7 +52,7 @@ class DocumentLabel(DocumentModel):
 
 
 class DocumentMember(DocumentModel):
-    email: Email
+    email: DocumentEmail
     role: Role
 
 
@@ -60,7 +62,7 @@ class DocumentChecklistItem(DocumentModel):
 
 
 class DocumentComment(DocumentModel):
-    author: Email | None = Field(
+    author: DocumentEmail | None = Field(
         default=None, description="The author's email; null once their account is gone"
     )
     body: CommentBody
@@ -74,7 +76,7 @@ class DocumentCard(DocumentModel):
     labels: LabelSet = []
     due_at: UTCTimestamp | None = None
     archived: StrictBool = False
-    assignees: Annotated[list[Email], Field(max_length=MAX_ASSIGNEES)] = []
+    assignees: Annotated[list[DocumentEmail], Field(max_length=MAX_ASSIGNEES)] = []
     checklist: Annotated[list[DocumentChecklistItem], Field(max_length=CHECKLIST_ITEMS_MAX)] = []
     comments: Annotated[list[DocumentComment], Field(max_length=MAX_CARD_COMMENTS)] = []
 

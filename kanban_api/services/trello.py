@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from kanban_api.errors import InvalidInputError
 from kanban_api.limits import CHECKLIST_ITEMS_MAX, COLUMN_NAME_MAX, LABEL_NAME_MAX
 from kanban_api.models.enums import CardColumn, LabelColor
+from kanban_api.schemas.fields import ColumnName, LabelName
 from kanban_api.schemas.transfer import FORMAT, BoardDocument, DocumentComment, TrelloBoard
 
 # Trello's label colours by their nearest of ours (by RGB distance of Trello's palette).
@@ -37,6 +38,8 @@ TRELLO_COLORS = {
 }
 _DEFAULT_ORDER = (CardColumn.BACKLOG, CardColumn.TODO, CardColumn.DOING)
 _UNKNOWN_AUTHOR = "Someone"
+_COLUMN_NAME: TypeAdapter[str] = TypeAdapter(ColumnName)
+_LABEL_NAME: TypeAdapter[str] = TypeAdapter(LabelName)
 
 
 def color_of(trello_color: str | None) -> LabelColor:
@@ -118,8 +121,8 @@ def _column_names(trello: TrelloBoard, columns: dict[str, CardColumn]) -> list[d
     named: dict[CardColumn, str] = {}
     ordered = sorted(trello.lists, key=lambda entry: (entry.closed, entry.pos))
     for entry in ordered:
-        name = entry.name.strip()[:COLUMN_NAME_MAX]
-        if name:
+        name = _fitting(_COLUMN_NAME, entry.name.strip()[:COLUMN_NAME_MAX])
+        if name is not None:
             named.setdefault(columns[entry.id], name)
     return [{"key": key, "name": name} for key, name in named.items()]
 
@@ -131,9 +134,18 @@ def _label_names(trello: TrelloBoard) -> list[dict[str, Any]]:
         if label.name and label.name not in taken:
             taken.append(label.name)
     return [
-        {"color": color, "name": " / ".join(taken)[:LABEL_NAME_MAX]}
+        {"color": color, "name": _fitting(_LABEL_NAME, " / ".join(taken)[:LABEL_NAME_MAX]) or ""}
         for color, taken in names.items()
     ]
+
+
+def _fitting(adapter: TypeAdapter[str], name: str) -> str | None:
+    """The name if it is one we can keep (no NUL, not blank for a column), else None: a
+    list or label name is only a name, not worth refusing the whole import for."""
+    try:
+        return adapter.validate_python(name)
+    except ValidationError:
+        return None
 
 
 def _checklists(trello: TrelloBoard, loc: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
