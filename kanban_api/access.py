@@ -13,6 +13,10 @@ this order:
    (`permissions.PERMISSIONS`, the one table, for reads as for writes).
 4. Read the resource: after the lock, so as the last writer left it.
 
+The trash is part of the rule: a board or card in it (`deleted_at` set) is not there
+for any request, whoever asks (`board_is_live`, `card_in_play`), until it is restored
+through the trash's own routes (`trashed_board_access`, `trashed_card_access`).
+
 Answers, decided here only (`refuse`): 401 when the credential is not current any
 more, 404 to a non-member (for them the board, card or comment does not exist),
 403 to a member whose role does not allow the action.
@@ -41,6 +45,7 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
+    and_,
     bindparam,
     delete,
     exists,
@@ -50,7 +55,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, aliased, joinedload, selectinload
 
 from kanban_api.database import Database
 from kanban_api.errors import (
@@ -218,7 +223,9 @@ async def boards_not_joined(
     joined = set(
         await session.scalars(
             select(Membership.board_id).where(
-                Membership.user_id == user_id, Membership.board_id.in_(board_ids)
+                Membership.user_id == user_id,
+                Membership.board_id.in_(board_ids),
+                board_is_live(Membership.board_id),
             )
         )
     )
@@ -269,6 +276,23 @@ async def authenticate_ticket(database: Database, *, ticket: str, board_id: int)
 # --- SQL: the membership and credential conditions ------------------------------------
 
 _USER_ID: BindParameter[int] = bindparam("user_id")
+_LIVE_BOARD = aliased(Board, name="live_board")
+
+
+def board_is_live(
+    board_id: ColumnElement[int] | InstrumentedAttribute[int],
+) -> Exists:
+    """SQL that holds while board `board_id` is not in the trash."""
+    return exists().where(_LIVE_BOARD.id == board_id, _LIVE_BOARD.deleted_at.is_(None))
+
+
+def card_in_play(card: type[Card] = Card) -> ColumnElement[bool]:
+    """SQL that holds while the card (`Card`, or an alias of it) is not in the trash. Every
+    statement over a board's cards has it, so that trashed cards hold no place, count
+    towards no cap or WIP limit and show in no list."""
+    return card.deleted_at.is_(None)
+
+
 _LIMITED_TOKEN_ID: BindParameter[int | None] = bindparam("limited_token_id", type_=Integer)
 
 
@@ -293,14 +317,19 @@ def credential_is_current() -> Exists:
     )
 
 
-def caller_membership(action: Action) -> tuple[ColumnElement[bool], ...]:
+def caller_membership(
+    action: Action, *, board_in_trash: bool = False
+) -> tuple[ColumnElement[bool], ...]:
     """Conditions on a `Membership` row joined by the statement: it is the principal's, in
-    a role that may perform `action`, and the credential is current."""
+    a role that may perform `action`, and the credential is current; on a live board, or
+    (`board_in_trash`, for the trash's list) on one in the trash."""
+    board = board_is_live(Membership.board_id)
     return (
         Membership.user_id == _USER_ID,
         Membership.role.in_(sorted(PERMISSIONS[action])),
         credential_is_current(),
         token_may_reach(Membership.board_id),
+        ~board if board_in_trash else board,
     )
 
 
@@ -369,6 +398,7 @@ def role_on_board(board_id: ColumnElement[int]) -> ScalarSelect[Role]:
             Membership.board_id == board_id,
             Membership.user_id == _USER_ID,
             token_may_reach(Membership.board_id),
+            board_is_live(Membership.board_id),
         )
         .scalar_subquery()
     )
@@ -403,14 +433,21 @@ _BOARD_CHECKS = {
 Lockable = type[Board] | type[Card] | type[Comment] | type[ChecklistItem]
 
 
-def _lock_through(kind: Lockable) -> Select[int]:
+def _lock_through(kind: Lockable, *, trashed: bool = False) -> Select[int]:
     """Lock the board of `kind` `:id`, if the principal is a member (any role: the role is
-    checked once the lock is granted, by the statement that reads the resource)."""
+    checked once the lock is granted, by the statement that reads the resource).
+
+    Only through what is not in the trash; `trashed`: only through a board (or card) in
+    it, for restoring it (the card's board may be live or trashed)."""
     statement = select(Board.id)
     key: InstrumentedAttribute[int] = Board.id
+    trash: ColumnElement[bool] = (
+        Board.deleted_at.is_not(None) if trashed else Board.deleted_at.is_(None)
+    )
     if kind is not Board:
         statement = statement.join(Card, Card.board_id == Board.id)
         key = Card.id
+        trash = Card.deleted_at.is_not(None) if trashed else and_(trash, card_in_play())
     if kind is Comment:
         statement = statement.join(Comment, Comment.card_id == Card.id)
         key = Comment.id
@@ -424,12 +461,14 @@ def _lock_through(kind: Lockable) -> Select[int]:
             Membership.user_id == _USER_ID,
             credential_is_current(),
             token_may_reach(Board.id),
+            trash,
         )
         .with_for_update(of=Board, key_share=True)
     )
 
 
 _LOCKS = {kind: _lock_through(kind) for kind in (Board, Card, Comment, ChecklistItem)}
+_TRASH_LOCKS = {kind: _lock_through(kind, trashed=True) for kind in (Board, Card)}
 
 
 async def lock_board(
@@ -460,7 +499,11 @@ async def lock_board(
     """
     connection = await session.connection()
     if principal is None:
-        statement = select(Board.id).where(Board.id == id).with_for_update(key_share=True)
+        statement = (
+            select(Board.id)
+            .where(Board.id == id, Board.deleted_at.is_(None))
+            .with_for_update(key_share=True)
+        )
         return await connection.scalar(statement) is not None
     params = {**principal.params(), "id": id}
     return await connection.scalar(_LOCKS[through], params) is not None
@@ -471,10 +514,12 @@ def lock_free_boards(
 ) -> Select[int]:
     """The boards of the rows matching `rows` that no transaction holds, locked for this
     one (SKIP LOCKED): for background work that must not wait for any board."""
+    # Never correlated: the rows may be boards, and the statement may delete boards.
     return (
         select(Board.id)
-        .where(Board.id.in_(select(board_id).where(rows)))
+        .where(Board.id.in_(select(board_id).where(rows).correlate(None)))
         .with_for_update(key_share=True, skip_locked=True)
+        .correlate(None)
     )
 
 
@@ -553,7 +598,12 @@ async def board_access(
     statement = (
         select(Board, Membership.role)
         .join(Membership, Membership.board_id == Board.id)
-        .where(Board.id == board_id, Membership.user_id == user.id, token_may_reach(Board.id))
+        .where(
+            Board.id == board_id,
+            Membership.user_id == user.id,
+            token_may_reach(Board.id),
+            Board.deleted_at.is_(None),
+        )
         .options(selectinload(Board.labels))
     )
     row = (await session.execute(statement, principal.params())).one_or_none()
@@ -564,21 +614,33 @@ async def board_access(
     return BoardAccess(user=user, role=role, board=board)
 
 
-# Card `:id` with its labels and assignees, the caller's role on its board, and the
-# caller, if the credential is current: the whole of a card route's access check, and
-# the user loaded with it, a statement fewer than `current_user` first.
-_CARD_WITH_ACCESS = (
-    select(Card, Membership.role, User)
-    .join(Membership, Membership.board_id == Card.board_id)
-    .join(User, User.id == Membership.user_id)
-    .where(
-        Card.id == bindparam("id"),
-        User.id == _USER_ID,
-        User.credentials_version == bindparam("credentials_version"),
-        token_may_reach(Card.board_id),
+def _card_with_access(*, trashed: bool) -> Select[Card, Role, User]:
+    """Card `:id` with its labels and assignees, the caller's role on its board, and the
+    caller, if the credential is current: the whole of a card route's access check, and
+    the user loaded with it, a statement fewer than `current_user` first. Only a card in
+    play on a live board, or (`trashed`) only one in the trash, whatever its board."""
+    visible = (
+        (Card.deleted_at.is_not(None),)
+        if trashed
+        else (card_in_play(), board_is_live(Card.board_id))
     )
-    .options(joinedload(Card.labels), joinedload(Card.assignees))
-)
+    return (
+        select(Card, Membership.role, User)
+        .join(Membership, Membership.board_id == Card.board_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Card.id == bindparam("id"),
+            User.id == _USER_ID,
+            User.credentials_version == bindparam("credentials_version"),
+            token_may_reach(Card.board_id),
+            *visible,
+        )
+        .options(joinedload(Card.labels), joinedload(Card.assignees))
+    )
+
+
+_CARD_WITH_ACCESS = _card_with_access(trashed=False)
+_TRASHED_CARD_WITH_ACCESS = _card_with_access(trashed=True)
 
 
 async def card_access(
@@ -632,6 +694,8 @@ async def comment_access(
                 Comment.id == comment_id,
                 Membership.user_id == user.id,
                 token_may_reach(Card.board_id),
+                card_in_play(),
+                board_is_live(Card.board_id),
             ),
             principal.params(),
         )
@@ -657,6 +721,48 @@ async def checklist_item_access(
     return ChecklistItemAccess(user=found.user, role=found.role, card=found.card, item=item)
 
 
+async def trashed_board_access(
+    session: AsyncSession, *, principal: Principal, board_id: int, action: Action
+) -> BoardAccess:
+    """A board in the trash (labels loaded) and the caller's role on it, checked for
+    `action`, once its lock is held; 404 unless it is in the trash and the caller a member."""
+    user = await current_user(session, principal=principal)
+    connection = await session.connection()
+    params = {**principal.params(), "id": board_id}
+    if await connection.scalar(_TRASH_LOCKS[Board], params) is None:
+        raise NotFoundError(BOARD_NOT_FOUND)
+    board, role = (
+        await session.execute(
+            select(Board, Membership.role)
+            .join(Membership, Membership.board_id == Board.id)
+            .where(Board.id == board_id, Membership.user_id == user.id)
+            .options(selectinload(Board.labels))
+        )
+    ).one()
+    require(role, action)
+    return BoardAccess(user=user, role=role, board=board)
+
+
+async def trashed_card_access(
+    session: AsyncSession, *, principal: Principal, card_id: int, action: Action
+) -> CardAccess:
+    """A card in the trash (as `card_access` loads it) and the caller's role on its board,
+    checked for `action`, once the board's lock is held; 404 unless the card is in the
+    trash and the caller a member of its board (live or in the trash itself)."""
+    params = {**principal.params(), "id": card_id}
+    connection = await session.connection()
+    row = None
+    if await connection.scalar(_TRASH_LOCKS[Card], params) is not None:
+        row = (await session.execute(_TRASHED_CARD_WITH_ACCESS, params)).unique().one_or_none()
+    if row is None:
+        await check_credential(connection, principal=principal)
+        raise NotFoundError(CARD_NOT_FOUND)
+    card, role, user = row
+    act_as(session, user_id=user.id)
+    require(role, action)
+    return CardAccess(user=user, role=role, card=card)
+
+
 async def may_still_view(session: AsyncSession, *, board_id: int, principal: Principal) -> bool:
     """Whether the principal may still view the board with the credential it presented:
     what an open event stream re-checks now and then."""
@@ -668,6 +774,7 @@ async def may_still_view(session: AsyncSession, *, board_id: int, principal: Pri
                 User.id == principal.user_id,
                 Membership.board_id == board_id,
                 token_may_reach(Membership.board_id),
+                board_is_live(Membership.board_id),
                 _token_is_live(principal),
             ),
             principal.params(),

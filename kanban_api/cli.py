@@ -224,29 +224,39 @@ async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awa
 
 @main.command("prune-events")
 def prune_events() -> None:
-    """Delete events and webhook deliveries older than KANBAN_EVENT_RETENTION_DAYS, and
-    expired stream tickets.
+    """Delete events and webhook deliveries older than KANBAN_EVENT_RETENTION_DAYS, expired
+    stream tickets, and boards and cards in the trash for longer than
+    KANBAN_TRASH_RETENTION_DAYS.
 
     Every server worker also does this hourly; the command is for one-off clean-ups and cron.
     """
     settings = _load_settings()
-    deleted = asyncio.run(_prune(settings))
+    pruned = asyncio.run(_prune(settings))
     if settings.event_retention_days == 0:
         click.echo("kanban-api: events are kept forever (KANBAN_EVENT_RETENTION_DAYS=0)", err=True)
     else:
         click.echo(
-            f"kanban-api: deleted {deleted} events older than "
+            f"kanban-api: deleted {pruned.events} events older than "
             f"{settings.event_retention_days} days",
             err=True,
         )
+    click.echo(
+        f"kanban-api: purged {pruned.trash} boards and cards in the trash for more than "
+        f"{settings.trash_retention_days} days",
+        err=True,
+    )
 
 
-async def _prune(settings: Settings) -> int:
+async def _prune(settings: Settings) -> retention.Pruned:
     database = Database(settings)
     try:
         async with database.sessionmaker() as session:
-            deleted = await retention.prune(session, retention_days=settings.event_retention_days)
+            pruned = await retention.prune(
+                session,
+                retention_days=settings.event_retention_days,
+                trash_retention_days=settings.trash_retention_days,
+            )
             await session.commit()
-            return deleted
+            return pruned
     finally:
         await database.dispose()

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     static_dir: Path | None = None
     # Events older than this are deleted (hourly, and by `kanban-api prune-events`); 0 keeps all.
     event_retention_days: int = Field(default=30, ge=0, le=36_500)
+    # Boards and cards in the trash longer than this are deleted for good (with the events).
+    trash_retention_days: int = Field(default=30, ge=1, le=36_500)
     # Live streams: a comment line this often keeps proxies from closing idle streams, and
     # each one re-checks that the user may still read the board.
     stream_heartbeat_seconds: float = Field(default=15, gt=0, le=3600)

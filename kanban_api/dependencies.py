@@ -243,6 +243,28 @@ def checklist_item_for(action: Action) -> Any:
     return _checks(action, item_access)
 
 
+def trashed_board_for(action: Action) -> Any:
+    async def trashed_board_access(
+        session: SessionDep, principal: CurrentPrincipal, board_id: BoardId
+    ) -> BoardAccess:
+        return await access.trashed_board_access(
+            session, principal=principal, board_id=board_id, action=action
+        )
+
+    return _checks(action, trashed_board_access)
+
+
+def trashed_card_for(action: Action) -> Any:
+    async def trashed_card_access(
+        session: SessionDep, principal: CurrentPrincipal, card_id: CardId
+    ) -> CardAccess:
+        return await access.trashed_card_access(
+            session, principal=principal, card_id=card_id, action=action
+        )
+
+    return _checks(action, trashed_card_access)
+
+
 def read_for(action: Action) -> Any:
     """For the hot reads: they check `action` in their own SQL (see access.caller_may)."""
 
@@ -281,5 +303,8 @@ ChangeComment = Annotated[CommentAccess, comment_for(Action.VIEW, for_update=Tru
 ReadCards = Annotated[ReadAccess, read_for(Action.VIEW)]
 # An event stream, opened with a bearer token or a ticket.
 StreamBoard = Annotated[BoardAccess, _checks(Action.VIEW, get_stream_access)]
+# A board or card in the trash, to restore it (its board's lock held).
+RestoreBoard = Annotated[BoardAccess, trashed_board_for(Action.MANAGE_BOARD)]
+RestoreCard = Annotated[CardAccess, trashed_card_for(Action.EDIT_CARDS)]
 # The board list: the boards on which the caller may view.
 ListBoards = Annotated[ReadAccess, read_for(Action.VIEW)]

@@ -64,7 +64,9 @@ class AppState:
         """Background work of a serving worker: pruning old events hourly, sending webhooks."""
         self._pruning = asyncio.create_task(
             prune_periodically(
-                self.database.sessionmaker, retention_days=self.settings.event_retention_days
+                self.database.sessionmaker,
+                retention_days=self.settings.event_retention_days,
+                trash_retention_days=self.settings.trash_retention_days,
             )
         )
         self._sending = asyncio.create_task(

@@ -18,7 +18,7 @@ from kanban_api.models import Board, Role, User, Webhook
 from kanban_api.schemas.card import CardCreate
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
-from kanban_api.services import contacts
+from kanban_api.services import contacts, trash
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.password import hash_password
 from kanban_api.utils.token import create_access_token
@@ -106,3 +106,12 @@ async def create_webhook(database: Database, *, board_id: int, owner_id: int, ur
         session.add(webhook)
         await session.flush()
         return webhook.id
+
+
+async def trash_board(database: Database, *, board_id: int, user_id: int) -> None:
+    """Move the board to the trash as `user_id` would with DELETE /api/boards/{board_id}."""
+    async with database.sessionmaker() as session, session.begin():
+        act_as(session, user_id=user_id)
+        user = await session.get_one(User, user_id)
+        board = await session.get_one(Board, board_id)
+        await trash.trash_board(session, board=board, user=user)

@@ -76,15 +76,6 @@ async def record_many(
     await announce(session, [LiveEvent.of(board_id, out) for out in outs])
 
 
-async def record_board_deleted(session: AsyncSession, *, board_id: int) -> None:
-    """Announce the deletion; call it before deleting the board.
-
-    Not stored: deleting the board cascades to its log, so only open streams see it.
-    """
-    (out,) = await _number(session, board_id, [(EventType.BOARD_DELETED, deleted(board_id))])
-    await announce(session, [LiveEvent.of(board_id, out)])
-
-
 async def _number(
     session: AsyncSession, board_id: int, events: Sequence[tuple[EventType, EventData]]
 ) -> list[EventOut]:

@@ -1,10 +1,20 @@
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanban_api.limits import DESCRIPTION_MAX, LABEL_NAME_MAX, TITLE_MAX
-from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin
+from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin, UTCDateTime
 from kanban_api.models.enums import CardColumn, LabelColor, Role
 
 if TYPE_CHECKING:
@@ -39,6 +49,19 @@ class Board(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(f"length(title) BETWEEN 1 AND {TITLE_MAX}", name="title_length"),
         CheckConstraint(f"length(description) <= {DESCRIPTION_MAX}", name="description_length"),
+        # The trash (services/trash.py): its listing, and the purge of old entries.
+        Index(
+            "ix_board_deleted_at",
+            "deleted_at",
+            postgresql_where=text("deleted_at IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_board_deleted_by",
+            "deleted_by",
+            postgresql_where=text("deleted_by IS NOT NULL"),
+            sqlite_where=text("deleted_by IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +75,10 @@ class Board(TimestampMixin, Base):
     # NULL until first changed. A document rather than rows: it is read with the board's
     # row by every board read and WIP check, and written only under the board lock.
     column_settings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    # Set while the board is in the trash: then it, its cards and everything on them are
+    # invisible to every request (access.py's conditions say so), until restored or purged.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     labels: Mapped[list["Label"]] = relationship(
         back_populates="board",

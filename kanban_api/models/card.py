@@ -28,7 +28,31 @@ class Card(TimestampMixin, Base):
         # No two cards share a place; also serves the board's card list in board order
         # and lookups by board_id. A unique index rather than a constraint, so SQLite
         # can add it without rebuilding the table.
-        Index("uq_card_board_id_column_position", "board_id", "column", "position", unique=True),
+        # Cards in the trash keep their place but hold nobody else's: a restored card whose
+        # place was taken goes to the bottom of its column (services/trash.py).
+        Index(
+            "uq_card_board_id_column_position",
+            "board_id",
+            "column",
+            "position",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        # The trash's card entries by board, newest first, and the purge of old ones.
+        Index(
+            "ix_card_board_id_deleted_at",
+            "board_id",
+            "deleted_at",
+            postgresql_where=text("deleted_at IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_card_deleted_by",
+            "deleted_by",
+            postgresql_where=text("deleted_by IS NOT NULL"),
+            sqlite_where=text("deleted_by IS NOT NULL"),
+        ),
         # Serves the card list's dueBefore filter as a range scan within the board.
         Index("ix_card_board_id_due_at", "board_id", "due_at"),
         CheckConstraint(f'"column" BETWEEN 0 AND {len(CardColumn) - 1}', name="column_known"),
@@ -51,6 +75,10 @@ class Card(TimestampMixin, Base):
     # them without a join; a change bumps `version`, as the card reads differently.
     checklist_done: Mapped[int] = mapped_column(default=0, server_default="0")
     checklist_total: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set while the card is in the trash (see Board.deleted_at): every read and count of
+    # the board's cards leaves it out (`Card.in_play`).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     board: Mapped["Board"] = relationship(back_populates="cards", lazy="raise")
     card_labels: Mapped[list["CardLabel"]] = relationship(

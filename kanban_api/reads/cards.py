@@ -34,6 +34,7 @@ from kanban_api.access import (
     ReadAccess,
     caller_may,
     caller_membership,
+    card_in_play,
     check_board,
     refuse,
     role_on_board,
@@ -230,6 +231,7 @@ def _board_cards(filters: frozenset[str], action: Action) -> CardSelect:
         .outerjoin(assignees, assignees.c.card_id == Card.id)
         .where(
             Card.board_id == board_id,
+            card_in_play(),
             Card.archived == bindparam("archived"),
             caller_may(action, board_id=board_id),
             *_filter_conditions(filters, board_id),
@@ -301,7 +303,12 @@ def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
     anchor = aliased(Card)
     now_at = (
         select(anchor.position)
-        .where(anchor.id == card_id, anchor.board_id == board_id, anchor.column == column)
+        .where(
+            anchor.id == card_id,
+            anchor.board_id == board_id,
+            anchor.column == column,
+            card_in_play(anchor),
+        )
         .scalar_subquery()
     )
     keys = tuple_(*(key.attribute for key in CARD_ORDER))
@@ -410,11 +417,13 @@ def _member_card(action: Action) -> CardSelect:
     return (
         select_fields(CARD_FIELDS, {"label_colors": colors, "assignee_ids": assignees})
         .join(Membership, Membership.board_id == Card.board_id)
-        .where(Card.id == bindparam("card_id"), *caller_membership(action))
+        .where(Card.id == bindparam("card_id"), card_in_play(), *caller_membership(action))
     )
 
 
-_CARDS_BOARD = select(Card.board_id).where(Card.id == bindparam("card_id")).scalar_subquery()
+_CARDS_BOARD = (
+    select(Card.board_id).where(Card.id == bindparam("card_id"), card_in_play()).scalar_subquery()
+)
 
 
 async def read_card(

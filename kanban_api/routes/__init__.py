@@ -12,6 +12,7 @@ from kanban_api.routes import (
     events,
     health,
     members,
+    trash,
     users,
     webhooks,
 )
@@ -26,6 +27,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     members.router,
     events.router,
     webhooks.router,
+    trash.router,
     users.router,
     api_tokens.router,
     auth.router,
@@ -45,5 +47,6 @@ DOCS_TAGS = (
     "checklists",
     "events",
     "webhooks",
+    "trash",
     "health",
 )

@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
 
 from kanban_api.dependencies import (
     BoardCreator,
@@ -7,6 +9,7 @@ from kanban_api.dependencies import (
     ListBoards,
     ManageBoard,
     SessionDep,
+    SettingsDep,
     UpdateBoard,
     ViewBoard,
 )
@@ -14,6 +17,7 @@ from kanban_api.models import Role
 from kanban_api.permissions import board_update_actions
 from kanban_api.reads import boards as board_reads
 from kanban_api.routes.responses import (
+    BOARD_FULL,
     NOT_A_MEMBER,
     NOT_AUTHENTICATED,
     ROLE_REQUIRED,
@@ -24,7 +28,11 @@ from kanban_api.routes.responses import (
 )
 from kanban_api.schemas.board import BoardCreate, BoardOut, BoardUpdate
 from kanban_api.schemas.conditional import BoardPreconditionFailed
+from kanban_api.schemas.transfer import BoardDocument, ImportBody, TrelloImport
 from kanban_api.services import boards as board_service
+from kanban_api.services import transfer, trello
+from kanban_api.services import trash as trash_service
+from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.etag import check_if_none_match, with_etag
 
 router = APIRouter(prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATED)
@@ -47,6 +55,43 @@ async def create_board(
         session, user=user, title=body.title, description=body.description
     )
     return with_etag(response, BoardOut.of(board, Role.OWNER))
+
+
+@router.post(
+    "/import", status_code=status.HTTP_201_CREATED, responses={**etag_answers(201), **BOARD_FULL}
+)
+async def import_board(
+    session: SessionDep,
+    settings: SettingsDep,
+    user: BoardCreator,
+    body: Annotated[ImportBody, Body()],
+    response: Response,
+) -> BoardOut:
+    """A new board, owned by the caller, from a `kanban-api/1` document (as
+    `GET /api/boards/{id}/export` answers), a Trello board export, or
+    `{"trello": <export>, "listMapping": {"<list id>": "<column>"}}`. A 422's `loc` names
+    the kind of document recognised (`kanban`, `trello`, `mapped`), then the place in it."""
+    loc: tuple[str, ...]
+    if isinstance(body, BoardDocument):
+        document, loc = body, ("body", "kanban")
+    elif isinstance(body, TrelloImport):
+        loc = ("body", "mapped", "trello")
+        document = trello.to_document(body.trello, list_mapping=body.list_mapping, loc=loc)
+    else:
+        loc = ("body", "trello")
+        document = trello.to_document(body, loc=loc)
+    board = await transfer.import_board(
+        session, user=user, document=document, caps=CardCaps.from_settings(settings), loc=loc
+    )
+    return with_etag(response, BoardOut.of(board, Role.OWNER))
+
+
+@router.get("/{board_id}/export", responses=NOT_A_MEMBER, response_model=BoardDocument)
+async def export_board(session: SessionDep, access: ViewBoard) -> JsonBytes:
+    """The whole board as one `kanban-api/1` document, to import elsewhere: columns,
+    labels, members and cards (board order) with their labels, assignees and comment
+    authors by email, checklists, due dates and archived state."""
+    return JsonBytes(await transfer.export_board(session, board=access.board))
 
 
 @router.get("/{board_id}", responses={**NOT_A_MEMBER, **conditional_read()})
@@ -77,6 +122,7 @@ async def update_board(
     responses={**ROLE_REQUIRED, **conditional_write(BoardPreconditionFailed, 204)},
 )
 async def delete_board(session: SessionDep, access: ManageBoard) -> Response:
-    """Delete the board with its cards, labels and memberships."""
-    await board_service.delete_board(session, board=access.board)
+    """Move the board, with everything on it, to the trash (restorable by its owners from
+    /api/trash until KANBAN_TRASH_RETENTION_DAYS have passed); it answers 404 meanwhile."""
+    await trash_service.trash_board(session, board=access.board, user=access.user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

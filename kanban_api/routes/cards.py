@@ -28,6 +28,7 @@ from kanban_api.routes.responses import (
 from kanban_api.schemas.card import CardBatch, CardListQuery, CardMove, CardOut, CardUpdate
 from kanban_api.schemas.conditional import CardPreconditionFailed
 from kanban_api.services import cards as card_service
+from kanban_api.services import trash as trash_service
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.etag import check_if_none_match, format_etag, with_etag
 
@@ -158,5 +159,7 @@ async def move_card(
     responses={**ROLE_REQUIRED, **conditional_write(CardPreconditionFailed, 204)},
 )
 async def delete_card(session: SessionDep, access: EditCard) -> Response:
-    await card_service.delete_card(session, card=access.card)
+    """Move the card to the trash (restorable from /api/trash by the board's owners and
+    editors); it answers 404 meanwhile, and its place in the column is free."""
+    await trash_service.trash_card(session, card=access.card, user=access.user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,10 +11,12 @@ class EventType(StrEnum):
     CARD_CREATED = "card.created"  # CardOut
     CARD_UPDATED = "card.updated"  # CardOut; also each card a column renumbering moved
     CARD_MOVED = "card.moved"  # CardOut: the card moved by POST /api/cards/{id}/move
-    CARD_DELETED = "card.deleted"  # {"id"}; its comments are gone with it
+    CARD_DELETED = "card.deleted"  # {"id"}: moved to the trash, its comments with it
+    CARD_RESTORED = "card.restored"  # CardOut: back from the trash, as a new card would be
     BOARD_UPDATED = "board.updated"  # BoardEventOut: title, description or columns
-
-    BOARD_DELETED = "board.deleted"  # {"id"}; only live streams see it (the log goes too)
+    BOARD_DELETED = "board.deleted"  # {"id"}: moved to the trash; the last event streams send
+    BOARD_RESTORED = "board.restored"  # BoardEventOut: back from the trash
+    BOARD_IMPORTED = "board.imported"  # BoardEventOut: the board's first event, made by an import
     LABEL_RENAMED = "label.renamed"  # LabelOut, one event per renamed label
     MEMBER_ADDED = "member.added"  # MemberOut
     MEMBER_UPDATED = "member.updated"  # MemberOut, when a member's role changed

@@ -11,7 +11,6 @@ from pydantic import (
     EmailStr,
     Field,
     StrictBool,
-    StrictInt,
     StringConstraints,
 )
 
@@ -126,7 +125,7 @@ ColumnName = Annotated[
     AfterValidator(_not_blank),
     _NOT_BLANK_DOC,
 ]
-WipLimit = Annotated[StrictInt, Field(ge=1, le=WIP_LIMIT_MAX)]
+WipLimit = Annotated[int, Field(ge=1, le=WIP_LIMIT_MAX), BeforeValidator(_json_integer)]
 ChecklistText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=CHECKLIST_TEXT_MAX),

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kanban_api.access import API_TOKEN_PREFIX, boards_not_joined, ticket_hash
+from kanban_api.access import API_TOKEN_PREFIX, board_is_live, boards_not_joined, ticket_hash
 from kanban_api.errors import InvalidInputError, NotFoundError
 from kanban_api.models import ApiToken, ApiTokenBoard, User
 from kanban_api.models.base import utcnow
@@ -63,7 +63,11 @@ async def list_tokens(session: AsyncSession, *, user: User) -> list[ApiTokenOut]
     ).all()
     rows = await session.execute(
         select(ApiTokenBoard.token_id, ApiTokenBoard.board_id)
-        .where(ApiTokenBoard.token_id.in_([token.id for token in tokens if token.board_limited]))
+        .where(
+            ApiTokenBoard.token_id.in_([token.id for token in tokens if token.board_limited]),
+            # A board in the trash is not there, not even in a token's list.
+            board_is_live(ApiTokenBoard.board_id),
+        )
         .order_by(ApiTokenBoard.board_id)
     )
     boards: dict[int, list[int]] = {}

@@ -79,12 +79,6 @@ def _configure_columns(board: Board, updates: Sequence[ColumnUpdate]) -> bool:
     return True
 
 
-async def delete_board(session: AsyncSession, *, board: Board) -> None:
-    await events.record_board_deleted(session, board_id=board.id)
-    # The database cascades to cards, labels, memberships and events in the same statement.
-    await session.execute(delete(Board).where(Board.id == board.id))
-
-
 async def list_members(session: AsyncSession, *, board: Board) -> Sequence[Row[User, Role]]:
     statement = (
         select(User, Membership.role)
@@ -158,7 +152,8 @@ async def remove_member(session: AsyncSession, *, board: Board, user_id: int) ->
         )
     )
     if assigned:
-        # Their cards' assignees change, so those cards count as changed (their ETags too).
+        # Their cards' assignees change, so those cards count as changed (their ETags too),
+        # those in the trash included: restored, they read differently from before.
         await session.execute(
             update(Card)
             .where(Card.id.in_(assigned))
@@ -175,7 +170,7 @@ async def remove_member(session: AsyncSession, *, board: Board, user_id: int) ->
         board_id=board.id,
         events=[
             (EventType.MEMBER_REMOVED, events.deleted(user_id)),
-            *await cards.updated_card_events(session, card_ids=assigned),
+            *await cards.updated_card_events(session, card_ids=assigned, in_play_only=True),
         ],
     )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kanban_api.access import card_in_play
 from kanban_api.config import Settings
 from kanban_api.errors import ConflictError
 from kanban_api.models import Card
@@ -39,7 +40,9 @@ async def make_room(
     between this count and its own insert.
     """
     rows = await session.execute(
-        select(Card.archived, func.count()).where(Card.board_id == board_id).group_by(Card.archived)
+        select(Card.archived, func.count())
+        .where(Card.board_id == board_id, card_in_play())
+        .group_by(Card.archived)
     )
     counts: dict[bool, int] = dict(rows.all())
     for is_archived, adding, cap, kind in (

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from kanban_api.access import card_in_play
 from kanban_api.errors import InvalidInputError
 from kanban_api.events import feed as events
 from kanban_api.models import (
@@ -170,23 +171,17 @@ async def move_card(
     return card
 
 
-async def delete_card(session: AsyncSession, *, card: Card) -> None:
-    await session.execute(delete(Card).where(Card.id == card.id))
-    await events.record(
-        session, board_id=card.board_id, type=EventType.CARD_DELETED, data=events.deleted(card.id)
-    )
-
-
 async def updated_card_events(
-    session: AsyncSession, *, card_ids: Sequence[int]
+    session: AsyncSession, *, card_ids: Sequence[int], in_play_only: bool = False
 ) -> list[tuple[EventType, CardOut]]:
     """A `card.updated` event for each of these cards, changed by a bulk statement the
-    session has not seen (a renumbering, an unassignment), in board order."""
+    session has not seen (a renumbering, an unassignment), in board order; with
+    `in_play_only`, none for those in the trash (which no event may show)."""
     if not card_ids:
         return []
     changed = await session.scalars(
         select(Card)
-        .where(Card.id.in_(card_ids))
+        .where(Card.id.in_(card_ids), *((card_in_play(),) if in_play_only else ()))
         .options(selectinload(Card.labels), selectinload(Card.assignees))
         .order_by(*(key.attribute for key in CARD_ORDER))
         .execution_options(populate_existing=True)

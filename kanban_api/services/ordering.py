@@ -16,6 +16,9 @@ room above and below it. Renumbering first parks the cards it moves at negative
 positions (each at minus its id), so no intermediate state ever breaks the unique
 index, on any database and without deferred constraints.
 
+Cards in the trash hold no place: every statement here leaves them out, and the unique
+index is partial (a trashed card keeps its position for its restore, if still free).
+
 Callers must serialize writers of one board: on PostgreSQL by locking the board
 row (access.lock_board); SQLite transactions already run one at a time.
 """
@@ -27,6 +30,7 @@ from typing import Final, Literal, NamedTuple, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kanban_api.access import card_in_play
 from kanban_api.errors import InvalidInputError
 from kanban_api.models import Card, CardColumn
 
@@ -76,7 +80,12 @@ async def place_card(
     Leaves the card untouched (and its version unchanged) when it is already there.
     Returns the ids of the other cards a renumbering moved (usually none), in column order.
     """
-    others = (Card.board_id == card.board_id, Card.column == column, Card.id != card.id)
+    others = (
+        Card.board_id == card.board_id,
+        Card.column == column,
+        Card.id != card.id,
+        card_in_play(),
+    )
     if anchor is BOTTOM:
         lower = await session.scalar(select(func.max(Card.position)).where(*others))
         upper = None
@@ -112,21 +121,21 @@ async def bottom_positions(
     session: AsyncSession, *, board_id: int, column: CardColumn, count: int
 ) -> NewPositions:
     """`count` free positions, in order, below the column's last card (for new cards)."""
-    in_column = (Card.board_id == board_id, Card.column == column)
+    in_column = (Card.board_id == board_id, Card.column == column, card_in_play())
     last = await session.scalar(select(func.max(Card.position)).where(*in_column))
     if last is None:
-        return NewPositions(_spaced(count), [])
+        return NewPositions(spaced(count), [])
     if last + count * GAP <= MAX_POSITION:
         return NewPositions([last + (index + 1) * GAP for index in range(count)], [])
     existing = list(
         await session.scalars(select(Card.id).where(*in_column).order_by(Card.position))
     )
     renumbered = await renumber(session, column=column, card_ids=existing)
-    return NewPositions(_spaced(len(existing) + count)[len(existing) :], renumbered)
+    return NewPositions(spaced(len(existing) + count)[len(existing) :], renumbered)
 
 
-def _spaced(count: int) -> list[int]:
-    """The positions of a freshly renumbered column of `count` cards."""
+def spaced(count: int) -> list[int]:
+    """The positions of a freshly renumbered (or filled) column of `count` cards."""
     return [FIRST_POSITION + index * GAP for index in range(count)]
 
 
@@ -139,7 +148,7 @@ async def renumber(
     so cached copies and ETags showing the old position go stale. Returns the ids of
     the cards written, in the given order (their events are the caller's).
     """
-    positions = _spaced(len(card_ids))
+    positions = spaced(len(card_ids))
     current = {
         row.id: (row.column, row.position)
         for row in await session.execute(
@@ -176,7 +185,7 @@ async def _anchor_position(
         raise InvalidInputError(("body", "afterId"), "A card cannot be placed after itself")
     position = await session.scalar(
         select(Card.position).where(
-            Card.id == anchor, Card.board_id == card.board_id, Card.column == column
+            Card.id == anchor, Card.board_id == card.board_id, Card.column == column, card_in_play()
         )
     )
     if position is None:

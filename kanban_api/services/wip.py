@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kanban_api.access import card_in_play
 from kanban_api.errors import ConflictError
 from kanban_api.models import Board, Card, CardColumn
 from kanban_api.models.board import board_columns
@@ -37,6 +38,7 @@ async def make_room(
         select(Card.column, func.count())
         .where(
             Card.board_id == board_id,
+            card_in_play(),
             Card.archived.is_(False),
             Card.column.in_(sorted(limited, key=list(CardColumn).index)),
         )

@@ -79,6 +79,8 @@ async def claim(
         .join(Board, Board.id == Webhook.board_id)
         .where(
             Webhook.active,
+            # A board in the trash sends nothing; its webhooks resume if it is restored.
+            Board.deleted_at.is_(None),
             Board.event_seq > Webhook.last_seq,
             Webhook.next_attempt_at <= now,
             or_(Webhook.lease_until.is_(None), Webhook.lease_until < now),

@@ -97,10 +97,15 @@ async def test_outsiders_find_nothing(
     item = await client.post(
         f"/api/cards/{card['id']}/checklist", json={"text": "secret step"}, headers=owner.headers
     )
+    # A board and a card in the trash: as invisible to outsiders as live ones, restores included.
+    trashed_board = await create_board(client, owner, "Trashed")
+    trashed_card = cards[1]
+    for path in (f"/api/boards/{trashed_board['id']}", f"/api/cards/{trashed_card['id']}"):
+        assert (await client.delete(path, headers=owner.headers)).status_code == 204
     # Every path parameter gets real ids; user ids both the owner's and the outsider's own.
     ids = {
-        "board_id": [board["id"]],
-        "card_id": [card["id"]],
+        "board_id": [board["id"], trashed_board["id"]],
+        "card_id": [card["id"], trashed_card["id"]],
         "comment_id": [comment["id"]],
         "item_id": [item.json()["id"]],
         "user_id": [owner.id, outsider.id],
@@ -116,6 +121,7 @@ async def test_outsiders_find_nothing(
             f"/api/cards/{card['id']}/comments",
             f"/api/boards/{board['id']}/webhooks",
             f"/api/cards/{card['id']}/checklist",
+            "/api/trash",
         )
         return [(await client.get(path, headers=owner.headers)).json() for path in paths]
 

@@ -16,7 +16,9 @@ from httpx import AsyncClient
 
 from kanban_api.access import ACTION_CHECKED
 from kanban_api.database import Database
+from kanban_api.models import Role
 from kanban_api.permissions import PERMISSIONS, Action
+from kanban_api.services.card_caps import CardCaps
 from kanban_api.state import state_of
 from tests import factories
 from tests.helpers import (
@@ -43,6 +45,7 @@ UNSCOPED = {
     ("POST", "/api/users/search"),
     ("GET", "/api/boards"),
     ("POST", "/api/boards"),
+    ("POST", "/api/boards/import"),
     ("GET", "/"),
     ("GET", "/health"),
     ("GET", "/health/live"),
@@ -50,6 +53,8 @@ UNSCOPED = {
     ("GET", "/api/users/me/tokens"),
     ("POST", "/api/users/me/tokens"),
     ("DELETE", "/api/users/me/tokens/{token_id}"),
+    # Each caller's own trash: its SQL holds the roles (tests/trash/test_trash.py).
+    ("GET", "/api/trash"),
 }
 
 
@@ -83,6 +88,7 @@ CASES = [
         {"columns": [{"key": "DOING", "name": "In progress", "wipLimit": 3}]},
     ),
     Case("DELETE", "/api/boards/{board_id}", Action.MANAGE_BOARD),
+    Case("GET", "/api/boards/{board_id}/export", Action.VIEW),
     Case("GET", "/api/boards/{board_id}/cards", Action.VIEW),
     Case("POST", "/api/boards/{board_id}/cards", Action.EDIT_CARDS, [{"title": "New"}]),
     Case("GET", "/api/boards/{board_id}/users", Action.VIEW),
@@ -159,6 +165,18 @@ CASES = [
         Action.MANAGE_WEBHOOKS,
         {"afterSeq": 0},
     ),
+    Case(
+        "POST",
+        "/api/trash/boards/{board_id}/restore",
+        Action.MANAGE_BOARD,
+        ids={"board_id": "trashed_board_id"},
+    ),
+    Case(
+        "POST",
+        "/api/trash/cards/{card_id}/restore",
+        Action.EDIT_CARDS,
+        ids={"card_id": "trashed_card_id"},
+    ),
 ]
 
 DEFAULT_IDS = {
@@ -175,7 +193,8 @@ DEFAULT_IDS = {
 class World:
     """A fresh board: its creator (an owner), the actor in the role under test, one more
     member (an editor), a card with a comment by the creator and one by the actor and a
-    checklist item, and a user who is not a member yet."""
+    checklist item, and a user who is not a member yet; a card of the board and a second
+    board (the actor in the same role) in the trash."""
 
     board_id: int
     card_id: int
@@ -186,6 +205,8 @@ class World:
     newcomer_id: int
     webhook_id: int
     item_id: int
+    trashed_card_id: int
+    trashed_board_id: int
 
 
 async def build_world(
@@ -198,7 +219,9 @@ async def build_world(
     new: Account,
 ) -> World:
     board = await create_board(client, creator)
-    (card,) = await create_cards(client, creator, board["id"], {"title": "Card"})
+    card, trashed_card = await create_cards(
+        client, creator, board["id"], {"title": "Card"}, {"title": "Trashed"}
+    )
     await add_member(client, creator, board["id"], other, "editor")
     # The actor comments while an editor, so even a viewer or an outsider has a comment.
     await add_member(client, creator, board["id"], actor, "editor")
@@ -207,6 +230,16 @@ async def build_world(
         f"/api/cards/{card['id']}/checklist", json={"text": "Step"}, headers=creator.headers
     )
     others = await create_comment(client, creator, card["id"])
+    response = await client.delete(f"/api/cards/{trashed_card['id']}", headers=creator.headers)
+    assert response.status_code == 204, response.text
+    # Made in the database: the creator's requests stay under the rate limit.
+    trashed_board_id, _ = await factories.create_board(
+        database,
+        owner_id=creator.id,
+        caps=CardCaps(active=10, archived=10),
+        members={} if role == "outsider" else {actor.id: Role(role)},
+    )
+    await factories.trash_board(database, board_id=trashed_board_id, user_id=creator.id)
     if role == "outsider":
         response = await client.delete(
             f"/api/boards/{board['id']}/users/{actor.id}", headers=creator.headers
@@ -228,6 +261,8 @@ async def build_world(
             database, board_id=board["id"], owner_id=creator.id, url="https://93.184.215.14/"
         ),
         item_id=item.json()["id"],
+        trashed_card_id=trashed_card["id"],
+        trashed_board_id=trashed_board_id,
     )
 
 

@@ -59,6 +59,18 @@ REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     "PATCH /api/boards/{board_id}/webhooks/{webhook_id}": {("body", "url")},
     "POST /api/cards/{card_id}/checklist": {("body", "afterId")},
     "PATCH /api/checklist-items/{item_id}": {("body", "afterId")},
+    # A document's references: lists of the Trello export, one card's checklists in all at
+    # most 100 items, and comments that still fit once they name their author.
+    "POST /api/boards/import": {
+        ("body", "mapped", "listMapping"),
+        ("body", "trello", "cards", "*", "idList"),
+        ("body", "mapped", "trello", "cards", "*", "idList"),
+        ("body", "trello", "checklists", "*"),
+        ("body", "mapped", "trello", "checklists", "*"),
+        ("body", "trello", "actions", "*", "data", "text"),
+        ("body", "mapped", "trello", "actions", "*", "data", "text"),
+        ("body", "kanban", "cards", "*", "comments", "*", "body"),
+    },
 }
 
 

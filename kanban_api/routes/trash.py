@@ -1,0 +1,72 @@
+from fastapi import APIRouter, Response
+
+from kanban_api.dependencies import (
+    CurrentPrincipal,
+    DatabaseDep,
+    RestoreBoard,
+    RestoreCard,
+    SessionDep,
+    SettingsDep,
+)
+from kanban_api.routes.responses import (
+    BOARD_FULL,
+    NOT_AUTHENTICATED,
+    ROLE_REQUIRED,
+    Responses,
+    etag_answers,
+)
+from kanban_api.schemas.board import BoardOut
+from kanban_api.schemas.card import CardOut
+from kanban_api.schemas.trash import TrashItemOut
+from kanban_api.services import trash as trash_service
+from kanban_api.services.card_caps import CardCaps
+from kanban_api.utils.etag import with_etag
+
+router = APIRouter(prefix="/trash", tags=["trash"], responses=NOT_AUTHENTICATED)
+
+_NOT_IN_TRASH: Responses = {
+    404: {**ROLE_REQUIRED[404], "description": "Not in the trash, or not a member"}
+}
+
+
+@router.get("")
+async def list_trash(database: DatabaseDep, principal: CurrentPrincipal) -> list[TrashItemOut]:
+    """What the caller may restore, newest first: the boards they own and the cards of
+    boards where they may edit cards, until purged (KANBAN_TRASH_RETENTION_DAYS)."""
+    async with database.reading() as connection:
+        rows = await trash_service.list_trash(connection, principal=principal)
+    return [TrashItemOut.model_validate(row._mapping) for row in rows]
+
+
+@router.post(
+    "/boards/{board_id}/restore",
+    responses={**ROLE_REQUIRED, **_NOT_IN_TRASH, **etag_answers()},
+)
+async def restore_board(session: SessionDep, access: RestoreBoard, response: Response) -> BoardOut:
+    """Bring the board back (owners), with everything that was on it."""
+    board = await trash_service.restore_board(session, board=access.board)
+    return with_etag(response, BoardOut.of(board, access.role))
+
+
+@router.post(
+    "/cards/{card_id}/restore",
+    responses={
+        **ROLE_REQUIRED,
+        **_NOT_IN_TRASH,
+        **etag_answers(),
+        409: {
+            **BOARD_FULL[409],
+            "description": "The card's board is in the trash (restore it first), or it would "
+            "pass its cap of active or archived cards, or a column its WIP limit",
+        },
+    },
+)
+async def restore_card(
+    session: SessionDep, settings: SettingsDep, access: RestoreCard, response: Response
+) -> CardOut:
+    """Bring the card back (owners and editors) with its labels, assignees, comments and
+    checklist, where it was, or at the bottom of its column if its place was taken."""
+    card = await trash_service.restore_card(
+        session, card=access.card, caps=CardCaps.from_settings(settings)
+    )
+    return with_etag(response, CardOut.model_validate(card))
