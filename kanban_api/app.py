@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import exc
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
@@ -65,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = _new_app(state, mcp)
     _include_routers(app, state.settings)
     # Not a FastAPI route: the SDK speaks the protocol, so it has no OpenAPI operation.
-    app.add_route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    app.router.routes.append(
+        Route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    )
     _add_error_handlers(app)
     _add_middleware(app, state)
     if state.settings.static_dir is not None:

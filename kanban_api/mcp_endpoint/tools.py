@@ -298,4 +298,6 @@ async def board_activity(call: Call, arguments: args.BoardActivity) -> Answer:
     )
     events = [EventOut.model_validate(row) for row in rows]
     last = f"; the last is seq {events[-1].seq}" if events else ""
-    return Answer(EventListOut(events=events), f"{len(events)} events after {arguments.after}{last}")
+    return Answer(
+        EventListOut(events=events), f"{len(events)} events after {arguments.after}{last}"
+    )

@@ -486,7 +486,11 @@ TOOL_CASES = [
     ToolCase(
         "share_board",
         Action.MANAGE_MEMBERS,
-        lambda world: {"boardId": world.board_id, "userId": world.other_member_id, "role": "viewer"},
+        lambda world: {
+            "boardId": world.board_id,
+            "userId": world.other_member_id,
+            "role": "viewer",
+        },
     ),
     ToolCase("board_activity", Action.VIEW, lambda world: {"boardId": world.board_id}),
 ]
@@ -559,7 +563,9 @@ async def test_tool_token_table(
     def expected(case: ToolCase) -> int | None:
         if token == "other-board":
             return 404
-        return 403 if next(spec for spec in TOOLS if spec.name == case.tool).changes_boards else None
+        return (
+            403 if next(spec for spec in TOOLS if spec.name == case.tool).changes_boards else None
+        )
 
     mismatches = await _tool_mismatches(app, client, accounts, "owner", token_of, expected)
     assert mismatches == []

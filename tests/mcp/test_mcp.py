@@ -16,7 +16,6 @@ from kanban_api.mcp_endpoint.catalog import TOOLS
 from kanban_api.models import CardColumn
 from kanban_api.state import state_of
 from tests.helpers import (
-    Account,
     Accounts,
     board_events,
     call_tool,
@@ -78,9 +77,9 @@ async def test_a_login_token_retired_by_a_password_change_is_a_401(
     assert response.status_code == 200, response.text
     transport = httpx2.ASGITransport(app=served)
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
-        response = await http.post("/mcp", json={}, headers=account.headers)
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+        answer = await http.post("/mcp", json={}, headers=account.headers)
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
 
 
 async def test_every_tool_is_listed_with_the_rest_schemas(
@@ -127,7 +126,10 @@ async def test_a_board_made_and_worked_through_mcp_records_the_rest_events(
         shown = await call_tool(session, "get_board", boardId=board["id"])
     assert moved["column"] == "DOING"
     assert [card["id"] for card in shown["cards"]] == [ship["id"], write["id"]]
-    assert shown["board"] == (await client.get(f"/api/boards/{board['id']}", headers=owner.headers)).json()
+    assert (
+        shown["board"]
+        == (await client.get(f"/api/boards/{board['id']}", headers=owner.headers)).json()
+    )
     # The same move through REST, for comparison: the feed cannot tell them apart.
     rest_moved = await move_card(client, owner, ship["id"], "DOING", write["id"])
     assert rest_moved.status_code == 200, rest_moved.text
@@ -151,7 +153,10 @@ async def test_results_are_the_rest_answers(
     owner = await accounts.create()
     board = await create_board(client, owner, "Plans")
     (card,) = await create_cards(
-        client, owner, board["id"], {"title": "Card", "labels": ["red"], "dueAt": "2030-01-31T17:00:00Z"}
+        client,
+        owner,
+        board["id"],
+        {"title": "Card", "labels": ["red"], "dueAt": "2030-01-31T17:00:00Z"},
     )
     async with mcp_session(served, owner.headers) as session:
         read = await call_tool(session, "get_card", cardId=card["id"])
@@ -262,10 +267,14 @@ async def test_invalid_arguments_are_tool_errors_naming_the_problem(
     board = await create_board(client, owner)
     (card,) = await create_cards(client, owner, board["id"], {"title": "Card"})
     async with mcp_session(served, owner.headers) as session:
-        column = await tool_error(session, "move_card", cardId=card["id"], column="LATER", afterId=None)
+        column = await tool_error(
+            session, "move_card", cardId=card["id"], column="LATER", afterId=None
+        )
         unknown = await tool_error(session, "get_card", cardId=card["id"], colour="red")
         missing = await tool_error(session, "move_card", cardId=card["id"], column="DONE")
-        blank = await tool_error(session, "create_cards", boardId=board["id"], cards=[{"title": " "}])
+        blank = await tool_error(
+            session, "create_cards", boardId=board["id"], cards=[{"title": " "}]
+        )
         after = await tool_error(
             session, "move_card", cardId=card["id"], column="DONE", afterId=card["id"]
         )
@@ -276,9 +285,11 @@ async def test_invalid_arguments_are_tool_errors_naming_the_problem(
     assert "colour" in unknown["text"]
     assert "afterId: Field required" in missing["text"]
     assert "cards.0.title" in blank["text"]
-    assert after["status"] == 422 and "afterId" in after["text"]
-    assert nulled["status"] == 422 and "title cannot be null" in nulled["text"]
-    assert no_tool["status"] == 404 and "list_boards" in no_tool["text"]
+    assert after["status"] == nulled["status"] == 422
+    assert "afterId" in after["text"]
+    assert "title cannot be null" in nulled["text"]
+    assert no_tool["status"] == 404
+    assert "list_boards" in no_tool["text"]
     assert [event["type"] for event in await board_events(client, owner, board["id"])] == [
         "card.created"
     ]
@@ -299,7 +310,10 @@ async def test_a_full_column_is_a_conflict_naming_it(
         )
         await call_tool(session, "move_card", cardId=card["id"], column="DOING", afterId=None)
         error = await tool_error(
-            session, "create_cards", boardId=board["id"], cards=[{"title": "More", "column": "DOING"}]
+            session,
+            "create_cards",
+            boardId=board["id"],
+            cards=[{"title": "More", "column": "DOING"}],
         )
     assert error["status"] == 409
     assert "'In progress' (DOING) has a WIP limit of 1" in error["detail"]
@@ -356,7 +370,9 @@ async def test_any_worker_answers_any_request(
             transport = _Alternating([served, other_worker])
             async with mcp_session(served, owner.headers, transport=transport) as session:
                 board = await call_tool(session, "create_board", title="Shared")
-                await call_tool(session, "create_cards", boardId=board["id"], cards=[{"title": "A"}])
+                await call_tool(
+                    session, "create_cards", boardId=board["id"], cards=[{"title": "A"}]
+                )
                 shown: dict[str, Any] = await call_tool(session, "get_board", boardId=board["id"])
     finally:
         await state_of(other_worker).database.dispose()
