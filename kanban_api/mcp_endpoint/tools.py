@@ -81,6 +81,30 @@ def _reading(principal: Principal) -> ReadAccess:
     return ReadAccess(principal, Action.VIEW)
 
 
+async def _board(
+    call: Call, board_id: int, action: Action, *, for_update: bool = False
+) -> access.BoardAccess:
+    return await access.board_access(
+        call.session,
+        principal=call.principal,
+        board_id=board_id,
+        action=action,
+        for_update=for_update,
+    )
+
+
+async def _card(
+    call: Call, card_id: int, action: Action, *, for_update: bool = False
+) -> access.CardAccess:
+    return await access.card_access(
+        call.session,
+        principal=call.principal,
+        card_id=card_id,
+        action=action,
+        for_update=for_update,
+    )
+
+
 async def _card_page(call: Call, board_id: int, filters: args.CardFilters) -> dict[str, Any]:
     """A page of the card list, as CardPageOut's JSON."""
     async with call.database.reading() as connection:
@@ -112,9 +136,7 @@ async def list_boards(call: Call, _: args.NoArguments) -> Answer:
 
 
 async def get_board(call: Call, arguments: args.BoardCards) -> Answer:
-    found = await access.board_access(
-        call.session, principal=call.principal, board_id=arguments.board_id, action=Action.VIEW
-    )
+    found = await _board(call, arguments.board_id, Action.VIEW)
     page = await _card_page(call, arguments.board_id, arguments)
     board = BoardOut.of(found.board, found.role)
     summary = f"Board #{board.id} {board.title!r} ({board.role}): " + _counted(page, "shown")
@@ -132,13 +154,7 @@ async def create_board(call: Call, arguments: args.CreateBoard) -> Answer:
 
 async def update_board(call: Call, arguments: args.UpdateBoard) -> Answer:
     update = body(arguments, BoardUpdate)
-    found = await access.board_access(
-        call.session,
-        principal=call.principal,
-        board_id=arguments.board_id,
-        action=Action.VIEW,
-        for_update=True,
-    )
+    found = await _board(call, arguments.board_id, Action.VIEW, for_update=True)
     for action in board_update_actions(update.model_fields_set):
         found.require(action)
     board = await board_service.update_board(call.session, board=found.board, update=update)
@@ -146,13 +162,7 @@ async def update_board(call: Call, arguments: args.UpdateBoard) -> Answer:
 
 
 async def delete_board(call: Call, arguments: args.BoardArguments) -> Answer:
-    found = await access.board_access(
-        call.session,
-        principal=call.principal,
-        board_id=arguments.board_id,
-        action=Action.MANAGE_BOARD,
-        for_update=True,
-    )
+    found = await _board(call, arguments.board_id, Action.MANAGE_BOARD, for_update=True)
     await board_service.delete_board(call.session, board=found.board)
     return Answer(Deleted(id=arguments.board_id), f"Deleted board #{arguments.board_id}")
 
@@ -174,13 +184,7 @@ async def get_card(call: Call, arguments: args.CardArguments) -> Answer:
 
 
 async def create_cards(call: Call, arguments: args.CreateCards) -> Answer:
-    found = await access.board_access(
-        call.session,
-        principal=call.principal,
-        board_id=arguments.board_id,
-        action=Action.EDIT_CARDS,
-        for_update=True,
-    )
+    found = await _board(call, arguments.board_id, Action.EDIT_CARDS, for_update=True)
     cards = await card_service.create_cards(
         call.session,
         board=found.board,
@@ -192,19 +196,9 @@ async def create_cards(call: Call, arguments: args.CreateCards) -> Answer:
     return Answer(CardListOut(cards=outs), f"Created {len(outs)} cards: {ids}")
 
 
-async def _card_for_update(call: Call, card_id: int) -> access.CardAccess:
-    return await access.card_access(
-        call.session,
-        principal=call.principal,
-        card_id=card_id,
-        action=Action.EDIT_CARDS,
-        for_update=True,
-    )
-
-
 async def update_card(call: Call, arguments: args.UpdateCard) -> Answer:
     update = body(arguments, CardUpdate)
-    found = await _card_for_update(call, arguments.card_id)
+    found = await _card(call, arguments.card_id, Action.EDIT_CARDS, for_update=True)
     card = await card_service.update_card(
         call.session, card=found.card, update=update, caps=CardCaps.from_settings(call.settings)
     )
@@ -213,7 +207,7 @@ async def update_card(call: Call, arguments: args.UpdateCard) -> Answer:
 
 async def move_card(call: Call, arguments: args.MoveCard) -> Answer:
     move = body(arguments, CardMove)
-    found = await _card_for_update(call, arguments.card_id)
+    found = await _card(call, arguments.card_id, Action.EDIT_CARDS, for_update=True)
     card = await card_service.move_card(
         call.session, card=found.card, column=move.column, after_id=move.after_id
     )
@@ -222,7 +216,7 @@ async def move_card(call: Call, arguments: args.MoveCard) -> Answer:
 
 
 async def delete_card(call: Call, arguments: args.CardArguments) -> Answer:
-    found = await _card_for_update(call, arguments.card_id)
+    found = await _card(call, arguments.card_id, Action.EDIT_CARDS, for_update=True)
     await card_service.delete_card(call.session, card=found.card)
     return Answer(Deleted(id=arguments.card_id), f"Deleted card #{arguments.card_id}")
 
@@ -231,22 +225,14 @@ async def delete_card(call: Call, arguments: args.CardArguments) -> Answer:
 
 
 async def list_comments(call: Call, arguments: args.CardArguments) -> Answer:
-    found = await access.card_access(
-        call.session, principal=call.principal, card_id=arguments.card_id, action=Action.VIEW
-    )
+    found = await _card(call, arguments.card_id, Action.VIEW)
     comments = await comment_service.list_comments(call.session, card=found.card)
     outs = [CommentOut.model_validate(comment) for comment in comments]
     return Answer(CommentListOut(comments=outs), f"{len(outs)} comments on card #{found.card.id}")
 
 
 async def add_comment(call: Call, arguments: args.AddComment) -> Answer:
-    found = await access.card_access(
-        call.session,
-        principal=call.principal,
-        card_id=arguments.card_id,
-        action=Action.COMMENT,
-        for_update=True,
-    )
+    found = await _card(call, arguments.card_id, Action.COMMENT, for_update=True)
     comment = await comment_service.create_comment(
         call.session, card=found.card, author=found.user, body=arguments.body
     )
@@ -254,9 +240,7 @@ async def add_comment(call: Call, arguments: args.AddComment) -> Answer:
 
 
 async def list_members(call: Call, arguments: args.BoardArguments) -> Answer:
-    found = await access.board_access(
-        call.session, principal=call.principal, board_id=arguments.board_id, action=Action.VIEW
-    )
+    found = await _board(call, arguments.board_id, Action.VIEW)
     rows = await board_service.list_members(call.session, board=found.board)
     members = [MemberOut(id=user.id, email=user.email, role=role) for user, role in rows]
     listed = ", ".join(f"{member.email} ({member.role})" for member in members)
@@ -271,13 +255,7 @@ async def find_user(call: Call, arguments: args.FindUser) -> Answer:
 
 async def share_board(call: Call, arguments: args.ShareBoard) -> Answer:
     share = body(arguments, MemberShare)
-    found = await access.board_access(
-        call.session,
-        principal=call.principal,
-        board_id=arguments.board_id,
-        action=Action.MANAGE_MEMBERS,
-        for_update=True,
-    )
+    found = await _board(call, arguments.board_id, Action.MANAGE_MEMBERS, for_update=True)
     user, role = await board_service.add_member(
         call.session,
         board=found.board,
@@ -290,9 +268,7 @@ async def share_board(call: Call, arguments: args.ShareBoard) -> Answer:
 
 
 async def board_activity(call: Call, arguments: args.BoardActivity) -> Answer:
-    found = await access.board_access(
-        call.session, principal=call.principal, board_id=arguments.board_id, action=Action.VIEW
-    )
+    found = await _board(call, arguments.board_id, Action.VIEW)
     rows = await event_service.list_events(
         call.session, board_id=found.board.id, after=arguments.after, limit=arguments.limit
     )

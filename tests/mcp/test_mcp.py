@@ -16,6 +16,7 @@ from kanban_api.mcp_endpoint.catalog import TOOLS
 from kanban_api.models import CardColumn
 from kanban_api.state import state_of
 from tests.helpers import (
+    Account,
     Accounts,
     board_events,
     call_tool,
@@ -53,6 +54,16 @@ TOOL_NAMES = {
 async def served(app: FastAPI) -> AsyncIterator[FastAPI]:
     async with running(app):
         yield app
+
+
+async def _board_with_card(
+    client: AsyncClient, accounts: Accounts
+) -> tuple[Account, dict[str, Any], dict[str, Any]]:
+    """An owner, their board and its one card `Card`."""
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    (card,) = await create_cards(client, owner, board["id"], {"title": "Card"})
+    return owner, board, card
 
 
 async def test_no_credential_is_a_401_asking_for_a_bearer_token(served: FastAPI) -> None:
@@ -198,9 +209,8 @@ async def test_the_card_list_pages_with_next_cursor(
 async def test_a_read_only_token_reads_but_every_write_tool_fails_without_an_event(
     served: FastAPI, client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner, other = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    (card,) = await create_cards(client, owner, board["id"], {"title": "Card"})
+    owner, board, card = await _board_with_card(client, accounts)
+    other = await accounts.create()
     reader = await create_api_token(client, owner, scopes=["read"])
     before = await board_events(client, owner, board["id"])
     writes = {
@@ -250,9 +260,8 @@ async def test_a_board_limited_token_sees_only_its_boards(
 async def test_an_outsiders_get_card_is_a_not_found_tool_error(
     served: FastAPI, client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner, outsider = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    (card,) = await create_cards(client, owner, board["id"], {"title": "Secret"})
+    _, _, card = await _board_with_card(client, accounts)
+    outsider = await accounts.create()
     async with mcp_session(served, outsider.headers) as session:
         error = await tool_error(session, "get_card", cardId=card["id"])
         missing = await tool_error(session, "get_card", cardId=card["id"] + 1)
@@ -263,9 +272,7 @@ async def test_an_outsiders_get_card_is_a_not_found_tool_error(
 async def test_invalid_arguments_are_tool_errors_naming_the_problem(
     served: FastAPI, client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner = await accounts.create()
-    board = await create_board(client, owner)
-    (card,) = await create_cards(client, owner, board["id"], {"title": "Card"})
+    owner, board, card = await _board_with_card(client, accounts)
     async with mcp_session(served, owner.headers) as session:
         column = await tool_error(
             session, "move_card", cardId=card["id"], column="LATER", afterId=None
@@ -298,9 +305,7 @@ async def test_invalid_arguments_are_tool_errors_naming_the_problem(
 async def test_a_full_column_is_a_conflict_naming_it(
     served: FastAPI, client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner = await accounts.create()
-    board = await create_board(client, owner)
-    (card,) = await create_cards(client, owner, board["id"], {"title": "Card"})
+    owner, board, card = await _board_with_card(client, accounts)
     async with mcp_session(served, owner.headers) as session:
         await call_tool(
             session,
@@ -322,9 +327,8 @@ async def test_a_full_column_is_a_conflict_naming_it(
 async def test_comments_members_and_activity(
     served: FastAPI, client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner, colleague = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    (card,) = await create_cards(client, owner, board["id"], {"title": "Card"})
+    owner, board, card = await _board_with_card(client, accounts)
+    colleague = await accounts.create()
     async with mcp_session(served, owner.headers) as session:
         found = await call_tool(session, "find_user", email=colleague.email.upper())
         member = await call_tool(
