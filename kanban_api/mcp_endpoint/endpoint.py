@@ -10,7 +10,8 @@ webhooks are the REST API's (see tools.py).
 """
 
 import logging
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -49,20 +50,29 @@ class McpEndpoint:
         self.state = state
         self.tools = {spec.name: spec for spec in TOOLS}
         self.listing = types.ListToolsResult(tools=[_describe(spec) for spec in TOOLS])
-        server: Server[Any] = Server(
+        self.server: Server[Any] = Server(
             "kanban-api",
             version=__version__,
             instructions=INSTRUCTIONS,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
         )
+        self.sessions: StreamableHTTPSessionManager | None = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The SDK's task group, which runs the requests' servers, for the app's lifespan.
+
+        A session manager runs once, and an app's lifespan may be entered again (tests
+        do), so each run has a manager of its own.
+        """
         # No DNS rebinding check: every request must carry a bearer token, which a page
         # another site serves cannot send (CORS, KANBAN_CORS_ORIGINS, governs that).
-        self.sessions = StreamableHTTPSessionManager(server, stateless=True, json_response=True)
-
-    def running(self) -> AbstractAsyncContextManager[None]:
-        """The SDK's task group, which runs the requests' servers: enter it once per worker."""
-        return self.sessions.run()
+        self.sessions = StreamableHTTPSessionManager(
+            self.server, stateless=True, json_response=True
+        )
+        async with self.sessions.run():
+            yield
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate, then serve; a NotAuthenticatedError becomes the app's 401."""
@@ -75,6 +85,8 @@ class McpEndpoint:
             # takes the database (an access token's lookup checked that already).
             async with database.reading() as connection:
                 await access.check_credential(connection, principal=principal)
+        if self.sessions is None:
+            raise RuntimeError("/mcp is served only inside the app's lifespan")
         scope[PRINCIPAL] = principal
         await self.sessions.handle_request(scope, receive, send)
 
