@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import exc
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
@@ -20,7 +21,9 @@ from kanban_api.config import Settings
 from kanban_api.db_faults import classify
 from kanban_api.errors import ApiError
 from kanban_api.idempotency import SECRET_ANSWERS, IdempotencyMiddleware
+from kanban_api.mcp_endpoint.endpoint import McpEndpoint
 from kanban_api.middleware import (
+    MCP_PATH,
     BodySizeLimitMiddleware,
     InternalErrorMiddleware,
     RequestLogMiddleware,
@@ -45,14 +48,27 @@ logger = logging.getLogger(__name__)
 DOCS_ASSETS_URL = "/docs-assets"
 
 # Paths the static web client may never answer, even when it has a file of that name.
-RESERVED_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json", "/health", DOCS_ASSETS_URL)
+RESERVED_PREFIXES = (
+    "/api",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/health",
+    MCP_PATH,
+    DOCS_ASSETS_URL,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for these settings (read from the environment if not given)."""
     state = AppState.build(settings or Settings())
-    app = _new_app(state)
+    mcp = McpEndpoint(state)
+    app = _new_app(state, mcp)
     _include_routers(app, state.settings)
+    # Not a FastAPI route: the SDK speaks the protocol, so it has no OpenAPI operation.
+    app.router.routes.append(
+        Route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    )
     _add_error_handlers(app)
     _add_middleware(app, state)
     if state.settings.static_dir is not None:
@@ -62,11 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _new_app(state: AppState) -> FastAPI:
+def _new_app(state: AppState, mcp: McpEndpoint) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.start()
-        yield
+        async with mcp.running():
+            yield
         await state.stop()
 
     app = FastAPIOffline(

@@ -160,6 +160,13 @@ class Database:
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed as one transaction when the request succeeds."""
+        async with self.transaction() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose work is committed as one transaction when the block succeeds,
+        and rolled back when it raises."""
         async with self.sessionmaker() as session:
             yield session
             await session.commit()

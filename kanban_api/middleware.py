@@ -33,7 +33,9 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 # Swagger UI starts with an inline script, and the static web client may load any; they only
 # lose framing.
 PAGE_CSP = "frame-ancestors 'none'"
-API_PREFIXES = ("/api", "/health", "/openapi.json")
+# The Model Context Protocol endpoint (mcp_endpoint/): an API too, limited like /api.
+MCP_PATH = "/mcp"
+API_PREFIXES = ("/api", "/health", "/openapi.json", MCP_PATH)
 INTERNAL_ERROR = "Internal Server Error"
 
 

@@ -19,15 +19,15 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban_api.access import principal_key
-from kanban_api.middleware import client_address, scope_header
+from kanban_api.middleware import MCP_PATH, client_address, scope_header
 from kanban_api.utils.token import TokenVerifier
 
 RETRY_AFTER_SECONDS = 1
 TOO_MANY_IN_FLIGHT = (
     "Too many requests of this {who} in progress at once; " f"retry in {RETRY_AFTER_SECONDS} second"
 )
-# Only the API touches the database; health probes and static files stay unbounded.
-BOUNDED_PREFIX = "/api/"
+# Only the API (and /mcp) touches the database; health probes and static files stay unbounded.
+BOUNDED_PREFIXES = ("/api/", MCP_PATH)
 
 
 @dataclass(slots=True)
@@ -52,7 +52,7 @@ class InFlightLimitMiddleware:
         self.slots: dict[str, _Slots] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(BOUNDED_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(BOUNDED_PREFIXES):
             await self.app(scope, receive, send)
             return
         key = self._principal(scope)

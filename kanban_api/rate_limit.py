@@ -1,6 +1,6 @@
 """Requests per minute per principal, counted across every worker: the API rate limit.
 
-Each request under /api counts against `access.principal_key` (the user, the access
+Each request under /api, and to /mcp, counts against `access.principal_key` (the user, the access
 token or, anonymous, the client address) in a fixed one-minute window (the Unix
 minute). Past `KANBAN_RATE_LIMIT_PER_MINUTE` it answers 429 with `Retry-After`
 before running, so nothing changes. Every answer carries the counters as the IETF
@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kanban_api.access import principal_key
 from kanban_api.middleware import (
     DATABASE_ERRORS,
+    MCP_PATH,
     client_address,
     database_fault,
     scope_header,
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 RATE_LIMITED = "Rate limit of {limit} requests per minute reached; retry in {reset} seconds"
-LIMITED_PREFIX = "/api/"
+LIMITED_PREFIXES = ("/api/", MCP_PATH)
 
 
 def clock() -> float:
@@ -112,7 +113,7 @@ class RateLimitMiddleware:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
             await self.app(scope, receive, send)
             return
         principal = principal_key(

@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import httpx2
 import uvicorn
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import TextContent
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -478,3 +482,69 @@ async def create_api_token(
         {"Authorization": f"Bearer {created['token']}"},
         created,
     )
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan entered, as a server runs it (/mcp needs the SDK's tasks).
+
+    The lifespan runs in a task of its own, which enters and leaves it: the SDK's task
+    group must be left by the task that entered it, and a fixture's teardown is not.
+    """
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def lifespan() -> None:
+        async with app.router.lifespan_context(app):
+            started.set()
+            await stopping.wait()
+
+    task = asyncio.create_task(lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait(
+        [task, waiter], timeout=STARTUP_DEADLINE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+    )
+    waiter.cancel()
+    if task.done():
+        task.result()
+    assert started.is_set(), "the lifespan did not start"
+    try:
+        yield app
+    finally:
+        stopping.set()
+        await task
+
+
+@asynccontextmanager
+async def mcp_session(
+    app: FastAPI, headers: dict[str, str], *, transport: httpx2.AsyncBaseTransport | None = None
+) -> AsyncIterator[ClientSession]:
+    """An initialized MCP client session on the app's /mcp, sending `headers` (the
+    credential), over the SDK's own Streamable HTTP client; the app must be `running`."""
+    async with (
+        httpx2.AsyncClient(
+            transport=transport or httpx2.ASGITransport(app=app),
+            base_url="http://test",
+            headers=headers,
+        ) as http,
+        streamable_http_client("http://test/mcp", http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def call_tool(session: ClientSession, name: str, **arguments: Any) -> dict[str, Any]:
+    """The tool's structured result; fails if the call was a tool error."""
+    result = await session.call_tool(name, arguments)
+    assert not result.is_error, result.content
+    content: dict[str, Any] = result.structured_content
+    return content
+
+
+async def tool_error(session: ClientSession, name: str, **arguments: Any) -> dict[str, Any]:
+    """The tool error the call answered (`status`, `detail`, `text`); fails if it succeeded."""
+    result = await session.call_tool(name, arguments)
+    assert result.is_error, result.structured_content
+    (text,) = [block.text for block in result.content if isinstance(block, TextContent)]
+    error: dict[str, Any] = {**result.structured_content, "text": text}
+    return error

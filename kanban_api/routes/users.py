@@ -1,6 +1,5 @@
 from fastapi import APIRouter, Request, status
 
-from kanban_api import errors
 from kanban_api.access import current_user
 from kanban_api.dependencies import (
     CurrentUser,
@@ -10,7 +9,6 @@ from kanban_api.dependencies import (
     SettingsDep,
     reads_only,
 )
-from kanban_api.models import User
 from kanban_api.routes.responses import (
     EMAIL_TAKEN,
     NOT_AUTHENTICATED,
@@ -85,8 +83,5 @@ async def search_user(session: SessionDep, caller: CurrentUser, body: UserSearch
     Sharing by id works only with users found this way (or already sharing a board
     with the caller), so the email must be known first.
     """
-    user: User | None = await user_service.get_by_email(session, email=body.email)
-    if user is None:
-        raise errors.NotFoundError(errors.USER_NOT_FOUND)
-    await contacts.remember(session, user_id=caller.id, contact_id=user.id)
+    user = await contacts.find_by_email(session, user_id=caller.id, email=body.email)
     return UserPublic.model_validate(user)

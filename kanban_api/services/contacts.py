@@ -17,8 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from kanban_api.access import board_is_live
+from kanban_api.errors import USER_NOT_FOUND, NotFoundError
 from kanban_api.models import Contact, Membership, User
+from kanban_api.services import users
 from kanban_api.utils.emails import email_key
+
+
+async def find_by_email(session: AsyncSession, *, user_id: int, email: str) -> User:
+    """The account `email` names, however it is spelled (as at sign-up), remembered as a
+    contact `user_id` may share boards with; 404 if there is none."""
+    found = await users.get_by_email(session, email=email)
+    if found is None:
+        raise NotFoundError(USER_NOT_FOUND)
+    await remember(session, user_id=user_id, contact_id=found.id)
+    return found
 
 
 async def remember(session: AsyncSession, *, user_id: int, contact_id: int) -> None:

@@ -5,6 +5,7 @@ CASES says which action each call performs. A route missing from CASES (or from
 UNSCOPED) fails `test_every_route_is_covered`, so a new route cannot skip this.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from httpx import AsyncClient
 
 from kanban_api.access import ACTION_CHECKED
 from kanban_api.database import Database
+from kanban_api.mcp_endpoint.catalog import TOOLS
 from kanban_api.models import Role
 from kanban_api.permissions import PERMISSIONS, Action
 from kanban_api.services.card_caps import CardCaps
@@ -31,6 +33,8 @@ from tests.helpers import (
     create_comment,
     detail,
     introduce,
+    mcp_session,
+    running,
     serve_in_process,
 )
 
@@ -457,3 +461,146 @@ async def test_token_stream_table(app: FastAPI, token: str) -> None:
             else:
                 await response.aread()
                 assert response.status_code == 404, response.text
+
+
+# --- The MCP tools (/mcp), through the same table -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolCase:
+    tool: str
+    action: Action
+    # The tool's arguments on a World.
+    arguments: Callable[[World], dict[str, Any]]
+
+
+TOOL_CASES = [
+    ToolCase("get_board", Action.VIEW, lambda world: {"boardId": world.board_id}),
+    ToolCase(
+        "update_board",
+        Action.MANAGE_BOARD,
+        lambda world: {"boardId": world.board_id, "title": "Renamed"},
+    ),
+    ToolCase(
+        "update_board",
+        Action.RENAME_LABELS,
+        lambda world: {"boardId": world.board_id, "labels": [{"color": "red", "name": "Urgent"}]},
+    ),
+    ToolCase(
+        "update_board",
+        Action.CONFIGURE_COLUMNS,
+        lambda world: {"boardId": world.board_id, "columns": [{"key": "DOING", "wipLimit": 3}]},
+    ),
+    ToolCase("delete_board", Action.MANAGE_BOARD, lambda world: {"boardId": world.board_id}),
+    ToolCase("list_cards", Action.VIEW, lambda world: {"boardId": world.board_id}),
+    ToolCase(
+        "create_cards",
+        Action.EDIT_CARDS,
+        lambda world: {"boardId": world.board_id, "cards": [{"title": "New"}]},
+    ),
+    ToolCase("get_card", Action.VIEW, lambda world: {"cardId": world.card_id}),
+    ToolCase(
+        "update_card", Action.EDIT_CARDS, lambda world: {"cardId": world.card_id, "column": "DONE"}
+    ),
+    ToolCase(
+        "move_card",
+        Action.EDIT_CARDS,
+        lambda world: {"cardId": world.card_id, "column": "DONE", "afterId": None},
+    ),
+    ToolCase("delete_card", Action.EDIT_CARDS, lambda world: {"cardId": world.card_id}),
+    ToolCase("list_comments", Action.VIEW, lambda world: {"cardId": world.card_id}),
+    ToolCase(
+        "add_comment", Action.COMMENT, lambda world: {"cardId": world.card_id, "body": "Hello"}
+    ),
+    ToolCase("list_members", Action.VIEW, lambda world: {"boardId": world.board_id}),
+    ToolCase(
+        "share_board",
+        Action.MANAGE_MEMBERS,
+        lambda world: {"boardId": world.board_id, "userId": world.newcomer_id},
+    ),
+    ToolCase(
+        "share_board",
+        Action.MANAGE_MEMBERS,
+        lambda world: {
+            "boardId": world.board_id,
+            "userId": world.other_member_id,
+            "role": "viewer",
+        },
+    ),
+    ToolCase("board_activity", Action.VIEW, lambda world: {"boardId": world.board_id}),
+]
+# Tools that are not about one board, so roles do not apply.
+UNSCOPED_TOOLS = {"list_boards", "create_board", "find_user"}
+
+
+def test_every_tool_is_covered() -> None:
+    covered = {case.tool for case in TOOL_CASES}
+    assert covered | UNSCOPED_TOOLS == {spec.name for spec in TOOLS}
+    assert covered.isdisjoint(UNSCOPED_TOOLS)
+
+
+async def _tool_mismatches(
+    app: FastAPI,
+    client: AsyncClient,
+    accounts: Accounts,
+    role: str,
+    caller: Callable[[Account], Awaitable[Account]],
+    expected: Callable[[ToolCase], int | None],
+) -> list[str]:
+    """Each tool case, called by `caller` (the actor, or a token of theirs) on a fresh
+    World in which the actor has `role`, compared with `expected` (None: success)."""
+    assert accounts.database is not None
+    creator, actor, other, new = [await accounts.create() for _ in range(4)]
+    headers = (await caller(actor)).headers
+    mismatches = []
+    async with running(app), mcp_session(app, headers) as session:
+        for case in TOOL_CASES:
+            world = await build_world(client, accounts.database, role, creator, actor, other, new)
+            result = await session.call_tool(case.tool, case.arguments(world))
+            answer = result.structured_content
+            want = expected(case)
+            ok = not result.is_error if want is None else answer["status"] == want
+            if ok and want == 403 and role != "owner":
+                ok = role in answer["detail"]
+            if not ok:
+                mismatches.append(
+                    f"{case.tool} ({case.action.name}): expected {want or 'success'}, got {answer}"
+                )
+    return mismatches
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_tool_role_table(
+    app: FastAPI, client: AsyncClient, accounts: Accounts, role: str
+) -> None:
+    async def itself(actor: Account) -> Account:
+        return actor
+
+    mismatches = await _tool_mismatches(
+        app, client, accounts, role, itself, lambda case: expected_status(role, case.action)
+    )
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("token", ["read-only", "other-board"])
+async def test_tool_token_table(
+    app: FastAPI, client: AsyncClient, accounts: Accounts, token: str
+) -> None:
+    """As test_token_table: an owner's read-only token may read only, a token limited to
+    another board of theirs reaches nothing on this one."""
+
+    async def token_of(actor: Account) -> Account:
+        if token == "read-only":
+            return await create_api_token(client, actor, scopes=["read"])
+        elsewhere = await create_board(client, actor, "Elsewhere")
+        return await create_api_token(client, actor, boardIds=[elsewhere["id"]])
+
+    def expected(case: ToolCase) -> int | None:
+        if token == "other-board":
+            return 404
+        return (
+            403 if next(spec for spec in TOOLS if spec.name == case.tool).changes_boards else None
+        )
+
+    mismatches = await _tool_mismatches(app, client, accounts, "owner", token_of, expected)
+    assert mismatches == []
