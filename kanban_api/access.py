@@ -497,9 +497,11 @@ async def lock_board(
     connection = await session.connection()
     if principal is None:
         statement = _locked(select(Board.id)).where(Board.id == id).with_for_update(key_share=True)
-        return _remember_lock(session, (await connection.execute(statement)).one_or_none())
+        row = (await connection.execute(statement)).one_or_none()
+        return _remember_lock(session, row)
     params = {**principal.params(), "id": id}
-    return _remember_lock(session, (await connection.execute(_LOCKS[through], params)).one_or_none())
+    row = (await connection.execute(_LOCKS[through], params)).one_or_none()
+    return _remember_lock(session, row)
 
 
 def lock_free_boards(

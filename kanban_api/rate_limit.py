@@ -66,7 +66,9 @@ class DatabaseCounter:
 
     def __init__(self, engine: AsyncEngine) -> None:
         is_postgresql = engine.dialect.name == "postgresql"
-        self.engine = engine.execution_options(isolation_level=AUTOCOMMIT) if is_postgresql else engine
+        self.engine = (
+            engine.execution_options(isolation_level=AUTOCOMMIT) if is_postgresql else engine
+        )
         dialect: Any = postgresql if is_postgresql else sqlite
         table = RateLimitWindow.__table__
         statement = dialect.insert(table).values(count=1)

@@ -54,16 +54,14 @@ _insert_events = insert(BoardEvent)
 # NOTIFYs in one statement, one round trip instead of three while the lock is held.
 # The counter moves only if it still holds what the lock read (`:before`); otherwise
 # nothing is written and no row comes back (see `_record_locked`).
-_record_and_notify = text(
-    """WITH counter AS (
+_record_and_notify = text("""WITH counter AS (
         UPDATE board SET event_seq = :last WHERE id = :board_id AND event_seq = :before
         RETURNING id),
     added AS (
         INSERT INTO board_event (board_id, seq, type, data, actor_id, at)
         SELECT counter.id, event.seq, event.type, CAST(event.data AS json), :actor_id, :at
         FROM counter, unnest(:seqs, :types, :datas) AS event(seq, type, data))
-    SELECT pg_notify(:channel, payload) FROM counter, unnest(:payloads) AS payload"""
-).bindparams(
+    SELECT pg_notify(:channel, payload) FROM counter, unnest(:payloads) AS payload""").bindparams(
     bindparam("last", type_=Integer),
     bindparam("board_id", type_=Integer),
     bindparam("before", type_=Integer),
@@ -104,8 +102,10 @@ async def record_many(
         return
     await session.flush()
     locked = locked_board(session, board_id=board_id)
-    if locked is not None and notifies(session) and await _record_locked(
-        session, board_id, locked, events
+    if (
+        locked is not None
+        and notifies(session)
+        and await _record_locked(session, board_id, locked, events)
     ):
         return
     outs = await _number(session, board_id, events)

@@ -35,12 +35,9 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _rows_handled(node: dict[str, Any]) -> float:
     """Rows the node produced and discarded, over all its executions."""
-    per_loop = (
-        node.get("Actual Rows", 0)
-        + node.get("Rows Removed by Filter", 0)
-        + node.get("Rows Removed by Join Filter", 0)
-    )
-    return float(per_loop) * max(1, node.get("Actual Loops", 1))
+    keys = ("Actual Rows", "Rows Removed by Filter", "Rows Removed by Join Filter")
+    per_loop = sum(float(node.get(key, 0)) for key in keys)
+    return per_loop * max(1, int(node.get("Actual Loops", 1)))
 
 
 async def _explained_list(
