@@ -1,5 +1,7 @@
 """Developer tasks. `nox -l` lists them; dependencies come pinned from poetry.lock's exports."""
 
+import shutil
+
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
@@ -65,6 +67,11 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmark kanban-api against a bare baseline on PostgreSQL (needs wrk); see
     docs/performance.md. Options pass through: `nox -s bench -- --help`."""
+    if shutil.which("wrk") is None:
+        session.error(
+            "wrk, the load generator, is not installed: `sudo apt-get install wrk` "
+            "(Debian/Ubuntu) or `brew install wrk` (macOS), then run the bench again"
+        )
     install(session, "bench")
     session.run("python", "-m", "bench.run", *session.posargs)
 

@@ -43,8 +43,21 @@ from sqlalchemy.engine import make_url
 HERE = Path(__file__).parent
 WRK_SCRIPT = HERE / "wrk" / "scenario.lua"
 LIST_SIZE, BOARDS, LABELS = 500, 20, 2
+LIST = f"GET /api/boards/{{id}}/cards ({LIST_SIZE} cards)"
+FRESH_LIST = f"GET /api/boards/{{id}}/cards ({LIST_SIZE} cards just created, no ANALYZE)"
+GET_CARD = "GET /api/cards/{id}"
+GET_BOARDS = f"GET /api/boards ({BOARDS} boards)"
+DRAG_ONE = "PATCH /api/cards/{id} column, one card"
+DRAG_SPREAD = f"PATCH /api/cards/{{id}} column, over {BOARDS} boards"
+MIXED_CLIENTS, MIXED_USERS = 50, 5
+MIXED = f"{MIXED_CLIENTS} clients, one board, mixed, 2 workers"
+# A card's description as people write them (the demo's are one short line).
+DESCRIPTION = (
+    "As a user I want this to work the way the team agreed on, with the details below. " * 4
+).strip()
 SIZES = (10, 100, 250, 500, 1000, 2500, 5000)
 MEMORY_LIMIT_MB = 150
+MIXED_P99_MS = 300
 WRK_MISSING = """wrk, the load generator, is not installed. Install it with
   Debian/Ubuntu:  sudo apt-get install wrk
   macOS:          brew install wrk
@@ -57,6 +70,8 @@ class Scenario:
     path: str
     wrk_args: tuple[str, ...] = ("get",)
     authorized: bool = True
+    # The baseline answers it too (it has no ordering service: no column changes).
+    on_baseline: bool = True
 
 
 @dataclass
@@ -85,6 +100,8 @@ class Run:
     baseline_sizes: dict[int, Result] = field(default_factory=dict)
     workers: dict[str, Result] = field(default_factory=dict)
     memory_mb: dict[str, float] = field(default_factory=dict)
+    # The issue 14 goals: name → (measured ratio, goal), and the mixed run's p99.
+    goals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 class BenchError(Exception):
@@ -262,9 +279,20 @@ def seed(env: dict[str, str], *, boards: int, cards: int, password: str) -> str:
     return out.split()[0]
 
 
-def call(url: str, *, token: str | None = None, form: dict[str, str] | None = None) -> Any:
+def call(
+    url: str,
+    *,
+    token: str | None = None,
+    form: dict[str, str] | None = None,
+    body: Any = None,
+    method: str | None = None,
+) -> Any:
     data = urllib.parse.urlencode(form).encode() if form else None
-    request = urllib.request.Request(url, data=data)
+    if body is not None:
+        data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -320,6 +348,8 @@ class Fixture:
     token: str
     board_id: int
     card_ids: list[int]
+    # A card of each of the user's boards, for writes spread over boards.
+    spread_card_ids: list[int]
     boards_by_size: dict[int, tuple[int, str]]  # cards → (board id, its owner's token)
 
 
@@ -327,14 +357,20 @@ def scenarios(fixture: Fixture) -> list[Scenario]:
     form = urllib.parse.urlencode({"username": fixture.email, "password": fixture.password})
     card_id = fixture.card_ids[0]
     return [
+        Scenario(LIST, f"/api/boards/{fixture.board_id}/cards"),
+        Scenario(GET_CARD, f"/api/cards/{card_id}"),
+        Scenario(GET_BOARDS, "/api/boards"),
         Scenario(
-            f"GET /api/boards/{{id}}/cards ({LIST_SIZE} cards)",
-            f"/api/boards/{fixture.board_id}/cards",
+            "PATCH /api/cards/{id} title",
+            "/",
+            ("patch", ",".join(map(str, fixture.card_ids[:100]))),
         ),
-        Scenario("GET /api/cards/{id}", f"/api/cards/{card_id}"),
-        Scenario(f"GET /api/boards ({BOARDS} boards)", "/api/boards"),
+        Scenario(DRAG_ONE, "/", ("column", str(fixture.card_ids[1])), on_baseline=False),
         Scenario(
-            "PATCH /api/cards/{id}", "/", ("patch", ",".join(map(str, fixture.card_ids[:100])))
+            DRAG_SPREAD,
+            "/",
+            ("column", ",".join(map(str, fixture.spread_card_ids))),
+            on_baseline=False,
         ),
         Scenario(
             "POST /api/auth/tokens (login)", "/api/auth/tokens", ("login", form), authorized=False
@@ -367,13 +403,14 @@ def measure(
             result.cpu_us = (server.cpu_seconds() - cpu_before) * 1e6 / result.requests
             return result
 
-        for server in servers:
+        serving = servers if scenario.on_baseline else servers[:1]
+        for server in serving:
             load(server, 1)
-        runs: dict[str, list[Result]] = {server.name: [] for server in servers}
+        runs: dict[str, list[Result]] = {server.name: [] for server in serving}
         for _ in range(options.repeat):
-            for server in servers:
+            for server in serving:
                 runs[server.name].append(load(server, options.seconds))
-        for server in servers:
+        for server in serving:
             best = max(runs[server.name], key=lambda result: result.rps)
             results[server.name][scenario.name] = best
             print(f"  {server.name:10} {scenario.name:38} {_brief(best)}")
@@ -422,14 +459,60 @@ def prepare(options: argparse.Namespace, env: dict[str, str], server: Server) ->
     size_users = {size: seed(env, boards=1, cards=size, password=password) for size in SIZES}
     print(f"  demo data made in {time.monotonic() - started:.0f} s")
     token = login(server, email, password)
-    board_id = call(f"{server.url}/api/boards", token=token)[0]["id"]
+    board_ids = [board["id"] for board in call(f"{server.url}/api/boards", token=token)]
+    board_id = board_ids[0]
     cards = call(f"{server.url}/api/boards/{board_id}/cards", token=token)
+    spread = [
+        call(f"{server.url}/api/boards/{other}/cards?limit=1", token=token)[0]["id"]
+        for other in board_ids
+    ]
     boards_by_size = {}
     for size, size_email in size_users.items():
         size_token = login(server, size_email, password)
         [board] = call(f"{server.url}/api/boards", token=size_token)
         boards_by_size[size] = (board["id"], size_token)
-    return Fixture(email, password, token, board_id, [card["id"] for card in cards], boards_by_size)
+    return Fixture(
+        email, password, token, board_id, [card["id"] for card in cards], spread, boards_by_size
+    )
+
+
+def fresh_board(server: Server, token: str) -> int:
+    """A new board whose cards are created over HTTP, as a client or an import makes them
+    (two labels and a paragraph of description each): the planner has no statistics
+    about them yet. Its id."""
+    board = call(f"{server.url}/api/boards", token=token, body={"title": "Fresh board"})
+    cards = [
+        {
+            "title": f"Card {number}",
+            "description": DESCRIPTION,
+            "column": ("BACKLOG", "TODO", "DOING", "DONE")[number % 4],
+            "labels": [("red", "blue", "green")[number % 3], "gray"],
+        }
+        for number in range(LIST_SIZE)
+    ]
+    call(f"{server.url}/api/boards/{board['id']}/cards", token=token, body=cards)
+    board_id: int = board["id"]
+    return board_id
+
+
+def shared_board(server: Server, token: str, password: str) -> tuple[int, list[int], list[str]]:
+    """A board of 100 cards shared with editors, for the mixed scenario: its id, its
+    cards' ids and the tokens of its MIXED_USERS users (the owner's first)."""
+    board_id = fresh_board(server, token)
+    tokens = [token]
+    for number in range(1, MIXED_USERS):
+        email = f"editor{number}-{secrets.token_hex(4)}@example.com"
+        call(f"{server.url}/api/users", body={"email": email, "password": password})
+        user = call(f"{server.url}/api/users/search", token=token, body={"email": email})
+        call(
+            f"{server.url}/api/boards/{board_id}/users/{user['id']}",
+            token=token,
+            body={"role": "editor"},
+            method="PUT",
+        )
+        tokens.append(login(server, email, password))
+    cards = call(f"{server.url}/api/boards/{board_id}/cards?limit=100", token=token)
+    return board_id, [card["id"] for card in cards], tokens
 
 
 def environment(options: argparse.Namespace, pinned: bool) -> dict[str, Any]:
@@ -466,7 +549,13 @@ def run(options: argparse.Namespace) -> Run:
         "KANBAN_ENV": "production",
         "KANBAN_SECRET_KEY": secrets.token_urlsafe(48),
         "KANBAN_DATABASE_URL": database_url,
+        # As deployed, rate limits on, counted across workers (in Redis unless --redis-url
+        # is empty: then in the database, one autocommitted statement per request); the
+        # limit high enough that the bench's few users never reach it.
+        "KANBAN_RATE_LIMIT_PER_MINUTE": str(10**6),
     }
+    if options.redis_url:
+        env["KANBAN_REDIS_URL"] = options.redis_url
     kanban_api("migrate", env=env)
     serve = [sys.executable, "-m", "kanban_api", "serve", "--port", "{port}"]
     baseline = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--port", "{port}"]
@@ -481,6 +570,17 @@ def run(options: argparse.Namespace) -> Run:
         analyze(database_url)
         measured = measure([app, bare], fixture, options, wrk_pin)
         results.app, results.baseline = measured[app.name], measured[bare.name]
+        print("  a board whose cards were just created over HTTP, listed at once (no ANALYZE):")
+        fresh = fresh_board(app, fixture.token)
+        results.app[FRESH_LIST] = wrk(
+            f"{app.url}/api/boards/{fresh}/cards",
+            ("get",),
+            token=fixture.token,
+            seconds=options.seconds,
+            connections=options.connections,
+            pin=wrk_pin,
+        )
+        print(f"  {app.name:10} {FRESH_LIST:38} {_brief(results.app[FRESH_LIST])}")
         sizes = sweep([app, bare], fixture, options, wrk_pin)
         results.app_sizes, results.baseline_sizes = sizes[app.name], sizes[bare.name]
         results.memory_mb["kanban-api, 1 worker, whole run"] = max(app.worker_peak_rss_mb())
@@ -512,10 +612,42 @@ def run(options: argparse.Namespace) -> Run:
                 results.workers[key] = max(runs, key=lambda result: result.rps)
                 print(f"  {key:50} {_brief(results.workers[key])}")
             if workers == 2:
+                board_id, card_ids, tokens = shared_board(app, fixture.token, fixture.password)
+                args = ("mixed", str(board_id), ",".join(map(str, card_ids)), ",".join(tokens))
+                wrk(app.url, args, token=None, seconds=1, connections=MIXED_CLIENTS, pin=[])
+                mixed = wrk(
+                    app.url,
+                    args,
+                    token=None,
+                    seconds=options.seconds,
+                    connections=MIXED_CLIENTS,
+                    pin=[],
+                )
+                results.workers[MIXED] = mixed
+                print(f"  {MIXED:50} {_brief(mixed)}")
                 for index, peak in enumerate(app.worker_peak_rss_mb(), 1):
                     results.memory_mb[f"2 workers, worker {index}"] = peak
     results.environment["load_average_at_end"] = os.getloadavg()[0]
+    results.goals = goals(results)
     return results
+
+
+def goals(results: Run) -> dict[str, tuple[float, float]]:
+    """Issue 14's goals, as ratios to the bare baseline's card read (B) or list, so that
+    they hold on any machine: name → (measured, goal). The mixed run's p99 is in ms."""
+    card = results.baseline[GET_CARD].rps
+    bare_list = results.baseline[LIST].rps
+    return {
+        "PATCH column, one card, 8 clients (x B)": (results.app[DRAG_ONE].rps / card, 0.14),
+        f"PATCH column, over {BOARDS} boards (x B)": (results.app[DRAG_SPREAD].rps / card, 0.20),
+        "list 500 cards (x bare list)": (results.app[LIST].rps / bare_list, 0.6),
+        "list 500 fresh cards, no ANALYZE (x bare list)": (
+            results.app[FRESH_LIST].rps / bare_list,
+            0.5,
+        ),
+        "GET card (x B)": (results.app[GET_CARD].rps / card, 0.5),
+        f"GET boards, {BOARDS} boards (x B)": (results.app[GET_BOARDS].rps / card, 0.36),
+    }
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -529,12 +661,40 @@ def markdown(results: Run) -> str:
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, app in results.app.items():
-        bare = results.baseline[name]
-        lines.append(
-            f"| {name} | {app.rps:,.0f} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {_cpu(app)} "
+        bare = results.baseline.get(name)
+        compared = (
             f"| {bare.rps:,.0f} | {bare.p50_ms:.1f} | {bare.p99_ms:.1f} | {_cpu(bare)} "
             f"| {app.rps / bare.rps:.0%} |"
+            if bare
+            else "| | | | | |"
         )
+        lines.append(
+            f"| {name} | {app.rps:,.0f} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {_cpu(app)} "
+            + compared
+        )
+    mixed = results.workers.get(MIXED)
+    lines += [
+        "",
+        f"Goals (B = the baseline's GET /api/cards/{{id}}, "
+        f"{results.baseline[GET_CARD].rps:,.0f} req/s in this run):",
+        "",
+        "| goal | measured | wanted | |",
+        "|---|--:|--:|---|",
+    ]
+    for name, (measured, wanted) in results.goals.items():
+        met = "met" if measured >= wanted else "**not met**"
+        lines.append(f"| {name} | {measured:.2f} | >= {wanted:.2f} | {met} |")
+    if mixed is not None:
+        met = "met" if mixed.p99_ms < MIXED_P99_MS else "**not met**"
+        lines.append(
+            f"| {MIXED}: no 5xx, p99 (ms) | {mixed.p99_ms:.0f} | < {MIXED_P99_MS} | {met} |"
+        )
+    peak = max(
+        (mb for name, mb in results.memory_mb.items() if not name.startswith("baseline")),
+        default=0.0,
+    )
+    met = "met" if peak < MEMORY_LIMIT_MB else "**not met**"
+    lines.append(f"| peak memory of a worker (MB) | {peak:.0f} | < {MEMORY_LIMIT_MB} | {met} |")
     lines += [
         "",
         "List latency against board size (one connection, so latency is the service time):",
@@ -608,6 +768,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per scenario, best kept (2)")
     parser.add_argument("--output", type=Path, default=Path(".bench"), help="default .bench/")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("KANBAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="where the servers count rate limits (default: $KANBAN_BENCH_REDIS_URL or "
+        "%(default)s); empty: in the database",
+    )
     options = parser.parse_args(argv)
     try:
         results = run(options)

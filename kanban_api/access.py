@@ -85,6 +85,8 @@ from kanban_api.utils.token import TokenClaims, TokenVerifier
 
 # The session.info key of the user the session's events are attributed to.
 ACTOR_ID = "kanban.actor_id"
+# Session.info key: board id → LockedBoard, for the boards this session's transaction locked.
+_LOCKED_BOARDS = "kanban.locked_boards"
 # The attribute that marks a route dependency with the action it checks.
 ACTION_CHECKED = "kanban_action"
 
@@ -433,13 +435,47 @@ _BOARD_CHECKS = {
 Lockable = type[Board] | type[Card] | type[Comment] | type[ChecklistItem]
 
 
-def _lock_through(kind: Lockable, *, trashed: bool = False) -> Select[int]:
+@dataclass(slots=True)
+class LockedBoard:
+    """What the board lock's own statement read of the board, valid while the lock is held:
+    no other transaction can change the row until this one ends.
+
+    Reading them with the lock spares the write path a round trip each, made while every
+    other writer of the board waits: `event_seq` (events/feed.py numbers events from it,
+    and keeps it current) and `column_settings` (services/wip.py reads the WIP limits).
+    """
+
+    event_seq: int
+    column_settings: Any
+
+
+def _locked(statement: Select[Any]) -> Select[Any]:
+    """The lock statement's columns: the board's id, then what `LockedBoard` keeps."""
+    return statement.add_columns(Board.event_seq, Board.column_settings)
+
+
+def locked_board(session: AsyncSession, *, board_id: int) -> LockedBoard | None:
+    """What this session's board lock read of the board, if it holds the lock (see
+    `LockedBoard`); None otherwise, and the caller reads the board itself."""
+    locked: dict[int, LockedBoard] = session.info.get(_LOCKED_BOARDS, {})
+    return locked.get(board_id)
+
+
+def _remember_lock(session: AsyncSession, row: Any) -> bool:
+    if row is None:
+        return False
+    board_id, event_seq, column_settings = row
+    session.info.setdefault(_LOCKED_BOARDS, {})[board_id] = LockedBoard(event_seq, column_settings)
+    return True
+
+
+def _lock_through(kind: Lockable, *, trashed: bool = False) -> Select[Any]:
     """Lock the board of `kind` `:id`, if the principal is a member (any role: the role is
     checked once the lock is granted, by the statement that reads the resource).
 
     Only through what is not in the trash; `trashed`: only through a board (or card) in
     it, for restoring it (the card's board may be live or trashed)."""
-    statement = select(Board.id)
+    statement = _locked(select(Board.id))
     key: InstrumentedAttribute[int] = Board.id
     trash: ColumnElement[bool] = (
         Board.deleted_at.is_not(None) if trashed else Board.deleted_at.is_(None)
@@ -500,13 +536,15 @@ async def lock_board(
     connection = await session.connection()
     if principal is None:
         statement = (
-            select(Board.id)
+            _locked(select(Board.id))
             .where(Board.id == id, Board.deleted_at.is_(None))
             .with_for_update(key_share=True)
         )
-        return await connection.scalar(statement) is not None
+        row = (await connection.execute(statement)).one_or_none()
+        return _remember_lock(session, row)
     params = {**principal.params(), "id": id}
-    return await connection.scalar(_LOCKS[through], params) is not None
+    row = (await connection.execute(_LOCKS[through], params)).one_or_none()
+    return _remember_lock(session, row)
 
 
 def lock_free_boards(

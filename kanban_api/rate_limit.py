@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban_api.access import principal_key
+from kanban_api.database import AUTOCOMMIT
 from kanban_api.middleware import (
     DATABASE_ERRORS,
     MCP_PATH,
@@ -56,11 +57,20 @@ class Counter(Protocol):
 
 class DatabaseCounter:
     """Counts in `rate_limit_window` rows: INSERT … ON CONFLICT DO UPDATE … RETURNING,
-    one statement in a transaction of its own (a GET's session does not write)."""
+    one statement in a transaction of its own (a GET's session does not write), before
+    the request's own transaction, so never while a board lock is held.
+
+    On PostgreSQL the statement runs in autocommit: one round trip per request, not
+    three (BEGIN, the upsert, COMMIT). SQLite keeps its BEGIN IMMEDIATE (in-process,
+    no round trips), so the upsert waits for the write lock rather than failing.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        dialect: Any = postgresql if engine.dialect.name == "postgresql" else sqlite
+        is_postgresql = engine.dialect.name == "postgresql"
+        self.engine = (
+            engine.execution_options(isolation_level=AUTOCOMMIT) if is_postgresql else engine
+        )
+        dialect: Any = postgresql if is_postgresql else sqlite
         table = RateLimitWindow.__table__
         statement = dialect.insert(table).values(count=1)
         self.statement = statement.on_conflict_do_update(

@@ -65,6 +65,12 @@ def publisher_for(*, is_sqlite: bool, deliver: Deliver) -> Publisher:
     return AfterCommit(deliver) if is_sqlite else Notify()
 
 
+def notifies(session: AsyncSession) -> bool:
+    """Whether the session's publisher is `Notify`: a statement of the write path may
+    then send the NOTIFYs itself (events/feed.py, to save a round trip)."""
+    return isinstance(session.info.get(PUBLISHER), Notify)
+
+
 async def announce(session: AsyncSession, events: list[LiveEvent]) -> None:
     """Hand the events to the session's publisher; sessions made without one (the
     command line's) announce nothing."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kanban_api.access import locked_board
 from kanban_api.errors import USER_NOT_FOUND, ConflictError, NotFoundError
 from kanban_api.events import feed as events
 from kanban_api.models import Board, Card, CardAssignee, Label, LabelColor, Membership, Role, User
@@ -46,6 +47,8 @@ async def update_board(session: AsyncSession, *, board: Board, update: BoardUpda
         setattr(board, field, value)
     if update.columns is not None:
         board_changed |= _configure_columns(board, update.columns)
+        if (locked := locked_board(session, board_id=board.id)) is not None:
+            locked.column_settings = board.column_settings
     names_before = {label.color: label.name for label in board.labels}
     labels_by_color = {label.color: label for label in board.labels}
     for rename in update.labels or ():

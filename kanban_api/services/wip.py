@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kanban_api.access import card_in_play
+from kanban_api.access import card_in_play, locked_board
 from kanban_api.errors import ConflictError
 from kanban_api.models import Board, Card, CardColumn
 from kanban_api.models.board import board_columns
@@ -22,11 +22,18 @@ async def make_room(
 ) -> None:
     """Raise ConflictError (409), naming the column and its limit, unless each column can
     take `adding[column]` more active cards. At most two statements (the limits, then
-    the counts of the limited columns only); none when nothing is added."""
+    the counts of the limited columns only); none when nothing is added. The limits
+    come from what the board lock read (`access.LockedBoard`) when it did: no statement
+    for a column without a limit, the common case, while other writers wait."""
     wanted = {column: count for column, count in adding.items() if count > 0}
     if not wanted:
         return
-    stored = await session.scalar(select(Board.column_settings).where(Board.id == board_id))
+    locked = locked_board(session, board_id=board_id)
+    stored = (
+        locked.column_settings
+        if locked is not None
+        else await session.scalar(select(Board.column_settings).where(Board.id == board_id))
+    )
     limited = {
         column["key"]: column
         for column in board_columns(stored)

@@ -2,11 +2,12 @@
 database or in Redis, announced in RateLimit-* headers, 429 past the limit."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kanban_api import rate_limit
@@ -111,6 +112,29 @@ async def test_the_database_counter_is_one_statement_on_a_row_per_principal_and_
         (f"user:{alice.id}", NOW // 60, 2),
         (f"user:{bob.id}", NOW // 60, 1),
     ]
+
+
+async def test_the_database_counter_is_one_round_trip_on_postgresql(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    """No BEGIN and COMMIT around the count (autocommit): one round trip per request,
+    made before the request's transaction, so never while a board lock is held."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's BEGIN IMMEDIATE costs no round trip: it is in-process")
+    alice = await accounts.create()
+    isolation: list[str | None] = []
+
+    def record(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "rate_limit_window" in statement:
+            isolation.append(connection.get_execution_options().get("isolation_level"))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        response = await client.get("/api/boards", headers=alice.headers)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    assert isolation == ["AUTOCOMMIT"]
 
 
 async def test_past_windows_are_pruned(

@@ -385,3 +385,29 @@ async def test_viewers_may_read_cards_but_not_change_them(
         response = await client.request(method, path, json=body, headers=viewer.headers)
         assert response.status_code == 403, method
     assert (await client.get(path, headers=owner.headers)).json() == card
+
+
+async def test_a_drag_writes_in_few_round_trips_under_the_board_lock(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+) -> None:
+    """A PATCH changing `column` (what a client sends when a card is dragged), counted from
+    the board lock to the end: every statement there makes the board's other writers wait.
+    The lock reads the event counter and the WIP limits; on PostgreSQL the counter, the
+    event and its NOTIFY are one statement."""
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    card, _ = await create_cards(client, owner, board["id"], {"title": "A"}, {"title": "B"})
+    expected = ["lock", "card", "bottom of the column", "card update", "event"]
+    if engine.dialect.name == "sqlite":
+        expected.append("event row")  # counter and row apart; the hub is told after commit
+
+    with recorded_statements(engine) as statements:
+        response = await client.patch(
+            f"/api/cards/{card['id']}", json={"column": "DOING"}, headers=owner.headers
+        )
+
+    assert response.status_code == 200, response.text
+    assert len(statements) == len(expected), statements
+    events = await client.get(f"/api/boards/{board['id']}/events", headers=owner.headers)
+    last = events.json()[-1]
+    assert (last["type"], last["data"]) == ("card.updated", response.json())
