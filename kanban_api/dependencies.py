@@ -185,8 +185,8 @@ def board_for(action: Action, *, for_update: bool = False, if_match: bool = Fals
         found = await board_access(session, principal, board_id)
         require_if_match(
             if_match,
-            tag=board_entity_tag(found.board.version, found.role),
-            current=lambda: BoardOut.of(found.board, found.role),
+            tag=board_entity_tag(found.board.version, found.role, invited=found.invited),
+            current=lambda: BoardOut.of(found.board, found.role, invited=found.invited),
             what="board",
         )
         return found
@@ -264,6 +264,10 @@ ViewBoard = Annotated[BoardAccess, board_for(Action.VIEW)]
 UpdateBoard = Annotated[BoardAccess, board_for(Action.VIEW, for_update=True, if_match=True)]
 ManageBoard = Annotated[BoardAccess, board_for(Action.MANAGE_BOARD, for_update=True, if_match=True)]
 ManageMembers = Annotated[BoardAccess, board_for(Action.MANAGE_MEMBERS, for_update=True)]
+# The board's invitations not yet accepted (owners).
+ViewInvitations = Annotated[BoardAccess, board_for(Action.MANAGE_MEMBERS)]
+# The invitee accepting or declining their invitation (declining is leaving: LEAVE).
+AnswerInvitation = Annotated[BoardAccess, board_for(Action.VIEW, for_update=True)]
 ViewWebhooks = Annotated[BoardAccess, board_for(Action.MANAGE_WEBHOOKS)]
 ManageWebhooks = Annotated[BoardAccess, board_for(Action.MANAGE_WEBHOOKS, for_update=True)]
 # Removing a member (MANAGE_MEMBERS) or leaving (LEAVE).
@@ -283,3 +287,5 @@ ReadCards = Annotated[ReadAccess, read_for(Action.VIEW)]
 StreamBoard = Annotated[BoardAccess, _checks(Action.VIEW, get_stream_access)]
 # The board list: the boards on which the caller may view.
 ListBoards = Annotated[ReadAccess, read_for(Action.VIEW)]
+# The caller's invitations: the boards on which they may view but have not joined.
+ListInvitations = Annotated[ReadAccess, read_for(Action.VIEW)]
