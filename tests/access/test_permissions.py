@@ -16,6 +16,7 @@ from httpx import AsyncClient
 
 from kanban_api.access import ACTION_CHECKED
 from kanban_api.database import Database
+from kanban_api.models import Role
 from kanban_api.permissions import PERMISSIONS, Action
 from kanban_api.state import state_of
 from tests import factories
@@ -50,6 +51,7 @@ UNSCOPED = {
     ("GET", "/api/users/me/tokens"),
     ("POST", "/api/users/me/tokens"),
     ("DELETE", "/api/users/me/tokens/{token_id}"),
+    ("GET", "/api/invitations"),
 }
 
 
@@ -64,6 +66,8 @@ class Case:
     # An event stream never ends by itself: test_stream_role_table opens it over a real
     # port and checks the status the stream starts with.
     streams: bool = False
+    # The actor's membership (in the role under test) is an invitation not yet accepted.
+    invited: bool = False
 
 
 CASES = [
@@ -105,6 +109,9 @@ CASES = [
         Action.LEAVE,
         ids={"user_id": "actor_id"},
     ),
+    Case("GET", "/api/boards/{board_id}/invitations", Action.MANAGE_MEMBERS),
+    Case("POST", "/api/invitations/{board_id}/accept", Action.VIEW, invited=True),
+    Case("DELETE", "/api/invitations/{board_id}", Action.LEAVE, invited=True),
     Case("GET", "/api/cards/{card_id}", Action.VIEW),
     Case("PATCH", "/api/cards/{card_id}", Action.EDIT_CARDS, {"column": "DONE"}),
     Case("PATCH", "/api/cards/{card_id}", Action.EDIT_CARDS, {"archived": True}),
@@ -196,6 +203,8 @@ async def build_world(
     actor: Account,
     other: Account,
     new: Account,
+    *,
+    invited: bool = False,
 ) -> World:
     board = await create_board(client, creator)
     (card,) = await create_cards(client, creator, board["id"], {"title": "Card"})
@@ -207,12 +216,14 @@ async def build_world(
         f"/api/cards/{card['id']}/checklist", json={"text": "Step"}, headers=creator.headers
     )
     others = await create_comment(client, creator, card["id"])
-    if role == "outsider":
+    if role == "outsider" or invited:
         response = await client.delete(
             f"/api/boards/{board['id']}/users/{actor.id}", headers=creator.headers
         )
         assert response.status_code == 204, response.text
-    else:
+    if invited and role != "outsider":
+        await factories.invite(database, board_id=board["id"], user_id=actor.id, role=Role(role))
+    elif role != "outsider":
         await add_member(client, creator, board["id"], actor, role)
     # Sharing by id needs the newcomer found by email first, as the seed's clients do.
     await introduce(client, actor, new)
@@ -314,7 +325,9 @@ async def test_role_table(client: AsyncClient, accounts: Accounts, role: str) ->
     for case in CASES:
         if case.streams:
             continue
-        world = await build_world(client, accounts.database, role, creator, actor, other, new)
+        world = await build_world(
+            client, accounts.database, role, creator, actor, other, new, invited=case.invited
+        )
         ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
         response = await client.request(
             case.method, case.path.format(**ids), json=case.body, headers=actor.headers
@@ -383,7 +396,9 @@ async def test_token_table(client: AsyncClient, accounts: Accounts, token: str) 
     for case in CASES:
         if case.streams:
             continue
-        world = await build_world(client, accounts.database, "owner", creator, actor, other, new)
+        world = await build_world(
+            client, accounts.database, "owner", creator, actor, other, new, invited=case.invited
+        )
         ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
         response = await client.request(
             case.method, case.path.format(**ids), json=case.body, headers=caller.headers
