@@ -38,7 +38,7 @@ async def accept_invitation(
     member list. Accepting a board you joined already changes nothing."""
     if access.invited:
         await board_service.accept_invitation(session, board=access.board, user=access.user)
-    return with_etag(response, BoardOut.of(access.board, access.role))
+    return with_etag(response, BoardOut.of(access.board, access.role, invited=False))
 
 
 @router.delete(

@@ -102,7 +102,7 @@ class BoardEventOut(_BoardFields):
     columns: list[ColumnOut] = _COLUMNS_DOC
 
 
-def board_entity_tag(version: int, role: Role, *, invited: bool = False) -> str:
+def board_entity_tag(version: int, role: Role, *, invited: bool) -> str:
     """The board's ETag for one caller, unquoted: `3-editor`, or `3-editor-invited`
     while the caller's membership is an invitation.
 
@@ -132,7 +132,7 @@ class BoardOut(_BoardFields):
         return board_entity_tag(self.version, self.role, invited=self.invited)
 
     @classmethod
-    def of(cls, board: Board, role: Role, *, invited: bool = False) -> Self:
+    def of(cls, board: Board, role: Role, *, invited: bool) -> Self:
         caller = {"role": role, "invited": invited}
         fields = {name: getattr(board, name) for name in cls.model_fields if name not in caller}
         return cls.model_validate({**fields, **caller})
