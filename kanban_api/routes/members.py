@@ -77,7 +77,7 @@ async def share_board(
         role=body.role if body else None,
     )
     if membership.pending:
-        invited = InvitedMemberOut(id=user.id, role=membership.role)
+        invited = InvitedMemberOut(id=user.id, role=membership.role, status="invited")
         return JsonBytes(invited.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
     return MemberOut(id=user.id, email=user.email, role=membership.role)
 

@@ -20,7 +20,7 @@ class InvitedMemberOut(ApiModel):
 
     id: int
     role: Role
-    status: Literal["invited"] = "invited"
+    status: Literal["invited"]
 
 
 class MemberShare(PatchModel):

@@ -179,7 +179,7 @@ async def _record_membership(
     data: events.EventData
     if membership.pending:
         event = EventType.MEMBER_INVITED
-        data = InvitedMemberOut(id=membership.user_id, role=membership.role)
+        data = InvitedMemberOut(id=membership.user_id, role=membership.role, status="invited")
     else:
         event = EventType.MEMBER_ADDED if joined else EventType.MEMBER_UPDATED
         data = MemberOut(id=user.id, email=user.email, role=membership.role)

@@ -31,6 +31,17 @@ async def invite(
     )
 
 
+async def invited(
+    client: AsyncClient, accounts: Accounts, role: str | None = None, title: str = "Board"
+) -> tuple[Account, Account, dict[str, Any]]:
+    """An owner, their new board, and a user they invited to it by bare id."""
+    owner, guest = await accounts.create(), await accounts.create()
+    board = await create_board(client, owner, title)
+    response = await invite(client, owner, board["id"], guest.id, role)
+    assert response.status_code == 202, response.text
+    return owner, guest, board
+
+
 async def board_ids(client: AsyncClient, account: Account) -> list[int]:
     return [
         board["id"] for board in (await client.get("/api/boards", headers=account.headers)).json()
@@ -91,9 +102,7 @@ async def test_the_invited_user_has_the_roles_access_by_id(
 async def test_a_role_change_or_acceptance_gives_the_invited_user_a_new_etag(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    await invite(client, owner, board["id"], guest.id, "editor")
+    owner, guest, board = await invited(client, accounts, "editor")
     path = f"/api/boards/{board['id']}"
     cached = await client.get(path, headers=guest.headers)
     changed = await invite(client, owner, board["id"], guest.id, "viewer")
@@ -115,9 +124,7 @@ async def test_a_role_change_or_acceptance_gives_the_invited_user_a_new_etag(
 async def test_sharing_again_without_a_role_changes_nothing(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    await invite(client, owner, board["id"], guest.id, "viewer")
+    owner, guest, board = await invited(client, accounts, "viewer")
     again = await invite(client, owner, board["id"], guest.id)
     assert again.json() == {"id": guest.id, "role": "viewer", "status": "invited"}
     events = await board_events(client, owner, board["id"])
@@ -127,9 +134,7 @@ async def test_sharing_again_without_a_role_changes_nothing(
 async def test_the_invited_user_lists_and_accepts_their_invitations(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner, "Launch")
-    await invite(client, owner, board["id"], guest.id, "editor")
+    owner, guest, board = await invited(client, accounts, "editor", title="Launch")
     (invitation,) = await get(client, guest, "/api/invitations")
     assert invitation.keys() == {"boardId", "title", "role", "invitedAt"}
     assert (invitation["boardId"], invitation["title"], invitation["role"]) == (
@@ -160,9 +165,7 @@ async def test_the_invited_user_lists_and_accepts_their_invitations(
 
 
 async def test_declining_removes_the_membership(client: AsyncClient, accounts: Accounts) -> None:
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    await invite(client, owner, board["id"], guest.id)
+    owner, guest, board = await invited(client, accounts)
     declined = await client.delete(f"/api/invitations/{board['id']}", headers=guest.headers)
     assert declined.status_code == 204
     gone = await client.get(f"/api/boards/{board['id']}", headers=guest.headers)
@@ -187,9 +190,7 @@ async def test_a_joined_board_is_left_not_declined(client: AsyncClient, accounts
 
 
 async def test_the_owner_withdraws_an_invitation(client: AsyncClient, accounts: Accounts) -> None:
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    await invite(client, owner, board["id"], guest.id)
+    owner, guest, board = await invited(client, accounts)
     withdrawn = await client.delete(
         f"/api/boards/{board['id']}/users/{guest.id}", headers=owner.headers
     )
@@ -200,9 +201,7 @@ async def test_the_owner_withdraws_an_invitation(client: AsyncClient, accounts: 
 
 
 async def test_invited_users_cannot_be_assigned(client: AsyncClient, accounts: Accounts) -> None:
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    await invite(client, owner, board["id"], guest.id, "editor")
+    owner, guest, board = await invited(client, accounts, "editor")
     (card,) = await create_cards(client, owner, board["id"], {"title": "Task"})
     for account in (owner, guest):
         response = await client.patch(
@@ -219,9 +218,7 @@ async def test_invited_users_cannot_be_assigned(client: AsyncClient, accounts: A
 
 async def test_an_invitation_introduces_nobody(client: AsyncClient, accounts: Accounts) -> None:
     """Neither side learns the other's email, so neither may add the other elsewhere."""
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    await invite(client, owner, board["id"], guest.id)
+    owner, guest, _ = await invited(client, accounts)
     guests_board = await create_board(client, guest)
     back = await invite(client, guest, guests_board["id"], owner.id)
     assert back.status_code == 202
@@ -233,9 +230,7 @@ async def test_an_invitation_introduces_nobody(client: AsyncClient, accounts: Ac
 async def test_an_invited_user_found_by_email_since_joins_when_shared_again(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    await invite(client, owner, board["id"], guest.id, "viewer")
+    owner, guest, board = await invited(client, accounts, "viewer")
     await introduce(client, owner, guest)
     shared = await invite(client, owner, board["id"], guest.id)
     assert (shared.status_code, shared.json()) == (
@@ -249,9 +244,7 @@ async def test_an_invited_user_found_by_email_since_joins_when_shared_again(
 async def test_an_invited_owner_does_not_count_as_the_boards_owner(
     client: AsyncClient, accounts: Accounts
 ) -> None:
-    owner, guest = await accounts.create(), await accounts.create()
-    board = await create_board(client, owner)
-    await invite(client, owner, board["id"], guest.id, "owner")
+    owner, guest, board = await invited(client, accounts, "owner")
     leaving = await client.delete(
         f"/api/boards/{board['id']}/users/{owner.id}", headers=owner.headers
     )
