@@ -579,6 +579,8 @@ class Access:
 @dataclass(frozen=True)
 class BoardAccess(Access):
     board: Board
+    # The caller's membership is an invitation not yet accepted (models.board.Membership).
+    invited: bool = False
 
 
 @dataclass(frozen=True)
@@ -634,7 +636,7 @@ async def board_access(
     if for_update and not await lock_board(session, id=board_id, principal=principal):
         raise NotFoundError(BOARD_NOT_FOUND)
     statement = (
-        select(Board, Membership.role)
+        select(Board, Membership.role, Membership.accepted_at)
         .join(Membership, Membership.board_id == Board.id)
         .where(
             Board.id == board_id,
@@ -647,9 +649,9 @@ async def board_access(
     row = (await session.execute(statement, principal.params())).one_or_none()
     if row is None:
         raise NotFoundError(BOARD_NOT_FOUND)
-    board, role = row
+    board, role, accepted_at = row
     require(role, action)
-    return BoardAccess(user=user, role=role, board=board)
+    return BoardAccess(user=user, role=role, board=board, invited=accepted_at is None)
 
 
 def _card_with_access(*, trashed: bool) -> Select[Card, Role, User]:

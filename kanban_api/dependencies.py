@@ -185,8 +185,8 @@ def board_for(action: Action, *, for_update: bool = False, if_match: bool = Fals
         found = await board_access(session, principal, board_id)
         require_if_match(
             if_match,
-            tag=board_entity_tag(found.board.version, found.role),
-            current=lambda: BoardOut.of(found.board, found.role),
+            tag=board_entity_tag(found.board.version, found.role, invited=found.invited),
+            current=lambda: BoardOut.of(found.board, found.role, invited=found.invited),
             what="board",
         )
         return found
@@ -286,6 +286,10 @@ ViewBoard = Annotated[BoardAccess, board_for(Action.VIEW)]
 UpdateBoard = Annotated[BoardAccess, board_for(Action.VIEW, for_update=True, if_match=True)]
 ManageBoard = Annotated[BoardAccess, board_for(Action.MANAGE_BOARD, for_update=True, if_match=True)]
 ManageMembers = Annotated[BoardAccess, board_for(Action.MANAGE_MEMBERS, for_update=True)]
+# The board's invitations not yet accepted (owners).
+ViewInvitations = Annotated[BoardAccess, board_for(Action.MANAGE_MEMBERS)]
+# The invitee accepting or declining their invitation (declining is leaving: LEAVE).
+AnswerInvitation = Annotated[BoardAccess, board_for(Action.VIEW, for_update=True)]
 ViewWebhooks = Annotated[BoardAccess, board_for(Action.MANAGE_WEBHOOKS)]
 ManageWebhooks = Annotated[BoardAccess, board_for(Action.MANAGE_WEBHOOKS, for_update=True)]
 # Removing a member (MANAGE_MEMBERS) or leaving (LEAVE).
@@ -308,3 +312,5 @@ RestoreBoard = Annotated[BoardAccess, trashed_board_for(Action.MANAGE_BOARD)]
 RestoreCard = Annotated[CardAccess, trashed_card_for(Action.EDIT_CARDS)]
 # The board list: the boards on which the caller may view.
 ListBoards = Annotated[ReadAccess, read_for(Action.VIEW)]
+# The caller's invitations: the boards on which they may view but have not joined.
+ListInvitations = Annotated[ReadAccess, read_for(Action.VIEW)]

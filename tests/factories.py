@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.access import act_as
 from kanban_api.database import Database
-from kanban_api.models import Board, Role, User, Webhook
+from kanban_api.models import Board, Membership, Role, User, Webhook
 from kanban_api.schemas.card import CardCreate
 from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
@@ -88,6 +88,13 @@ async def create_board(
             caps=caps,
         )
     return board.id, [card.id for card in created]
+
+
+async def invite(database: Database, *, board_id: int, user_id: int, role: Role) -> None:
+    """Make the user an invited member of the board (not accepted yet), as sharing by
+    someone who never found them by email does, whoever they happen to know; no event."""
+    async with database.sessionmaker() as session, session.begin():
+        session.add(Membership(user_id=user_id, board_id=board_id, role=role, accepted_at=None))
 
 
 async def create_webhook(database: Database, *, board_id: int, owner_id: int, url: str) -> int:

@@ -102,7 +102,13 @@ class Board(TimestampMixin, Base):
 
 
 class Membership(TimestampMixin, Base):
-    """The seed's UserBoard: who may see a board, and in which role."""
+    """The seed's UserBoard: who may see a board, and in which role.
+
+    A membership made by sharing with someone the sharer was never introduced to
+    (services/contacts.py) is an invitation until its user accepts it: `accepted_at`
+    NULL. It gives the role's access to the board addressed by id, but the board is
+    not in its user's board list, and the user is in no list other members read.
+    """
 
     __tablename__ = "user_board"
     __table_args__ = (CheckConstraint(f"role BETWEEN 0 AND {len(Role) - 1}", name="role_known"),)
@@ -115,9 +121,17 @@ class Membership(TimestampMixin, Base):
         ForeignKey("board.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     role: Mapped[Role] = mapped_column(OrdinalEnum(Role))
+    # When the user joined; NULL while the membership is an invitation (`created_at`
+    # is then when they were invited). No default: every writer says which it makes.
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped["User"] = relationship(back_populates="memberships", lazy="raise")
     board: Mapped[Board] = relationship(back_populates="memberships", lazy="raise")
+
+    @property
+    def pending(self) -> bool:
+        """An invitation its user has not accepted."""
+        return self.accepted_at is None
 
 
 class Label(TimestampMixin, Base):

@@ -4,6 +4,7 @@ labels aggregated into its row, mapped to BoardOut's wire shape (see reads/cards
 from typing import Any
 
 import orjson
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kanban_api.access import ReadAccess, caller_membership, check_credential
@@ -11,6 +12,7 @@ from kanban_api.models import Board, Label, LabelColor, Membership
 from kanban_api.models.board import board_columns
 from kanban_api.permissions import Action
 from kanban_api.reads.cards import WireField, row_mapper, select_fields
+from kanban_api.schemas.member import InvitationOut
 from kanban_api.utils.sql import DialectFunction
 
 
@@ -51,6 +53,8 @@ BOARD_FIELDS = (
     WireField("version", Board.version),
     WireField("role", Membership.role),
     WireField("columns", Board.column_settings, board_columns),
+    # Always false here (the list holds accepted memberships only); SQLite answers 0.
+    WireField("invited", Membership.accepted_at.is_(None), bool),
 )
 _board_json = row_mapper(BOARD_FIELDS)
 
@@ -64,14 +68,15 @@ _label_pairs = (
 _MY_BOARDS = {
     action: select_fields(BOARD_FIELDS, {"labels": _label_pairs})
     .join(Membership, Membership.board_id == Board.id)
-    .where(*caller_membership(action))
+    .where(*caller_membership(action), Membership.accepted_at.is_not(None))
     .order_by(Board.id)
     for action in Action
 }
 
 
 async def list_boards(connection: AsyncConnection, *, access: ReadAccess) -> list[dict[str, Any]]:
-    """The boards on which the principal may perform the action, in BoardOut's wire shape,
+    """The boards the principal joined (invitations not accepted are left out: see
+    models.board.Membership) and may perform the action on, in BoardOut's wire shape,
     each with the principal's role: one statement, however many. Rows, not entities,
     from a statement built once; each board's labels aggregated into its row (see
     `_LabelPairs`) rather than read by a second statement or as a row per label."""
@@ -80,3 +85,24 @@ async def list_boards(connection: AsyncConnection, *, access: ReadAccess) -> lis
         # No boards, or a stale credential?
         await check_credential(connection, principal=access.principal)
     return [_board_json(row) for row in rows]
+
+
+_MY_INVITATIONS = (
+    select(Board.id, Board.title, Membership.role, Membership.created_at)
+    .join(Membership, Membership.board_id == Board.id)
+    .where(*caller_membership(Action.VIEW), Membership.accepted_at.is_(None))
+    .order_by(Membership.created_at, Board.id)
+)
+
+
+async def list_invitations(
+    connection: AsyncConnection, *, access: ReadAccess
+) -> list[InvitationOut]:
+    """The principal's invitations not yet accepted, oldest first: one statement."""
+    rows = (await connection.execute(_MY_INVITATIONS, access.principal.params())).all()
+    if not rows:
+        await check_credential(connection, principal=access.principal)
+    return [
+        InvitationOut(board_id=board_id, title=title, role=role, invited_at=invited_at)
+        for board_id, title, role, invited_at in rows
+    ]

@@ -54,7 +54,7 @@ async def create_board(
     board = await board_service.create_board(
         session, user=user, title=body.title, description=body.description
     )
-    return with_etag(response, BoardOut.of(board, Role.OWNER))
+    return with_etag(response, BoardOut.of(board, Role.OWNER, invited=False))
 
 
 @router.post(
@@ -98,7 +98,7 @@ async def export_board(session: SessionDep, access: ViewBoard) -> JsonBytes:
 async def read_board(
     access: ViewBoard, response: Response, if_none_match: IfNoneMatch = None
 ) -> BoardOut:
-    board = BoardOut.of(access.board, access.role)
+    board = BoardOut.of(access.board, access.role, invited=access.invited)
     check_if_none_match(if_none_match, tag=board.entity_tag)
     return with_etag(response, board)
 
@@ -113,7 +113,7 @@ async def update_board(
     for action in board_update_actions(body.model_fields_set):
         access.require(action)
     board = await board_service.update_board(session, board=access.board, update=body)
-    return with_etag(response, BoardOut.of(board, access.role))
+    return with_etag(response, BoardOut.of(board, access.role, invited=access.invited))
 
 
 @router.delete(

@@ -25,6 +25,7 @@ ROLE_REQUIRED: Responses = {
     **NOT_A_MEMBER,
     **_error(403, "A member whose role does not allow this"),
 }
+NO_INVITATION = _error(404, "No such board, or no invitation to it waiting for your answer")
 LAST_OWNER = _error(409, "It would leave the board without an owner")
 BOARD_FULL = _error(
     409, "The board would pass its cap of active or archived cards, or a column its WIP limit"

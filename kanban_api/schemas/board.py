@@ -102,14 +102,16 @@ class BoardEventOut(_BoardFields):
     columns: list[ColumnOut] = _COLUMNS_DOC
 
 
-def board_entity_tag(version: int, role: Role) -> str:
-    """The board's ETag for one caller, unquoted: `3-editor`.
+def board_entity_tag(version: int, role: Role, *, invited: bool) -> str:
+    """The board's ETag for one caller, unquoted: `3-editor`, or `3-editor-invited`
+    while the caller's membership is an invitation.
 
-    BoardOut shows the caller's role, so the tag names it too: a member whose
-    role changed gets a new tag (not a 304 for a stale role), and an owner and an
-    editor never share a tag for their different bodies.
+    BoardOut shows the caller's role and whether they were only invited, so the tag
+    names both: a member whose role changed, or who accepted, gets a new tag (not a
+    304 for a stale body), and an owner and an editor never share a tag for their
+    different bodies.
     """
-    return f"{version}-{role.value}"
+    return f"{version}-{role.value}" + ("-invited" if invited else "")
 
 
 class BoardOut(_BoardFields):
@@ -119,12 +121,18 @@ class BoardOut(_BoardFields):
     role: Role
     # After `role`: fields added since the seed's contract follow its fields.
     columns: list[ColumnOut] = _COLUMNS_DOC
+    invited: bool = Field(
+        description="true while the caller's membership is an invitation they have not "
+        "accepted (POST /api/invitations/{board_id}/accept): the role applies already, but "
+        "the board is not in their GET /api/boards",
+    )
 
     @property
     def entity_tag(self) -> str:
-        return board_entity_tag(self.version, self.role)
+        return board_entity_tag(self.version, self.role, invited=self.invited)
 
     @classmethod
-    def of(cls, board: Board, role: Role) -> Self:
-        fields = {name: getattr(board, name) for name in cls.model_fields if name != "role"}
-        return cls.model_validate({**fields, "role": role})
+    def of(cls, board: Board, role: Role, *, invited: bool) -> Self:
+        caller = {"role": role, "invited": invited}
+        fields = {name: getattr(board, name) for name in cls.model_fields if name not in caller}
+        return cls.model_validate({**fields, **caller})

@@ -18,9 +18,10 @@ class EventType(StrEnum):
     BOARD_RESTORED = "board.restored"  # BoardEventOut: back from the trash
     BOARD_IMPORTED = "board.imported"  # BoardEventOut: the board's first event, made by an import
     LABEL_RENAMED = "label.renamed"  # LabelOut, one event per renamed label
-    MEMBER_ADDED = "member.added"  # MemberOut
+    MEMBER_ADDED = "member.added"  # MemberOut: shared with someone introduced, or accepted
+    MEMBER_INVITED = "member.invited"  # InvitedMemberOut (no email): invited, or a new role
     MEMBER_UPDATED = "member.updated"  # MemberOut, when a member's role changed
-    MEMBER_REMOVED = "member.removed"  # {"id"}: the user's id
+    MEMBER_REMOVED = "member.removed"  # {"id"}: the user's id (removed, left or declined)
     COMMENT_CREATED = "comment.created"  # CommentOut
     COMMENT_UPDATED = "comment.updated"  # CommentOut
     COMMENT_DELETED = "comment.deleted"  # {"id"}

@@ -13,7 +13,7 @@ from kanban_api.models import Board, Card, CardAssignee, Label, LabelColor, Memb
 from kanban_api.models.base import utcnow
 from kanban_api.schemas.board import BoardEventOut, BoardUpdate, ColumnUpdate, LabelOut
 from kanban_api.schemas.event import EventType
-from kanban_api.schemas.member import MemberOut
+from kanban_api.schemas.member import BoardInvitationOut, InvitedMemberOut, MemberOut
 from kanban_api.services import cards, contacts
 
 LAST_OWNER = "A board must keep at least one owner; make someone else an owner first"
@@ -26,7 +26,7 @@ async def create_board(session: AsyncSession, *, user: User, title: str, descrip
         description=description,
         labels=[Label(color=color, name="") for color in LabelColor],
     )
-    board.memberships = [Membership(user_id=user.id, role=Role.OWNER)]
+    board.memberships = [Membership(user_id=user.id, role=Role.OWNER, accepted_at=utcnow())]
     session.add(board)
     await session.flush()
     return board
@@ -83,13 +83,27 @@ def _configure_columns(board: Board, updates: Sequence[ColumnUpdate]) -> bool:
 
 
 async def list_members(session: AsyncSession, *, board: Board) -> Sequence[Row[User, Role]]:
+    """The members who joined (invitations not yet accepted are left out), oldest first."""
     statement = (
         select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.board_id == board.id)
+        .where(Membership.board_id == board.id, Membership.accepted_at.is_not(None))
         .order_by(Membership.created_at, User.id)
     )
     return (await session.execute(statement)).all()
+
+
+async def list_invitations(session: AsyncSession, *, board: Board) -> list[BoardInvitationOut]:
+    """The board's invitations not yet accepted, oldest first, without emails."""
+    rows = await session.execute(
+        select(Membership.user_id, Membership.role, Membership.created_at)
+        .where(Membership.board_id == board.id, Membership.accepted_at.is_(None))
+        .order_by(Membership.created_at, Membership.user_id)
+    )
+    return [
+        BoardInvitationOut(user_id=user_id, role=role, invited_at=invited_at)
+        for user_id, role, invited_at in rows
+    ]
 
 
 async def add_member(
@@ -99,19 +113,24 @@ async def add_member(
     sharer_id: int,
     user_id: int,
     role: Role | None = None,
-) -> tuple[User, Role]:
-    """Share the board, or change a member's role.
+) -> tuple[User, Membership]:
+    """Share the board, or change a member's role; the user and their membership.
 
-    Without a role a new member joins as an editor and an existing one keeps
-    theirs, so sharing twice (as the seed's clients do) changes nothing.
-    The caller holds the board lock (see `access.lock_board`).
-    Raises NotFoundError for a user id that does not exist or that `sharer_id`
-    may not share with (one answer for both: see services/contacts.py).
-    Events: `member.added` for a new member, `member.updated` for a new role.
+    A user `sharer_id` was introduced to (services/contacts.py) joins at once; anyone
+    else is invited (`accepted_at` NULL) until they accept, and an invitation of a
+    user introduced since joins at once when shared again. Without a role a new
+    member joins as an editor and an existing one keeps theirs, so sharing twice (as
+    the seed's clients do) changes nothing. The caller holds the board lock (see
+    `access.lock_board`).
+    Raises NotFoundError for a user id that does not exist, ConflictError for
+    demoting the last owner.
+    Events: `member.added` for a member who joined, `member.updated` for a member's
+    new role, `member.invited` for a new invitation or its new role.
     """
-    user = await contacts.shareable_user(session, sharer_id=sharer_id, user_id=user_id)
+    user = await session.get(User, user_id)
     if user is None:
         raise NotFoundError(USER_NOT_FOUND)
+    joins = await contacts.introduced(session, sharer_id=sharer_id, user_id=user_id)
     owners = await _lock_owners(session, board_id=board.id)
     membership = await session.scalar(
         select(Membership)
@@ -119,24 +138,49 @@ async def add_member(
         .execution_options(populate_existing=True)
     )
     if membership is None:
-        membership = Membership(user_id=user_id, board_id=board.id, role=role or Role.EDITOR)
+        membership = Membership(
+            user_id=user_id, board_id=board.id, role=role or Role.EDITOR, accepted_at=None
+        )
         session.add(membership)
-        event = EventType.MEMBER_ADDED
-    elif role is not None and role != membership.role:
-        if owners == {user_id}:
-            raise ConflictError(LAST_OWNER)
-        membership.role = role
-        event = EventType.MEMBER_UPDATED
+        joined = joins
     else:
-        return user, membership.role
+        joined = joins and membership.pending
+        if role is not None and role != membership.role:
+            if owners == {user_id}:
+                raise ConflictError(LAST_OWNER)
+            membership.role = role
+        elif not joined:
+            return user, membership
+    if joined:
+        membership.accepted_at = utcnow()
     await session.flush()
-    await events.record(
-        session,
-        board_id=board.id,
-        type=event,
-        data=MemberOut(id=user.id, email=user.email, role=membership.role),
-    )
-    return user, membership.role
+    await _record_membership(session, user=user, membership=membership, joined=joined)
+    return user, membership
+
+
+async def accept_invitation(session: AsyncSession, *, board: Board, user: User) -> None:
+    """The user joins the board they were invited to: it enters their board list, and
+    they its member list. The caller holds the board lock and checked the invitation.
+    Events: `member.added`."""
+    membership = await session.get_one(Membership, (user.id, board.id), populate_existing=True)
+    membership.accepted_at = utcnow()
+    await session.flush()
+    await _record_membership(session, user=user, membership=membership, joined=True)
+
+
+async def _record_membership(
+    session: AsyncSession, *, user: User, membership: Membership, joined: bool
+) -> None:
+    """The event of a membership just created or changed: `member.invited` for an
+    invitation (no email), `member.added` for one that just `joined`, else `member.updated`."""
+    data: events.EventData
+    if membership.pending:
+        event = EventType.MEMBER_INVITED
+        data = InvitedMemberOut(id=membership.user_id, role=membership.role, status="invited")
+    else:
+        event = EventType.MEMBER_ADDED if joined else EventType.MEMBER_UPDATED
+        data = MemberOut(id=user.id, email=user.email, role=membership.role)
+    await events.record(session, board_id=membership.board_id, type=event, data=data)
 
 
 async def remove_member(session: AsyncSession, *, board: Board, user_id: int) -> None:
@@ -179,7 +223,8 @@ async def remove_member(session: AsyncSession, *, board: Board, user_id: int) ->
 
 
 async def _lock_owners(session: AsyncSession, *, board_id: int) -> set[int]:
-    """The board's owners, locked until the transaction ends.
+    """The board's owners who joined (an invited owner may decline), locked until the
+    transaction ends.
 
     Every membership change on a board queues here (after the board lock), so
     "is this the last owner?" stays true until commit: two owners demoting each
@@ -188,7 +233,11 @@ async def _lock_owners(session: AsyncSession, *, board_id: int) -> set[int]:
     """
     statement = (
         select(Membership.user_id)
-        .where(Membership.board_id == board_id, Membership.role == Role.OWNER)
+        .where(
+            Membership.board_id == board_id,
+            Membership.role == Role.OWNER,
+            Membership.accepted_at.is_not(None),
+        )
         .order_by(Membership.user_id)
         .with_for_update()
     )

@@ -250,7 +250,8 @@ async def _replace_assignees(session: AsyncSession, *, card: Card, user_ids: set
 
 
 async def _non_members(session: AsyncSession, *, board_id: int, user_ids: set[int]) -> set[int]:
-    """Those of the users who are not members of the board.
+    """Those of the users who are not members of the board: invited ones count as not
+    yet (an assignee's id is shown to every member; see models.board.Membership).
 
     The memberships found stay share-locked until commit, so removing one of
     them concurrently waits for this transaction, then unassigns as usual.
@@ -259,7 +260,11 @@ async def _non_members(session: AsyncSession, *, board_id: int, user_ids: set[in
         return set()
     members = await session.scalars(
         select(Membership.user_id)
-        .where(Membership.board_id == board_id, Membership.user_id.in_(user_ids))
+        .where(
+            Membership.board_id == board_id,
+            Membership.user_id.in_(user_ids),
+            Membership.accepted_at.is_not(None),
+        )
         .with_for_update(read=True, key_share=True)
     )
     return user_ids - set(members)

@@ -1,12 +1,12 @@
-"""Whom a user may share a board with: only accounts whose email they already know.
+"""Whom a user may add to a board at once: only accounts whose email they already know.
 
-User ids are small consecutive numbers, so sharing by id with anyone would let a
-user walk ids 1, 2, 3 … and learn every account's email (the share's answer) or
-push boards onto strangers. A user may share with themself, with anyone they found
-by exact email (`remember`, called by POST /api/users/search), and with anyone
-they already share a board with (whose email the member list shows them anyway; a board
-in the trash does not count).
-Anyone else is answered like an id that does not exist.
+User ids are small consecutive numbers, so adding anyone by id would let a user walk
+ids 1, 2, 3 … and learn every account's email (the share's answer) or push boards
+onto strangers' board lists. A user is introduced to themself, to anyone they found
+by exact email (`remember`, called by POST /api/users/search), and to anyone they
+both joined a board with (whose email its member list shows them anyway; a board in
+the trash does not count). Sharing with anyone else makes an invitation
+(services/boards.py), which shows no email and joins nobody until its user accepts it.
 """
 
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from kanban_api.access import board_is_live
 from kanban_api.errors import USER_NOT_FOUND, NotFoundError
@@ -47,34 +47,36 @@ async def remember(session: AsyncSession, *, user_id: int, contact_id: int) -> N
 async def co_members_by_email(
     session: AsyncSession, *, user_id: int, emails: set[str]
 ) -> dict[str, int]:
-    """`email_key` → user id, for those of `emails` naming the user or someone who shares a
-    board with them (not one in the trash): whom an import may name (services/transfer.py)."""
+    """`email_key` → user id, for those of `emails` naming the user or someone they are
+    introduced to by a board (see above): whom an import may name (services/transfer.py)."""
     keys = {email_key(email) for email in emails}
     if not keys:
         return {}
     rows = await session.execute(
         select(User.email_key, User.id).where(
-            User.email_key.in_(sorted(keys)), or_(User.id == user_id, _shares_a_board(user_id))
+            User.email_key.in_(sorted(keys)),
+            or_(User.id == user_id, _shares_a_board(user_id, User.id)),
         )
     )
     return {row.email_key: row.id for row in rows}
 
 
-def _shares_a_board(user_id: int) -> ColumnElement[bool]:
-    """SQL that holds while `User` and user `user_id` are members of one live board."""
+def _shares_a_board(user_id: int, other: int | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """SQL that holds while users `user_id` and `other` both joined one live board (an
+    invitation not yet accepted shows neither side the other's email)."""
     mine, theirs = aliased(Membership), aliased(Membership)
     return exists().where(
         mine.user_id == user_id,
+        mine.accepted_at.is_not(None),
         theirs.board_id == mine.board_id,
-        theirs.user_id == User.id,
+        theirs.user_id == other,
+        theirs.accepted_at.is_not(None),
         board_is_live(mine.board_id),
     )
 
 
-async def shareable_user(session: AsyncSession, *, sharer_id: int, user_id: int) -> User | None:
-    """User `user_id` if `sharer_id` may share boards with them (see above), else None."""
-    shares_a_board = _shares_a_board(sharer_id)
-    found = exists().where(Contact.user_id == sharer_id, Contact.contact_id == User.id)
-    return await session.scalar(
-        select(User).where(User.id == user_id, or_(User.id == sharer_id, found, shares_a_board))
-    )
+async def introduced(session: AsyncSession, *, sharer_id: int, user_id: int) -> bool:
+    """Whether `sharer_id` may add `user_id` to a board at once (see above)."""
+    found = exists().where(Contact.user_id == sharer_id, Contact.contact_id == user_id)
+    shares_a_board = _shares_a_board(sharer_id, user_id)
+    return sharer_id == user_id or bool(await session.scalar(select(or_(found, shares_a_board))))

@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.models import CardColumn, CardLabel, Comment, LabelColor, Membership, Role, User
+from kanban_api.models.base import utcnow
 from kanban_api.models.card import Card, CardAssignee
 from kanban_api.services import ordering
 from kanban_api.services.boards import create_board
@@ -106,7 +107,11 @@ async def create_demo_data(
                 for label in board.labels:
                     label.name = LABEL_NAMES[label.color]
             if member is not None:
-                session.add(Membership(user_id=member, board_id=board.id, role=Role.EDITOR))
+                session.add(
+                    Membership(
+                        user_id=member, board_id=board.id, role=Role.EDITOR, accepted_at=utcnow()
+                    )
+                )
             await session.flush()
             label_ids = {label.color: label.id for label in board.labels}
             card_ids = await _create_cards(

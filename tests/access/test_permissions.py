@@ -59,6 +59,7 @@ UNSCOPED = {
     ("DELETE", "/api/users/me/tokens/{token_id}"),
     # Each caller's own trash: its SQL holds the roles (tests/trash/test_trash.py).
     ("GET", "/api/trash"),
+    ("GET", "/api/invitations"),
 }
 
 
@@ -73,6 +74,8 @@ class Case:
     # An event stream never ends by itself: test_stream_role_table opens it over a real
     # port and checks the status the stream starts with.
     streams: bool = False
+    # The actor's membership (in the role under test) is an invitation not yet accepted.
+    invited: bool = False
 
 
 CASES = [
@@ -115,6 +118,9 @@ CASES = [
         Action.LEAVE,
         ids={"user_id": "actor_id"},
     ),
+    Case("GET", "/api/boards/{board_id}/invitations", Action.MANAGE_MEMBERS),
+    Case("POST", "/api/invitations/{board_id}/accept", Action.VIEW, invited=True),
+    Case("DELETE", "/api/invitations/{board_id}", Action.LEAVE, invited=True),
     Case("GET", "/api/cards/{card_id}", Action.VIEW),
     Case("PATCH", "/api/cards/{card_id}", Action.EDIT_CARDS, {"column": "DONE"}),
     Case("PATCH", "/api/cards/{card_id}", Action.EDIT_CARDS, {"archived": True}),
@@ -221,6 +227,8 @@ async def build_world(
     actor: Account,
     other: Account,
     new: Account,
+    *,
+    invited: bool = False,
 ) -> World:
     board = await create_board(client, creator)
     card, trashed_card = await create_cards(
@@ -244,12 +252,14 @@ async def build_world(
         members={} if role == "outsider" else {actor.id: Role(role)},
     )
     await factories.trash_board(database, board_id=trashed_board_id, user_id=creator.id)
-    if role == "outsider":
+    if role == "outsider" or invited:
         response = await client.delete(
             f"/api/boards/{board['id']}/users/{actor.id}", headers=creator.headers
         )
         assert response.status_code == 204, response.text
-    else:
+    if invited and role != "outsider":
+        await factories.invite(database, board_id=board["id"], user_id=actor.id, role=Role(role))
+    elif role != "outsider":
         await add_member(client, creator, board["id"], actor, role)
     # Sharing by id needs the newcomer found by email first, as the seed's clients do.
     await introduce(client, actor, new)
@@ -353,7 +363,9 @@ async def test_role_table(client: AsyncClient, accounts: Accounts, role: str) ->
     for case in CASES:
         if case.streams:
             continue
-        world = await build_world(client, accounts.database, role, creator, actor, other, new)
+        world = await build_world(
+            client, accounts.database, role, creator, actor, other, new, invited=case.invited
+        )
         ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
         response = await client.request(
             case.method, case.path.format(**ids), json=case.body, headers=actor.headers
@@ -422,7 +434,9 @@ async def test_token_table(client: AsyncClient, accounts: Accounts, token: str) 
     for case in CASES:
         if case.streams:
             continue
-        world = await build_world(client, accounts.database, "owner", creator, actor, other, new)
+        world = await build_world(
+            client, accounts.database, "owner", creator, actor, other, new, invited=case.invited
+        )
         ids = {name: getattr(world, attr) for name, attr in (DEFAULT_IDS | case.ids).items()}
         response = await client.request(
             case.method, case.path.format(**ids), json=case.body, headers=caller.headers

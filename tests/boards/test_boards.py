@@ -24,6 +24,7 @@ async def test_create_board(auth_client: AsyncClient) -> None:
         "version",
         "role",
         "columns",
+        "invited",
     ]
     assert board["role"] == "owner"
     assert board["title"] == "Test Board"

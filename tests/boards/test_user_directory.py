@@ -5,7 +5,7 @@ from httpx import AsyncClient
 from tests.helpers import Accounts, create_board, detail, introduce
 
 
-async def test_sharing_with_an_unknown_users_id_reveals_nothing_and_adds_nobody(
+async def test_sharing_with_an_unknown_users_id_reveals_no_email_and_joins_nobody(
     client: AsyncClient, accounts: Accounts
 ) -> None:
     mallory, victim = await accounts.create(), await accounts.create()
@@ -18,7 +18,9 @@ async def test_sharing_with_an_unknown_users_id_reveals_nothing_and_adds_nobody(
             headers=mallory.headers,
         )
         walked[user_id] = (response.status_code, response.json())
-    assert walked[victim.id] == walked[victim.id + 1000] == (404, {"detail": "User not found"})
+    # The account is only invited (tests/boards/test_invitations.py), without its email.
+    assert walked[victim.id] == (202, {"id": victim.id, "role": "viewer", "status": "invited"})
+    assert walked[victim.id + 1000] == (404, {"detail": "User not found"})
     assert victim.email not in str(walked)
     boards = await client.get("/api/boards", headers=victim.headers)
     assert boards.json() == []
@@ -40,7 +42,7 @@ async def test_sharing_works_with_a_user_found_by_email(
     ]
 
 
-async def test_a_search_by_someone_else_does_not_let_you_share(
+async def test_a_search_by_someone_else_does_not_let_you_add_them(
     client: AsyncClient, accounts: Accounts
 ) -> None:
     alice, bob, mallory = [await accounts.create() for _ in range(3)]
@@ -49,7 +51,7 @@ async def test_a_search_by_someone_else_does_not_let_you_share(
     response = await client.put(
         f"/api/boards/{board['id']}/users/{bob.id}", headers=mallory.headers
     )
-    assert response.status_code == 404
+    assert (response.status_code, response.json()["status"]) == (202, "invited")
     missing = await client.post(
         "/api/users/search", json={"email": "nobody@example.com"}, headers=mallory.headers
     )
