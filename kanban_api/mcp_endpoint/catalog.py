@@ -59,7 +59,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
     ),
     ToolSpec(
         "delete_board",
-        "Delete a board with all its cards, comments and members (owners). Cannot be undone.",
+        "Delete a board with all its cards, comments and members (owners): it goes to the "
+        "trash, from which its owners can restore it (REST: /api/trash) for a while.",
         args.BoardArguments,
         results.Deleted,
         tools.delete_board,
@@ -117,8 +118,9 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
     ),
     ToolSpec(
         "delete_card",
-        "Delete a card and its comments. To keep it out of sight instead, archive it with "
-        "update_card.",
+        "Delete a card and its comments: it goes to the trash, from which editors can "
+        "restore it (REST: /api/trash) for a while. To keep it out of sight instead, archive "
+        "it with update_card.",
         args.CardArguments,
         results.Deleted,
         tools.delete_card,

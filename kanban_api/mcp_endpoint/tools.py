@@ -40,6 +40,7 @@ from kanban_api.services import boards as board_service
 from kanban_api.services import cards as card_service
 from kanban_api.services import comments as comment_service
 from kanban_api.services import contacts
+from kanban_api.services import trash as trash_service
 from kanban_api.services.card_caps import CardCaps
 
 Arguments = TypeVar("Arguments", bound=BaseModel)
@@ -138,7 +139,7 @@ async def list_boards(call: Call, _: args.NoArguments) -> Answer:
 async def get_board(call: Call, arguments: args.BoardCards) -> Answer:
     found = await _board(call, arguments.board_id, Action.VIEW)
     page = await _card_page(call, arguments.board_id, arguments)
-    board = BoardOut.of(found.board, found.role)
+    board = BoardOut.of(found.board, found.role, invited=found.invited)
     summary = f"Board #{board.id} {board.title!r} ({board.role}): " + _counted(page, "shown")
     return Answer({"board": board, **page}, summary)
 
@@ -149,7 +150,9 @@ async def create_board(call: Call, arguments: args.CreateBoard) -> Answer:
     board = await board_service.create_board(
         call.session, user=user, title=arguments.title, description=arguments.description
     )
-    return Answer(BoardOut.of(board, Role.OWNER), f"Created board #{board.id} {board.title!r}")
+    return Answer(
+        BoardOut.of(board, Role.OWNER, invited=False), f"Created board #{board.id} {board.title!r}"
+    )
 
 
 async def update_board(call: Call, arguments: args.UpdateBoard) -> Answer:
@@ -158,12 +161,15 @@ async def update_board(call: Call, arguments: args.UpdateBoard) -> Answer:
     for action in board_update_actions(update.model_fields_set):
         found.require(action)
     board = await board_service.update_board(call.session, board=found.board, update=update)
-    return Answer(BoardOut.of(board, found.role), f"Updated board #{board.id} {board.title!r}")
+    return Answer(
+        BoardOut.of(board, found.role, invited=found.invited),
+        f"Updated board #{board.id} {board.title!r}",
+    )
 
 
 async def delete_board(call: Call, arguments: args.BoardArguments) -> Answer:
     found = await _board(call, arguments.board_id, Action.MANAGE_BOARD, for_update=True)
-    await board_service.delete_board(call.session, board=found.board)
+    await trash_service.trash_board(call.session, board=found.board, user=found.user)
     return Answer(Deleted(id=arguments.board_id), f"Deleted board #{arguments.board_id}")
 
 
@@ -217,7 +223,7 @@ async def move_card(call: Call, arguments: args.MoveCard) -> Answer:
 
 async def delete_card(call: Call, arguments: args.CardArguments) -> Answer:
     found = await _card(call, arguments.card_id, Action.EDIT_CARDS, for_update=True)
-    await card_service.delete_card(call.session, card=found.card)
+    await trash_service.trash_card(call.session, card=found.card, user=found.user)
     return Answer(Deleted(id=arguments.card_id), f"Deleted card #{arguments.card_id}")
 
 

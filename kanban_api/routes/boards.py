@@ -83,7 +83,7 @@ async def import_board(
     board = await transfer.import_board(
         session, user=user, document=document, caps=CardCaps.from_settings(settings), loc=loc
     )
-    return with_etag(response, BoardOut.of(board, Role.OWNER))
+    return with_etag(response, BoardOut.of(board, Role.OWNER, invited=False))
 
 
 @router.get("/{board_id}/export", responses=NOT_A_MEMBER, response_model=BoardDocument)

@@ -45,7 +45,7 @@ async def list_trash(database: DatabaseDep, principal: CurrentPrincipal) -> list
 async def restore_board(session: SessionDep, access: RestoreBoard, response: Response) -> BoardOut:
     """Bring the board back (owners), with everything that was on it."""
     board = await trash_service.restore_board(session, board=access.board)
-    return with_etag(response, BoardOut.of(board, access.role))
+    return with_etag(response, BoardOut.of(board, access.role, invited=access.invited))
 
 
 @router.post(
