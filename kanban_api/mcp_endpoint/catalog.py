@@ -8,7 +8,6 @@ from kanban_api.mcp_endpoint.tools import ToolSpec
 from kanban_api.schemas.board import BoardOut
 from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.comment import CommentOut
-from kanban_api.schemas.member import MemberOut
 from kanban_api.schemas.user import UserPublic
 
 INSTRUCTIONS = (
@@ -161,11 +160,12 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
     ),
     ToolSpec(
         "share_board",
-        "Make a user a member of a board, or change a member's role (owners). Only a user "
-        "found with find_user or already sharing a board with you. Without a role a new "
-        "member joins as an editor.",
+        "Make a user a member of a board, or change a member's role (owners). A user found "
+        "with find_user or already sharing a board with you joins at once (status member); "
+        "anyone else is invited (status invited, no email) until they accept. Without a "
+        "role a new member joins as an editor.",
         args.ShareBoard,
-        MemberOut,
+        results.SharedOut,
         tools.share_board,
         changes_boards=True,
         writes=True,

@@ -2,8 +2,11 @@
 content is a JSON object), and `Deleted` where REST answers 204. Their JSON Schemas are
 the tools' output schemas, which clients check results against."""
 
+from typing import Literal
+
 from pydantic import Field
 
+from kanban_api.models import Role
 from kanban_api.schemas.base import ApiModel
 from kanban_api.schemas.board import BoardOut
 from kanban_api.schemas.card import CardOut
@@ -49,3 +52,13 @@ class Deleted(ApiModel):
     """The id of what was deleted."""
 
     id: int
+
+
+class SharedOut(ApiModel):
+    """A share: the user joined (`member`, with their email, as REST's 200 MemberOut) or
+    was invited (`invited`, no email until they accept, as REST's 202)."""
+
+    id: int
+    role: Role
+    status: Literal["member", "invited"]
+    email: str | None = Field(description="Null while the user is only invited")

@@ -25,6 +25,7 @@ from kanban_api.mcp_endpoint.results import (
     Deleted,
     EventListOut,
     MemberListOut,
+    SharedOut,
 )
 from kanban_api.models import Role
 from kanban_api.permissions import Action, board_update_actions
@@ -262,14 +263,18 @@ async def find_user(call: Call, arguments: args.FindUser) -> Answer:
 async def share_board(call: Call, arguments: args.ShareBoard) -> Answer:
     share = body(arguments, MemberShare)
     found = await _board(call, arguments.board_id, Action.MANAGE_MEMBERS, for_update=True)
-    user, role = await board_service.add_member(
+    user, membership = await board_service.add_member(
         call.session,
         board=found.board,
         sharer_id=found.user.id,
         user_id=arguments.user_id,
         role=share.role,
     )
-    member = MemberOut(id=user.id, email=user.email, role=role)
+    if membership.pending:
+        invited = SharedOut(id=user.id, role=membership.role, status="invited", email=None)
+        summary = f"User #{user.id} is invited to board #{arguments.board_id} as {invited.role}"
+        return Answer(invited, summary)
+    member = SharedOut(id=user.id, role=membership.role, status="member", email=user.email)
     return Answer(member, f"{member.email} is {member.role} of board #{arguments.board_id}")
 
 

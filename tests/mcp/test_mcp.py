@@ -341,7 +341,12 @@ async def test_comments_members_and_activity(
         deleted = await call_tool(session, "delete_card", cardId=card["id"])
         gone = await call_tool(session, "delete_board", boardId=board["id"])
         unknown = await tool_error(session, "find_user", email="nobody@example.com")
-    assert member == {"id": colleague.id, "email": colleague.email, "role": "viewer"}
+    assert member == {
+        "id": colleague.id,
+        "email": colleague.email,
+        "role": "viewer",
+        "status": "member",
+    }
     assert comments == {"comments": [comment]}
     assert comment["authorId"] == owner.id
     assert [event["type"] for event in activity["events"]] == ["member.added", "comment.created"]
@@ -399,3 +404,17 @@ async def test_mcp_requests_count_against_the_rate_limit(
         await state_of(limited).database.dispose()
     assert answers[0].headers["RateLimit-Limit"] == "2"
     assert answers[-1].status_code == 429
+
+
+async def test_sharing_with_a_stranger_invites_without_their_email(
+    served: FastAPI, client: AsyncClient, accounts: Accounts
+) -> None:
+    owner, board, _ = await _board_with_card(client, accounts)
+    stranger = await accounts.create()
+    async with mcp_session(served, owner.headers) as session:
+        shared = await call_tool(session, "share_board", boardId=board["id"], userId=stranger.id)
+        members = await call_tool(session, "list_members", boardId=board["id"])
+    assert shared == {"id": stranger.id, "email": None, "role": "editor", "status": "invited"}
+    assert stranger.email not in str(members)
+    invitations = await client.get("/api/invitations", headers=stranger.headers)
+    assert [invitation["boardId"] for invitation in invitations.json()] == [board["id"]]
