@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from kanban_api.schemas.base import ApiModel, InputModel
-from kanban_api.schemas.fields import BodyId, BodyInt, Title
+from kanban_api.schemas.fields import BodyId, ExpiryDays, Title
 
 Scope = Literal["read", "write"]
 
@@ -28,7 +28,7 @@ class ApiTokenCreate(InputModel):
         ),
     ] = None
     expires_in_days: Annotated[
-        BodyInt | None, Field(ge=1, le=365, description="Days until it expires; null: never")
+        ExpiryDays | None, Field(description="Days until it expires; null: never")
     ] = None
 
 
