@@ -149,14 +149,47 @@ def principal_key(tokens: TokenVerifier, *, authorization: str | None, address: 
     login token, `token:<hash>` for an access token (valid or not: it is checked
     later), else `address:<client address>`. What rate limits, in-flight bounds and
     idempotency keys are kept per."""
-    scheme, _, bearer = (authorization or "").partition(" ")
-    if scheme.lower() == "bearer" and bearer:
+    bearer = _bearer(authorization)
+    if bearer is not None:
         if bearer.startswith(API_TOKEN_PREFIX):
             return f"token:{ticket_hash(bearer)}"
         claims = tokens.claims(bearer)
         if claims is not None:
             return f"user:{claims.user_id}"
     return f"address:{address}"
+
+
+async def principal_is_current(
+    tokens: TokenVerifier, database: Database, *, authorization: str | None
+) -> bool:
+    """Whether the credential `principal_key` counted a request against still holds: False
+    for an access token revoked, expired or retired, or a login token whose user changed
+    their password or is gone; True for a request counted by its address. What a stored
+    answer is replayed to (idempotency.py). One statement."""
+    bearer = _bearer(authorization)
+    if bearer is None:
+        return True
+    if bearer.startswith(API_TOKEN_PREFIX):
+        try:
+            await authenticate_bearer(tokens, database, bearer=bearer)
+        except NotAuthenticatedError:
+            return False
+        return True
+    claims = tokens.claims(bearer)
+    if claims is None:
+        return True
+    async with database.reading() as connection:
+        current = await connection.scalar(
+            select(credential_is_current()),
+            {"user_id": claims.user_id, "credentials_version": claims.credentials_version},
+        )
+    return bool(current)
+
+
+def _bearer(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if the header is one."""
+    scheme, _, bearer = (authorization or "").partition(" ")
+    return bearer if scheme.lower() == "bearer" and bearer else None
 
 
 def ticket_hash(ticket: str) -> str:

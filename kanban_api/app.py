@@ -132,7 +132,7 @@ def _add_middleware(app: FastAPI, state: AppState) -> None:
     # Added innermost first. Every answer the app, the size limit or the error layer
     # gives (413s and 500s included) passes CORS, the request log and the security
     # headers, so a browser can read each one; CORS preflights are logged too.
-    app.add_middleware(IdempotencyMiddleware, tokens=state.tokens, engine=state.database.engine)
+    app.add_middleware(IdempotencyMiddleware, tokens=state.tokens, database=state.database)
     if state.rate_counter is not None:
         app.add_middleware(
             RateLimitMiddleware,

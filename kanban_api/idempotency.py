@@ -29,7 +29,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kanban_api.access import principal_key
+from kanban_api.access import principal_is_current, principal_key
+from kanban_api.database import Database
+from kanban_api.errors import NotAuthenticatedError
 from kanban_api.middleware import (
     DATABASE_ERRORS,
     client_address,
@@ -65,10 +67,11 @@ def _storable(status: int) -> bool:
 class IdempotencyMiddleware:
     """Runs a keyed write once per principal and key; replays its answer to retries."""
 
-    def __init__(self, app: ASGIApp, *, tokens: TokenVerifier, engine: AsyncEngine) -> None:
+    def __init__(self, app: ASGIApp, *, tokens: TokenVerifier, database: Database) -> None:
         self.app = app
         self.tokens = tokens
-        self.store = _Store(engine)
+        self.database = database
+        self.store = _Store(database.engine)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key_of(scope)
@@ -83,14 +86,18 @@ class IdempotencyMiddleware:
         except HTTPException as error:
             await JSONResponse({"detail": error.detail}, error.status_code)(scope, receive, send)
             return
+        authorization = scope_header(scope, b"authorization")
         principal = principal_key(
-            self.tokens,
-            authorization=scope_header(scope, b"authorization"),
-            address=client_address(scope),
+            self.tokens, authorization=authorization, address=client_address(scope)
         )
         fingerprint = _fingerprint(scope, body)
         try:
             earlier = await self.store.claim(principal, key, fingerprint=fingerprint)
+            # A credential revoked or retired since gets the 401 any request of it gets.
+            if earlier is not None and not await principal_is_current(
+                self.tokens, self.database, authorization=authorization
+            ):
+                earlier = _not_authenticated()
         except DATABASE_ERRORS as error:
             earlier = database_fault(error, scope)
         if earlier is not None:
@@ -254,6 +261,11 @@ _EARLIER = select(
 def _stale(status: int | None, created_at: datetime, *, now: datetime) -> bool:
     age = now - created_at
     return age >= KEEP or (status is None and age >= ABANDONED_AFTER)
+
+
+def _not_authenticated() -> Response:
+    error = NotAuthenticatedError()
+    return JSONResponse(error.content(), error.status_code, headers=error.headers)
 
 
 def _in_progress() -> Response:

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from kanban_api.schemas.base import ApiModel, InputModel
-from kanban_api.schemas.fields import Id, Title
+from kanban_api.schemas.fields import BodyId, ExpiryDays, Title
 
 Scope = Literal["read", "write"]
 
@@ -20,7 +20,7 @@ class ApiTokenCreate(InputModel):
         ),
     ]
     board_ids: Annotated[
-        list[Id] | None,
+        list[BodyId] | None,
         Field(
             max_length=100,
             description="Limit the token to these boards (the caller must be a member "
@@ -28,7 +28,7 @@ class ApiTokenCreate(InputModel):
         ),
     ] = None
     expires_in_days: Annotated[
-        int | None, Field(ge=1, le=365, description="Days until it expires; null: never")
+        ExpiryDays | None, Field(description="Days until it expires; null: never")
     ] = None
 
 

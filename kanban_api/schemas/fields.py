@@ -153,6 +153,8 @@ Password = Annotated[
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 # An id in a JSON body: a JSON integer only, not `"5"` or `true` as pydantic would allow.
 BodyId = Annotated[Id, BeforeValidator(_json_integer)]
+# An access token's lifetime in days, a JSON integer too.
+ExpiryDays = Annotated[int, Field(ge=1, le=365), BeforeValidator(_json_integer)]
 # A feed position in a JSON body: 0 (before the first event) or an event's seq.
 BodySeq = Annotated[int, Field(ge=0, le=2**31 - 1), BeforeValidator(_json_integer)]
 # A naive datetime is a 422: guessing its zone would silently shift deadlines.

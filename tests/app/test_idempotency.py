@@ -86,6 +86,36 @@ async def test_keys_belong_to_their_principal(
     assert await count(engine, Card) == 2
 
 
+@pytest.mark.parametrize("credential", ["revoked access token", "retired login token"])
+async def test_a_credential_no_longer_current_gets_401_not_the_stored_answer(
+    client: AsyncClient, accounts: Accounts, engine: AsyncEngine, credential: str
+) -> None:
+    """Revoked and password-retired tokens answer 401 from the next request on: a retry
+    with one of them does not get the answer stored for it while it was current."""
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    caller = await create_api_token(client, owner) if credential.startswith("revoked") else owner
+    assert (await create_cards(client, caller, board["id"], "before")).status_code == 201
+    if credential.startswith("revoked"):
+        revoked = await client.delete(
+            f"/api/users/me/tokens/{caller.token_info['id']}", headers=owner.headers
+        )
+        assert revoked.status_code == 204
+    else:
+        changed = await client.patch(
+            "/api/users/me",
+            json={"password": "another long pass", "currentPassword": owner.password},
+            headers=owner.headers,
+        )
+        assert changed.status_code == 200, changed.text
+    retry = await create_cards(client, caller, board["id"], "before")
+    assert retry.status_code == 401
+    assert "Idempotency-Replayed" not in retry.headers
+    assert retry.headers["WWW-Authenticate"] == "Bearer"
+    assert "Once" not in retry.text
+    assert await count(engine, Card) == 1
+
+
 async def test_a_running_request_makes_a_retry_wait_with_409(
     client: AsyncClient, accounts: Accounts, engine: AsyncEngine
 ) -> None:

@@ -55,6 +55,9 @@ async def test_a_token_is_shown_once_and_stored_only_as_a_hash(
         {"name": "x", "scopes": ["read"], "expiresInDays": 0},
         {"name": "x", "scopes": ["read"], "expiresInDays": 366},
         {"name": "x", "scopes": ["read"], "boardIds": [0]},
+        # JSON integers only, as every body takes them (docs/security.md, Input).
+        {"name": "x", "scopes": ["read"], "expiresInDays": "5"},
+        {"name": "x", "scopes": ["read"], "expiresInDays": True},
     ],
 )
 async def test_bad_token_requests_answer_422_and_make_nothing(
@@ -63,6 +66,16 @@ async def test_bad_token_requests_answer_422_and_make_nothing(
     owner = await accounts.create()
     response = await client.post(TOKENS, json=body, headers=owner.headers)
     assert response.status_code == 422, response.text
+    assert (await client.get(TOKENS, headers=owner.headers)).json() == []
+
+
+async def test_board_ids_are_json_integers(client: AsyncClient, accounts: Accounts) -> None:
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    body = {"name": "x", "scopes": ["read"], "boardIds": [str(board["id"])]}
+    response = await client.post(TOKENS, json=body, headers=owner.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "boardIds", 0]
     assert (await client.get(TOKENS, headers=owner.headers)).json() == []
 
 
