@@ -122,3 +122,9 @@ async def trash_board(database: Database, *, board_id: int, user_id: int) -> Non
         user = await session.get_one(User, user_id)
         board = await session.get_one(Board, board_id)
         await trash.trash_board(session, board=board, user=user)
+
+
+async def empty_trash(database: Database) -> int:
+    """Purge everything in the trash now, as the pruner does once the retention has passed."""
+    async with database.sessionmaker() as session, session.begin():
+        return await trash.purge(session, retention_days=0)

@@ -10,7 +10,7 @@ assigned; comments keep their author, or, when nobody matches, say who wrote the
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -28,6 +28,7 @@ from kanban_api.models import (
     Membership,
     User,
 )
+from kanban_api.models.base import utcnow
 from kanban_api.models.board import board_columns
 from kanban_api.reads.cards import CARD_ORDER
 from kanban_api.schemas.board import BoardEventOut
@@ -41,12 +42,13 @@ from kanban_api.utils.emails import email_key
 async def export_board(session: AsyncSession, *, board: Board) -> dict[str, Any]:
     """The board as a `kanban-api/1` document: its columns, labels, members (by email,
     sorted), and cards in board order with labels, assignees, checklist and comments.
-    Five statements, whatever the board's size."""
+    Five statements, whatever the board's size. Invited users who have not accepted are
+    left out, and their email with them (docs/api.md, Invitations)."""
     members = (
         await session.execute(
             select(User.id, User.email, Membership.role)
             .join(Membership, Membership.user_id == User.id)
-            .where(Membership.board_id == board.id)
+            .where(Membership.board_id == board.id, Membership.accepted_at.is_not(None))
             .order_by(User.email_key)
         )
     ).all()
@@ -59,26 +61,8 @@ async def export_board(session: AsyncSession, *, board: Board) -> dict[str, Any]
             .options(selectinload(Card.labels), selectinload(Card.assignees))
         )
     ).all()
-    in_play = (Card.board_id == board.id, card_in_play())
-    items: dict[int, list[dict[str, Any]]] = {}
-    for item in await session.scalars(
-        select(ChecklistItem)
-        .join(Card, Card.id == ChecklistItem.card_id)
-        .where(*in_play)
-        .order_by(ChecklistItem.card_id, ChecklistItem.position, ChecklistItem.id)
-    ):
-        items.setdefault(item.card_id, []).append({"text": item.text, "done": item.done})
-    comments: dict[int, list[dict[str, Any]]] = {}
-    for comment, author in await session.execute(
-        select(Comment, User.email)
-        .join(Card, Card.id == Comment.card_id)
-        .outerjoin(User, User.id == Comment.author_id)
-        .where(*in_play)
-        .order_by(Comment.card_id, Comment.id)
-    ):
-        comments.setdefault(comment.card_id, []).append(
-            {"author": author, "body": comment.body, "createdAt": comment.created_at}
-        )
+    items = await _checklists(session, board_id=board.id)
+    comments = await _comments_of(session, board_id=board.id)
     document = BoardDocument.model_validate(
         {
             "format": FORMAT,
@@ -104,6 +88,42 @@ async def export_board(session: AsyncSession, *, board: Board) -> dict[str, Any]
     )
     exported: dict[str, Any] = document.model_dump(mode="json", by_alias=True)
     return exported
+
+
+async def _checklists(session: AsyncSession, *, board_id: int) -> dict[int, list[dict[str, Any]]]:
+    """Card id → its checklist items as the document has them, in order."""
+    items: dict[int, list[dict[str, Any]]] = {}
+    for item in await session.scalars(
+        select(ChecklistItem)
+        .join(Card, Card.id == ChecklistItem.card_id)
+        .where(Card.board_id == board_id, card_in_play())
+        .order_by(ChecklistItem.card_id, ChecklistItem.position, ChecklistItem.id)
+    ):
+        items.setdefault(item.card_id, []).append({"text": item.text, "done": item.done})
+    return items
+
+
+async def _comments_of(session: AsyncSession, *, board_id: int) -> dict[int, list[dict[str, Any]]]:
+    """Card id → its comments as the document has them, oldest first; the author by
+    email, unless they are only invited to the board (then null, as for a deleted user)."""
+    invited = exists().where(
+        Membership.board_id == board_id,
+        Membership.user_id == User.id,
+        Membership.accepted_at.is_(None),
+    )
+    author = case((invited, None), else_=User.email)
+    comments: dict[int, list[dict[str, Any]]] = {}
+    for comment, email in await session.execute(
+        select(Comment, author)
+        .join(Card, Card.id == Comment.card_id)
+        .outerjoin(User, User.id == Comment.author_id)
+        .where(Card.board_id == board_id, card_in_play())
+        .order_by(Comment.card_id, Comment.id)
+    ):
+        comments.setdefault(comment.card_id, []).append(
+            {"author": email, "body": comment.body, "createdAt": comment.created_at}
+        )
+    return comments
 
 
 async def import_board(
@@ -135,12 +155,7 @@ async def import_board(
     people = await contacts.co_members_by_email(
         session, user_id=user.id, emails=_emails_named(document)
     )
-    members = {user.id}
-    for member in document.members:
-        found = people.get(email_key(member.email))
-        if found is not None and found not in members:
-            members.add(found)
-            session.add(Membership(board_id=board.id, user_id=found, role=member.role))
+    members = _add_members(session, board=board, owner=user, document=document, people=people)
     await session.flush()
     archived = sum(card.archived for card in document.cards)
     await card_caps.make_room(
@@ -150,6 +165,50 @@ async def import_board(
         active=len(document.cards) - archived,
         archived=archived,
     )
+    await _add_cards(
+        session, board=board, document=document, people=people, members=members, loc=loc
+    )
+    await events.record(
+        session,
+        board_id=board.id,
+        type=EventType.BOARD_IMPORTED,
+        data=BoardEventOut.model_validate(board),
+    )
+    return board
+
+
+def _add_members(
+    session: AsyncSession,
+    *,
+    board: Board,
+    owner: User,
+    document: BoardDocument,
+    people: dict[str, int],
+) -> set[int]:
+    """Add the document's members who were found (co-members: they join at once, as a
+    share with them would); returns the new board's member ids."""
+    members = {owner.id}
+    for member in document.members:
+        found = people.get(email_key(member.email))
+        if found is not None and found not in members:
+            members.add(found)
+            session.add(
+                Membership(board_id=board.id, user_id=found, role=member.role, accepted_at=utcnow())
+            )
+    return members
+
+
+async def _add_cards(
+    session: AsyncSession,
+    *,
+    board: Board,
+    document: BoardDocument,
+    people: dict[str, int],
+    members: set[int],
+    loc: tuple[str, ...],
+) -> None:
+    """The document's cards, in order at the bottom of their columns, with their labels,
+    assignees among `members`, checklists and comments."""
     positions = {
         column: iter(ordering.spaced(count))
         for column, count in Counter(card.column for card in document.cards).items()
@@ -182,13 +241,6 @@ async def import_board(
         )
         session.add_all(_comments(card, given, people, (*loc, "cards", index, "comments")))
     await session.flush()
-    await events.record(
-        session,
-        board_id=board.id,
-        type=EventType.BOARD_IMPORTED,
-        data=BoardEventOut.model_validate(board),
-    )
-    return board
 
 
 def _emails_named(document: BoardDocument) -> set[str]:

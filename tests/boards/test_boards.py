@@ -1,8 +1,11 @@
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kanban_api.state import state_of
+from tests import factories
 from tests.helpers import Accounts, create_board, create_cards, introduce
 
 COLORS = ["red", "orange", "yellow", "green", "blue", "purple", "gray"]
@@ -146,8 +149,8 @@ async def test_create_rejects_invalid_input(
     assert (await auth_client.get("/api/boards")).json() == []
 
 
-async def test_delete_board_removes_its_cards_labels_and_memberships(
-    client: AsyncClient, accounts: Accounts, engine: AsyncEngine
+async def test_delete_board_then_purge_removes_its_cards_labels_and_memberships(
+    app: FastAPI, client: AsyncClient, accounts: Accounts, engine: AsyncEngine
 ) -> None:
     alice, bob = await accounts.create(), await accounts.create()
     board = await create_board(client, alice)
@@ -166,6 +169,7 @@ async def test_delete_board_removes_its_cards_labels_and_memberships(
         await client.get(f"/api/cards/{cards[0]['id']}", headers=alice.headers)
     ).status_code == 404
     assert [b["id"] for b in (await client.get("/api/boards", headers=bob.headers)).json()] == []
+    assert await factories.empty_trash(state_of(app).database) == 1
     async with engine.connect() as connection:
         leftovers = await connection.execute(
             text(

@@ -3,10 +3,13 @@
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kanban_api.state import state_of
+from tests import factories
 from tests.helpers import CARD_FIELDS, Account, Accounts, create_board, create_cards
 
 
@@ -200,7 +203,7 @@ async def test_update_rejects_invalid_input(
 
 
 async def test_delete_card(
-    client: AsyncClient, owner: Account, board: dict[str, Any], engine: AsyncEngine
+    app: FastAPI, client: AsyncClient, owner: Account, board: dict[str, Any], engine: AsyncEngine
 ) -> None:
     doomed, kept = await create_cards(
         client, owner, board["id"], {"title": "a", "labels": ["red"]}, {"title": "b"}
@@ -212,6 +215,7 @@ async def test_delete_card(
     ).status_code == 404
     listing = await client.get(f"/api/boards/{board['id']}/cards", headers=owner.headers)
     assert [card["id"] for card in listing.json()] == [kept["id"]]
+    assert await factories.empty_trash(state_of(app).database) == 1
     async with engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM card_label")) == 0
     again = await client.delete(f"/api/cards/{doomed['id']}", headers=owner.headers)

@@ -6,8 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from httpx import AsyncClient
 
+from kanban_api.models import Role
+from kanban_api.state import state_of
+from tests import factories
 from tests.conftest import ClientFactory
 from tests.helpers import (
     Account,
@@ -259,3 +263,32 @@ async def test_an_import_respects_the_card_cap(
     assert response.status_code == 409
     assert "at most 2 active cards" in detail(response)
     assert (await client.get("/api/boards", headers=alice.headers)).json() == []
+
+
+async def test_an_export_shows_no_invited_users_email_and_an_import_joins_co_members(
+    app: FastAPI, client: AsyncClient, accounts: Accounts
+) -> None:
+    alice, bob, invitee = [await accounts.create() for _ in range(3)]
+    board_id = await populated_board(client, alice, bob)
+    # Invited, not accepted: the invitee may comment, yet the board never saw their email.
+    await factories.invite(
+        state_of(app).database, board_id=board_id, user_id=invitee.id, role=Role.EDITOR
+    )
+    (card,) = await create_cards(client, alice, board_id, {"title": "Asked"})
+    await create_comment(client, invitee, card["id"], "Hello from outside")
+    document = await export(client, alice, board_id)
+    assert invitee.email not in json.dumps(document)
+    asked = next(card for card in document["cards"] if card["title"] == "Asked")
+    assert asked["comments"][0]["author"] is None
+
+    response = await import_(client, alice, document)
+    assert response.status_code == 201, response.text
+    imported = response.json()["id"]
+    # Bob shares a board with Alice: he joins the copy at once, in his exported role.
+    members = (await client.get(f"/api/boards/{imported}/users", headers=bob.headers)).json()
+    assert {(member["id"], member["role"]) for member in members} == {
+        (alice.id, "owner"),
+        (bob.id, "editor"),
+    }
+    boards = (await client.get("/api/boards", headers=bob.headers)).json()
+    assert imported in [board["id"] for board in boards]
