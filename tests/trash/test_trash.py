@@ -332,19 +332,25 @@ async def test_the_trash_lists_what_the_caller_may_restore_newest_first(
     assert (await client.get("/api/trash")).status_code == 401
 
 
-async def test_sharing_through_a_trashed_board_stops(
+async def test_a_trashed_board_introduces_nobody(
     client: AsyncClient, accounts: Accounts, boards: Boards
 ) -> None:
-    """Sharing by id works with co-members only while the board they share is not in the trash."""
+    """Co-members of a board in the trash are strangers again: sharing by id only invites
+    them, without their email, until the board is restored."""
     alice, bob = await accounts.create(), await accounts.create()
     # Bob found Alice by email and shared his board; Alice knows Bob from that board only.
     shared = await boards.create(bob, {"editor": alice})
     mine = await create_board(client, alice)
     path = f"/api/boards/{mine['id']}/users/{bob.id}"
     await delete(client, bob, f"/api/boards/{shared.id}")
-    assert (await client.put(path, headers=alice.headers)).status_code == 404
+    invited = await client.put(path, headers=alice.headers)
+    assert (invited.status_code, invited.json()) == (
+        202,
+        {"id": bob.id, "role": "editor", "status": "invited"},
+    )
     assert (await restore(client, bob, "boards", shared.id)).status_code == 200
-    assert (await client.put(path, headers=alice.headers)).status_code == 200
+    joined = await client.put(path, headers=alice.headers)
+    assert (joined.status_code, joined.json()["email"]) == (200, bob.email)
 
 
 async def test_the_pruner_purges_what_stayed_in_the_trash_past_the_retention(
