@@ -146,6 +146,10 @@ def authenticate(tokens: TokenVerifier, *, bearer: str | None) -> Principal:
 # token authenticated (its answer is that token's): what tells the counters that the
 # token is a current credential (rate_limit.py, overload.py).
 TOKEN_AUTHENTICATED = "kanban.token_authenticated"
+# How long the counters go on counting an access token against itself after it last
+# authenticated a request: a token revoked meanwhile keeps its own count that long
+# (its requests answer 401 all the same).
+KNOWN_TOKEN_SECONDS = 600
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kanban_api.access import (
+    KNOWN_TOKEN_SECONDS,
     TOKEN_AUTHENTICATED,
     CountedAs,
     access_token_is_current,
@@ -52,10 +53,6 @@ LIMITED_PREFIX = "/api/"
 def clock() -> float:
     """Unix seconds: the windows' clock (tests set it)."""
     return time.time()
-
-
-# How long Redis remembers that an access token authenticated (see RedisCounter).
-KNOWN_TOKEN_SECONDS = 600
 
 
 class Counter(Protocol):
