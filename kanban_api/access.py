@@ -145,7 +145,7 @@ def authenticate(tokens: TokenVerifier, *, bearer: str | None) -> Principal:
 # The request scope's key under which `get_principal` marks a request that an access
 # token authenticated (its answer is that token's): what tells the counters that the
 # token is a current credential (rate_limit.py, overload.py).
-TOKEN_AUTHENTICATED = "kanban.token_authenticated"
+TOKEN_AUTHENTICATED = "kanban.token_authenticated"  # noqa: S105 (a scope key, not a secret)
 # How long the counters go on counting an access token against itself after it last
 # authenticated a request: a token revoked meanwhile keeps its own count that long
 # (its requests answer 401 all the same).
@@ -207,9 +207,9 @@ def access_token_is_current() -> Exists:
 async def principal_is_current(
     tokens: TokenVerifier, database: Database, *, authorization: str | None
 ) -> bool:
-    """Whether the credential `principal_key` counted a request against still holds: False
-    for an access token revoked, expired or retired, or a login token whose user changed
-    their password or is gone; True for a request counted by its address. What a stored
+    """Whether the credential `principal_key` keys a request by still holds: False for an
+    access token revoked, expired or retired, or a login token whose user changed their
+    password or is gone; True for a request keyed by its address. What a stored
     answer is replayed to (idempotency.py). One statement."""
     bearer = _bearer(authorization)
     if bearer is None:

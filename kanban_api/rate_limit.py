@@ -1,8 +1,8 @@
 """Requests per minute per principal, counted across every worker: the API rate limit.
 
 Each request under /api counts against `access.counted_as` (the user of a login
-token, a current access token or, otherwise, the client address) in a fixed one-minute window (the Unix
-minute). Past `KANBAN_RATE_LIMIT_PER_MINUTE` it answers 429 with `Retry-After`
+token, a current access token or, otherwise, the client address) in a fixed one-minute
+window (the Unix minute). Past `KANBAN_RATE_LIMIT_PER_MINUTE` it answers 429 with `Retry-After`
 before running, so nothing changes. Every answer carries the counters as the IETF
 draft "RateLimit header fields for HTTP" names them (draft-ietf-httpapi-ratelimit-
 headers-07 §3): `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`
@@ -77,9 +77,7 @@ class DatabaseCounter:
         dialect: Any = postgresql if engine.dialect.name == "postgresql" else sqlite
         table = RateLimitWindow.__table__
         fallback = bindparam("fallback", type_=String)
-        chosen = case(
-            (access_token_is_current(), bindparam("token", type_=String)), else_=fallback
-        )
+        chosen = case((access_token_is_current(), bindparam("token", type_=String)), else_=fallback)
         self.plain, self.with_token = (
             dialect.insert(table)
             .values(principal=principal, window=bindparam("window"), count=1)
@@ -143,9 +141,7 @@ class RedisCounter:
         return int(count), token if int(chosen) == 3 else counted.fallback
 
     async def authenticated(self, counted: CountedAs) -> None:
-        await self.redis.set(
-            f"kanban:known-token:{counted.token_hash}", 1, ex=KNOWN_TOKEN_SECONDS
-        )
+        await self.redis.set(f"kanban:known-token:{counted.token_hash}", 1, ex=KNOWN_TOKEN_SECONDS)
 
 
 async def prune(session: AsyncSession, *, now: float | None = None) -> int:

@@ -132,9 +132,7 @@ async def test_made_up_access_tokens_count_against_the_address(
     client_with: ClientFactory, backend: dict[str, str | None]
 ) -> None:
     client = await client_with(rate_limit_per_minute=10, **backend)
-    answers = [
-        await client.get("/api/boards", headers=made_up_token()) for _ in range(15)
-    ]
+    answers = [await client.get("/api/boards", headers=made_up_token()) for _ in range(15)]
     assert [answer.status_code for answer in answers] == [401] * 10 + [429] * 5
     remaining = [answer.headers["RateLimit-Remaining"] for answer in answers]
     assert remaining == [str(left) for left in range(9, -1, -1)] + ["0"] * 5
