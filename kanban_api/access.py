@@ -144,27 +144,74 @@ def authenticate(tokens: TokenVerifier, *, bearer: str | None) -> Principal:
     return Principal.of_claims(claims)
 
 
-def principal_key(tokens: TokenVerifier, *, authorization: str | None, address: str) -> str:
-    """Who a request counts against, without the database: `user:<id>` for a valid
-    login token, `token:<hash>` for an access token (valid or not: it is checked
-    later), else `address:<client address>`. What rate limits, in-flight bounds and
-    idempotency keys are kept per."""
+# The request scope's key under which `get_principal` marks a request that an access
+# token authenticated (its answer is that token's): what tells the counters that the
+# token is a current credential (rate_limit.py, overload.py).
+TOKEN_AUTHENTICATED = "kanban.token_authenticated"  # noqa: S105 (a scope key, not a secret)
+# How long the counters go on counting an access token against itself after it last
+# authenticated a request: a token revoked meanwhile keeps its own count that long
+# (its requests answer 401 all the same).
+KNOWN_TOKEN_SECONDS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class CountedAs:
+    """Who a request counts against, as far as is known without the database.
+
+    `fallback` is `user:<id>` for a valid login token (its signature proves it), else
+    `address:<client address>`; `token_hash` is the SHA-256 (hex) of the `kbp_` access
+    token the request carries, if any. The request counts against `token` only once
+    that token is known to be current (rate_limit.py, overload.py), else against
+    `fallback`: a made-up token is as anonymous as no token.
+    """
+
+    fallback: str
+    token_hash: str | None = None
+
+    @property
+    def token(self) -> str | None:
+        """`token:<hash>`: the key of the access token, if the request carries one."""
+        return None if self.token_hash is None else f"token:{self.token_hash}"
+
+
+def counted_as(tokens: TokenVerifier, *, authorization: str | None, address: str) -> CountedAs:
+    """Who a request counts against (see `CountedAs`), from its Authorization header."""
     bearer = _bearer(authorization)
     if bearer is not None:
         if bearer.startswith(API_TOKEN_PREFIX):
-            return f"token:{ticket_hash(bearer)}"
+            return CountedAs(f"address:{address}", ticket_hash(bearer))
         claims = tokens.claims(bearer)
         if claims is not None:
-            return f"user:{claims.user_id}"
-    return f"address:{address}"
+            return CountedAs(f"user:{claims.user_id}")
+    return CountedAs(f"address:{address}")
+
+
+def principal_key(tokens: TokenVerifier, *, authorization: str | None, address: str) -> str:
+    """Whose idempotency keys a request's are: `user:<id>` for a valid login token,
+    `token:<hash>` for an access token (valid or not: it is checked later), else
+    `address:<client address>`."""
+    counted = counted_as(tokens, authorization=authorization, address=address)
+    return counted.token or counted.fallback
+
+
+def access_token_is_current() -> Exists:
+    """SQL that holds while the access token whose hash is `:token_hash` authenticates
+    (not revoked, expired at `:now`, nor retired by a password change): what the rate
+    limit's counter reads to choose its key in the same statement."""
+    return exists().where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        User.id == ApiToken.user_id,
+        User.credentials_version == ApiToken.credentials_version,
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")),
+    )
 
 
 async def principal_is_current(
     tokens: TokenVerifier, database: Database, *, authorization: str | None
 ) -> bool:
-    """Whether the credential `principal_key` counted a request against still holds: False
-    for an access token revoked, expired or retired, or a login token whose user changed
-    their password or is gone; True for a request counted by its address. What a stored
+    """Whether the credential `principal_key` keys a request by still holds: False for an
+    access token revoked, expired or retired, or a login token whose user changed their
+    password or is gone; True for a request keyed by its address. What a stored
     answer is replayed to (idempotency.py). One statement."""
     bearer = _bearer(authorization)
     if bearer is None:

@@ -90,6 +90,7 @@ def reads_only(endpoint: Endpoint) -> Endpoint:
 async def get_principal(request: Request, token: Bearer) -> Principal:
     state = app_state(request)
     principal = await access.authenticate_bearer(state.tokens, state.database, bearer=token)
+    _mark_token(request, principal)
     endpoint = request.scope.get("endpoint")
     marked = getattr(endpoint, "__dict__", {}).get(READS_ONLY, False)
     access.require_scope(principal, writes=request.method not in READ_METHODS and not marked)
@@ -111,8 +112,16 @@ async def get_stream_principal(
 ) -> Principal:
     state = app_state(request)
     if ticket is None:
-        return await access.authenticate_bearer(state.tokens, state.database, bearer=token)
+        principal = await access.authenticate_bearer(state.tokens, state.database, bearer=token)
+        _mark_token(request, principal)
+        return principal
     return await access.authenticate_ticket(state.database, ticket=ticket, board_id=board_id)
+
+
+def _mark_token(request: Request, principal: Principal) -> None:
+    """Tell the counters that the request's access token, if any, authenticated."""
+    if principal.token_id is not None:
+        request.scope[access.TOKEN_AUTHENTICATED] = True
 
 
 # Who is calling; routes that need the user's row take CurrentUser.

@@ -10,15 +10,29 @@ what it protects: a worker's own connection pool.
 
 A request counts until its answer begins: an event stream, or a card list being
 sent, no longer holds a database connection by then.
+
+Who a request counts against is chosen as for the rate limit (`access.counted_as`):
+an access token counts against itself only once it is known to be current, else
+against its address, so that made-up tokens share their address's slots. Known here
+means: it authenticated a request in this worker within KNOWN_TOKEN_SECONDS (the
+bound is this worker's, and so is what it remembers; the token's own requests still
+check it in the database, so a token revoked meanwhile only keeps its slots, and
+its requests answer 401).
 """
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kanban_api.access import principal_key
+from kanban_api.access import (
+    KNOWN_TOKEN_SECONDS,
+    TOKEN_AUTHENTICATED,
+    CountedAs,
+    counted_as,
+)
 from kanban_api.middleware import MCP_PATH, client_address, scope_header
 from kanban_api.utils.token import TokenVerifier
 
@@ -50,12 +64,19 @@ class InFlightLimitMiddleware:
         self.max_in_flight = max_in_flight
         self.max_queued = max_queued
         self.slots: dict[str, _Slots] = {}
+        # Access tokens' hashes that authenticated lately: until when (monotonic seconds).
+        self.known_tokens: dict[str, float] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(BOUNDED_PREFIXES):
             await self.app(scope, receive, send)
             return
-        key = self._principal(scope)
+        counted = counted_as(
+            self.tokens,
+            authorization=scope_header(scope, b"authorization"),
+            address=client_address(scope),
+        )
+        key = self._key(counted)
         slots = self.slots.get(key)
         if slots is None:
             slots = self.slots[key] = _Slots(asyncio.Semaphore(self.max_in_flight))
@@ -75,6 +96,8 @@ class InFlightLimitMiddleware:
             slots.holders -= 1
             if slots.holders == 0:
                 del self.slots[key]
+            if counted.token_hash is not None and scope.get(TOKEN_AUTHENTICATED):
+                self._know(counted.token_hash)
 
     async def _run(self, slots: _Slots, scope: Scope, receive: Receive, send: Send) -> None:
         slots.waiting += 1
@@ -100,11 +123,17 @@ class InFlightLimitMiddleware:
         finally:
             release()
 
-    def _principal(self, scope: Scope) -> str:
-        """The user of a valid login token, the access token, else the client address
-        (`access.principal_key`)."""
-        return principal_key(
-            self.tokens,
-            authorization=scope_header(scope, b"authorization"),
-            address=client_address(scope),
-        )
+    def _key(self, counted: CountedAs) -> str:
+        """The access token's key if it authenticated lately here, else the fallback."""
+        known_until = self.known_tokens.get(counted.token_hash) if counted.token_hash else None
+        if known_until is not None and known_until > time.monotonic():
+            return counted.token or counted.fallback
+        return counted.fallback
+
+    def _know(self, token_hash: str) -> None:
+        """Remember the token as current; forget those not seen for KNOWN_TOKEN_SECONDS."""
+        now = time.monotonic()
+        if token_hash not in self.known_tokens:
+            for stale in [known for known, until in self.known_tokens.items() if until <= now]:
+                del self.known_tokens[stale]
+        self.known_tokens[token_hash] = now + KNOWN_TOKEN_SECONDS

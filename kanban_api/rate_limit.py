@@ -1,8 +1,8 @@
 """Requests per minute per principal, counted across every worker: the API rate limit.
 
-Each request under /api, and to /mcp, counts against `access.principal_key` (the user, the access
-token or, anonymous, the client address) in a fixed one-minute window (the Unix
-minute). Past `KANBAN_RATE_LIMIT_PER_MINUTE` it answers 429 with `Retry-After`
+Each request under /api, and to /mcp, counts against `access.counted_as` (the user of a login
+token, a current access token or, otherwise, the client address) in a fixed one-minute
+window (the Unix minute). Past `KANBAN_RATE_LIMIT_PER_MINUTE` it answers 429 with `Retry-After`
 before running, so nothing changes. Every answer carries the counters as the IETF
 draft "RateLimit header fields for HTTP" names them (draft-ietf-httpapi-ratelimit-
 headers-07 §3): `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`
@@ -19,14 +19,20 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import delete
+from sqlalchemy import String, bindparam, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kanban_api.access import principal_key
+from kanban_api.access import (
+    KNOWN_TOKEN_SECONDS,
+    TOKEN_AUTHENTICATED,
+    CountedAs,
+    access_token_is_current,
+    counted_as,
+)
 from kanban_api.database import AUTOCOMMIT
 from kanban_api.middleware import (
     DATABASE_ERRORS,
@@ -36,6 +42,7 @@ from kanban_api.middleware import (
     scope_header,
 )
 from kanban_api.models import RateLimitWindow
+from kanban_api.models.base import utcnow
 from kanban_api.utils.token import TokenVerifier
 
 logger = logging.getLogger(__name__)
@@ -51,14 +58,22 @@ def clock() -> float:
 
 
 class Counter(Protocol):
-    async def hit(self, principal: str, *, window: int) -> int:
-        """Count one request of `principal` in `window` (a Unix minute); the count so far."""
+    async def hit(self, counted: CountedAs, *, window: int) -> tuple[int, str]:
+        """Count one request in `window` (a Unix minute) against `counted.token` if that
+        access token is current, else against `counted.fallback`: the count so far, and
+        which of the two keys it is."""
+
+    async def authenticated(self, counted: CountedAs) -> None:
+        """Note that the request's access token authenticated (its answer is the token's)."""
 
 
 class DatabaseCounter:
     """Counts in `rate_limit_window` rows: INSERT … ON CONFLICT DO UPDATE … RETURNING,
     one statement in a transaction of its own (a GET's session does not write), before
-    the request's own transaction, so never while a board lock is held.
+    the request's own transaction, so never while a board lock is held. With an access
+    token, the statement itself chooses the row's key: the token's if `api_token` holds
+    it as current (`access.access_token_is_current`), else the fallback's, so an unknown
+    token costs no more than an anonymous request and counts with its address.
 
     On PostgreSQL the statement runs in autocommit: one round trip per request, not
     three (BEGIN, the upsert, COMMIT). SQLite keeps its BEGIN IMMEDIATE (in-process,
@@ -72,34 +87,72 @@ class DatabaseCounter:
         )
         dialect: Any = postgresql if is_postgresql else sqlite
         table = RateLimitWindow.__table__
-        statement = dialect.insert(table).values(count=1)
-        self.statement = statement.on_conflict_do_update(
-            index_elements=[table.c.principal, table.c.window],
-            set_={"count": table.c.count + 1},
-        ).returning(table.c.count)
-
-    async def hit(self, principal: str, *, window: int) -> int:
-        async with self.engine.begin() as connection:
-            count = await connection.scalar(
-                self.statement, {"principal": principal, "window": window}
+        fallback = bindparam("fallback", type_=String)
+        chosen = case((access_token_is_current(), bindparam("token", type_=String)), else_=fallback)
+        self.plain, self.with_token = (
+            dialect.insert(table)
+            .values(principal=principal, window=bindparam("window"), count=1)
+            .on_conflict_do_update(
+                index_elements=[table.c.principal, table.c.window],
+                set_={"count": table.c.count + 1},
             )
-        return int(count or 0)
+            .returning(table.c.count, table.c.principal)
+            for principal in (fallback, chosen)
+        )
+
+    async def hit(self, counted: CountedAs, *, window: int) -> tuple[int, str]:
+        params: dict[str, Any] = {"fallback": counted.fallback, "window": window}
+        statement = self.plain
+        if counted.token is not None:
+            statement = self.with_token
+            params |= {"token": counted.token, "token_hash": counted.token_hash, "now": utcnow()}
+        async with self.engine.begin() as connection:
+            count, principal = (await connection.execute(statement, params)).one()
+        return int(count), str(principal)
+
+    async def authenticated(self, counted: CountedAs) -> None:
+        """Nothing to note: the statement reads `api_token` itself."""
+
+
+# KEYS: the token's marker, the fallback's and the token's counters. The marker says
+# the token authenticated lately; without it the request counts as its fallback.
+_HIT = """
+local chosen = 2
+if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then chosen = 3 end
+local count = redis.call('INCR', KEYS[chosen])
+redis.call('EXPIRE', KEYS[chosen], ARGV[2])
+return {count, chosen}
+"""
 
 
 class RedisCounter:
     """Counts in Redis keys `kanban:rate:<principal>:<window>`, which expire after two
-    windows: INCR and EXPIRE in one round trip (a MULTI/EXEC pipeline)."""
+    windows: INCR and EXPIRE in one round trip (a script, atomic).
+
+    Redis cannot see `api_token`, so an access token counts against itself only while
+    its marker `kanban:known-token:<hash>` exists: set, for KNOWN_TOKEN_SECONDS, after
+    a request the token authenticated, checked by the same script. A made-up token
+    never gets one; a revoked or expired token keeps its own count (each of its requests
+    answered 401) until its marker expires."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self.script = redis.register_script(_HIT)
 
-    async def hit(self, principal: str, *, window: int) -> int:
-        key = f"kanban:rate:{principal}:{window}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, 2 * WINDOW_SECONDS)
-            count, _ = await pipe.execute()
-        return int(count)
+    async def hit(self, counted: CountedAs, *, window: int) -> tuple[int, str]:
+        token = counted.token or counted.fallback
+        keys = [
+            f"kanban:known-token:{counted.token_hash}",
+            f"kanban:rate:{counted.fallback}:{window}",
+            f"kanban:rate:{token}:{window}",
+        ]
+        count, chosen = await self.script(
+            keys=keys, args=[int(counted.token is not None), 2 * WINDOW_SECONDS]
+        )
+        return int(count), token if int(chosen) == 3 else counted.fallback
+
+    async def authenticated(self, counted: CountedAs) -> None:
+        await self.redis.set(f"kanban:known-token:{counted.token_hash}", 1, ex=KNOWN_TOKEN_SECONDS)
 
 
 async def prune(session: AsyncSession, *, now: float | None = None) -> int:
@@ -126,7 +179,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
             await self.app(scope, receive, send)
             return
-        principal = principal_key(
+        counted = counted_as(
             self.tokens,
             authorization=scope_header(scope, b"authorization"),
             address=client_address(scope),
@@ -134,7 +187,7 @@ class RateLimitMiddleware:
         now = clock()
         window = int(now // WINDOW_SECONDS)
         try:
-            count = await self.counter.hit(principal, window=window)
+            count, principal = await self.counter.hit(counted, window=window)
         except DATABASE_ERRORS as error:
             await database_fault(error, scope)(scope, receive, send)
             return
@@ -162,6 +215,16 @@ class RateLimitMiddleware:
                 message_headers = MutableHeaders(scope=message)
                 for name, value in headers.items():
                     message_headers[name] = value
+                if principal != counted.token and scope.get(TOKEN_AUTHENTICATED):
+                    await self._note_authenticated(counted)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _note_authenticated(self, counted: CountedAs) -> None:
+        """Let the counter know the token from now on; if Redis is down, its requests
+        keep counting with its address meanwhile (said in the log)."""
+        try:
+            await self.counter.authenticated(counted)
+        except RedisError:
+            logger.warning("access token not noted: Redis unavailable", exc_info=True)

@@ -88,6 +88,9 @@ class McpEndpoint:
         if self.sessions is None:
             raise RuntimeError("/mcp is served only inside the app's lifespan")
         scope[PRINCIPAL] = principal
+        if principal.token_id is not None:
+            # Counted as itself from now on (rate_limit.py), as a REST request's token is.
+            scope[access.TOKEN_AUTHENTICATED] = True
         await self.sessions.handle_request(scope, receive, send)
 
     async def _list_tools(

@@ -15,9 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from kanban_api.config import to_async_url
 from kanban_api.state import state_of
 from kanban_api.utils import password as password_module
-from tests.app.test_rate_limits import REDIS_URL
+from tests.app.test_rate_limits import REDIS_URL, made_up_token
 from tests.conftest import ClientFactory
-from tests.helpers import Accounts, create_board, create_cards, detail, eventually, login
+from tests.helpers import (
+    Accounts,
+    create_api_token,
+    create_board,
+    create_cards,
+    detail,
+    eventually,
+    login,
+)
 
 # A guard, not a measurement: a request still unanswered by then is hanging.
 HANG = 30
@@ -138,6 +146,29 @@ async def test_requests_in_flight_are_counted_per_user(
     assert (await client.get("/api/users/me", headers=second.headers)).status_code == 200
     release.set()
     assert (await busy).status_code == 200
+
+
+async def test_made_up_access_tokens_share_their_addresses_slots(
+    client_with: ClientFactory, accounts: Accounts, hashing_paused: Any
+) -> None:
+    client = await client_with(max_requests_in_flight=1, max_requests_queued=0)
+    owner = await accounts.create()
+    token = await create_api_token(await client_with(), owner)
+    # Once it authenticated a request, a token has slots of its own.
+    assert (await client.get("/api/boards", headers=token.headers)).status_code == 200
+    entered, release = hashing_paused
+    release.clear()
+    # A sign-up carrying a made-up token, held while its password is hashed.
+    body = {"email": "newcomer@example.com", "password": "long enough pass"}
+    busy = asyncio.create_task(client.post("/api/users", json=body, headers=made_up_token()))
+    await asyncio.to_thread(entered.wait, HANG)
+    refused = await client.get("/api/boards", headers=made_up_token())
+    assert refused.status_code == 429
+    assert "address" in detail(refused)
+    assert (await client.get("/api/boards")).status_code == 429
+    assert (await client.get("/api/boards", headers=token.headers)).status_code == 200
+    release.set()
+    assert (await busy).status_code == 201
 
 
 @pytest.fixture

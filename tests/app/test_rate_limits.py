@@ -1,6 +1,7 @@
 """The API rate limit: requests per minute per principal, counted across workers in the
 database or in Redis, announced in RateLimit-* headers, 429 past the limit."""
 
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from kanban_api import rate_limit
 from kanban_api.models import Board, RateLimitWindow
 from tests.conftest import ClientFactory
-from tests.helpers import Accounts, recorded_statements
+from tests.helpers import Accounts, create_api_token, recorded_statements
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 # Inside one window: 20 seconds into a Unix minute, so no test crosses a window's end.
@@ -145,3 +146,52 @@ async def test_past_windows_are_pruned(
     async with AsyncSession(engine) as session, session.begin():
         assert await rate_limit.prune(session, now=NOW) == 0
         assert await rate_limit.prune(session, now=NOW + 60) == 1
+
+
+def made_up_token() -> dict[str, str]:
+    return {"Authorization": f"Bearer kbp_{secrets.token_urlsafe(32)}"}
+
+
+async def test_made_up_access_tokens_count_against_the_address(
+    client_with: ClientFactory, backend: dict[str, str | None]
+) -> None:
+    client = await client_with(rate_limit_per_minute=10, **backend)
+    answers = [await client.get("/api/boards", headers=made_up_token()) for _ in range(15)]
+    assert [answer.status_code for answer in answers] == [401] * 10 + [429] * 5
+    remaining = [answer.headers["RateLimit-Remaining"] for answer in answers]
+    assert remaining == [str(left) for left in range(9, -1, -1)] + ["0"] * 5
+    # The address's budget is spent, for anonymous requests too.
+    assert (await client.get("/api/boards")).status_code == 429
+
+
+async def test_a_valid_access_token_counts_against_itself_not_its_address(
+    client_with: ClientFactory, accounts: Accounts, backend: dict[str, str | None]
+) -> None:
+    # Made outside the limited app, so that the sign-up and token count nowhere here.
+    owner = await accounts.create()
+    token = await create_api_token(await client_with(**backend), owner)
+    client = await client_with(rate_limit_per_minute=3, **backend)
+    assert (await client.get("/api/boards", headers=token.headers)).status_code == 200
+    # Its neighbours behind the same address spend the address's budget...
+    while (await client.get("/api/boards", headers=made_up_token())).status_code != 429:
+        pass
+    # ...not the token's.
+    response = await client.get("/api/boards", headers=token.headers)
+    assert response.status_code == 200
+
+
+async def test_a_revoked_access_token_counts_against_the_address_again(
+    client_with: ClientFactory, accounts: Accounts
+) -> None:
+    owner = await accounts.create()
+    token = await create_api_token(await client_with(), owner)
+    client = await client_with(rate_limit_per_minute=2)
+    assert (await client.get("/api/boards", headers=token.headers)).status_code == 200
+    assert (await client.get("/api/boards", headers=token.headers)).status_code == 200
+    revoked = await client_with()
+    path = f"/api/users/me/tokens/{token.token_info['id']}"
+    assert (await revoked.delete(path, headers=owner.headers)).status_code == 204
+    # The token's own budget is spent, but it is no credential any more: its address's.
+    answer = await client.get("/api/boards", headers=token.headers)
+    assert answer.status_code == 401
+    assert answer.headers["RateLimit-Remaining"] == "1"

@@ -131,6 +131,21 @@ async def test_a_read_only_token_reads_but_every_write_answers_403(
     assert len((await client.get("/api/boards", headers=owner.headers)).json()) == 1
 
 
+async def test_a_write_only_token_reads_too(client: AsyncClient, accounts: Accounts) -> None:
+    # `write` includes reading: a write needs what it changes (an ETag, a position).
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    writer = await create_api_token(client, owner, scopes=["write"])
+    assert writer.token_info["scopes"] == ["read", "write"]
+    [card] = await create_cards(client, writer, board["id"], {"title": "Made"})
+    listed = await client.get(f"/api/boards/{board['id']}/cards", headers=writer.headers)
+    assert listed.status_code == 200
+    assert [found["id"] for found in listed.json()] == [card["id"]]
+    read = await client.get(f"/api/cards/{card['id']}", headers=writer.headers)
+    assert read.status_code == 200
+    assert read.json()["title"] == "Made"
+
+
 async def test_a_board_limited_token_sees_only_its_boards(
     client: AsyncClient, accounts: Accounts
 ) -> None:
