@@ -76,6 +76,19 @@ async def test_no_credential_is_a_401_asking_for_a_bearer_token(served: FastAPI)
             assert response.json() == {"detail": "Could not validate credentials"}
 
 
+async def test_get_and_delete_are_405_not_a_stream_held_open(
+    served: FastAPI, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+    headers = {**account.headers, "Accept": "application/json, text/event-stream"}
+    transport = httpx2.ASGITransport(app=served)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
+        for method in ("DELETE", "GET"):
+            response = await http.request(method, "/mcp", headers=headers)
+            assert response.status_code == 405, response.text
+            assert response.headers["Allow"] == "POST"
+
+
 async def test_a_login_token_retired_by_a_password_change_is_a_401(
     served: FastAPI, client: AsyncClient, accounts: Accounts
 ) -> None:
