@@ -299,6 +299,12 @@ async def test_invalid_arguments_are_tool_errors_naming_the_problem(
             session, "move_card", cardId=card["id"], column="DONE", afterId=card["id"]
         )
         nulled = await tool_error(session, "update_card", cardId=card["id"], title=None)
+        stranger = await tool_error(
+            session,
+            "create_cards",
+            boardId=board["id"],
+            cards=[{"title": "Mine"}, {"title": "Theirs", "assigneeIds": [owner.id + 1000]}],
+        )
         no_tool = await tool_error(session, "rename_everything")
     assert column["status"] == 422
     assert "column: Input should be 'BACKLOG', 'TODO', 'DOING' or 'DONE'" in column["text"]
@@ -308,6 +314,8 @@ async def test_invalid_arguments_are_tool_errors_naming_the_problem(
     assert after["status"] == nulled["status"] == 422
     assert "afterId" in after["text"]
     assert "title cannot be null" in nulled["text"]
+    assert stranger["status"] == 422
+    assert "cards.1.assigneeIds: Assignees must be members" in stranger["text"]
     assert no_tool["status"] == 404
     assert "list_boards" in no_tool["text"]
     assert [event["type"] for event in await board_events(client, owner, board["id"])] == [
