@@ -66,9 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = _new_app(state, mcp)
     _include_routers(app, state.settings)
     # Not a FastAPI route: the SDK speaks the protocol, so it has no OpenAPI operation.
-    app.router.routes.append(
-        Route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False)
-    )
+    # POST only: a stateless server has no stream to offer (GET) and no session to end
+    # (DELETE), and the SDK would hold a GET open for ever; the protocol wants 405 then.
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=["POST"], include_in_schema=False))
     _add_error_handlers(app)
     _add_middleware(app, state)
     if state.settings.static_dir is not None:

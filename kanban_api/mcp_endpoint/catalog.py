@@ -93,6 +93,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         tools.create_cards,
         changes_boards=True,
         writes=True,
+        body_argument="cards",
     ),
     ToolSpec(
         "update_card",

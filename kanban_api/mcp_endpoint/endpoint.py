@@ -115,7 +115,7 @@ class McpEndpoint:
         except ValidationError as error:
             return _invalid(public_errors(error.errors()))
         except ApiError as error:
-            return _refused(error)
+            return _refused(error, body_argument=spec.body_argument)
         except DATABASE_ERRORS as error:
             fault = classify(error, method="POST" if spec.writes else "GET")
             if fault is None:
@@ -178,9 +178,15 @@ def _failure(status: int, detail: Any, message: str | None = None) -> types.Call
     )
 
 
-def _refused(error: ApiError) -> types.CallToolResult:
+def _refused(error: ApiError, *, body_argument: str | None = None) -> types.CallToolResult:
+    """The REST error answer; an invalid input's location names the tool's arguments."""
     if isinstance(error, InvalidInputError):
-        loc = [part for part in error.loc if part not in _REQUEST_PARTS]
+        renamed: dict[str | int, str | int] = {"body": body_argument} if body_argument else {}
+        loc = [
+            renamed.get(part, part)
+            for part in error.loc
+            if part in renamed or part not in _REQUEST_PARTS
+        ]
         return _invalid([{"type": "value_error", "loc": loc, "msg": error.detail}])
     return _failure(error.status_code, error.detail)
 

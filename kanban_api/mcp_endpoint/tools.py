@@ -77,6 +77,9 @@ class ToolSpec(Generic[Arguments]):
     # Runs in a transaction (writes something), not in a read-only session.
     writes: bool = False
     destructive: bool = False
+    # The argument holding the REST request body whole (create_cards' `cards`), which an
+    # InvalidInputError's `body` location names; None: the body's fields are arguments.
+    body_argument: str | None = None
 
 
 def _reading(principal: Principal) -> ReadAccess:

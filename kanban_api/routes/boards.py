@@ -91,7 +91,9 @@ async def export_board(session: SessionDep, access: ViewBoard) -> JsonBytes:
     """The whole board as one `kanban-api/1` document, to import elsewhere: columns,
     labels, members and cards (board order) with their labels, assignees and comment
     authors by email, checklists, due dates and archived state."""
-    return JsonBytes(await transfer.export_board(session, board=access.board))
+    return JsonBytes(
+        await transfer.export_board(session, board=access.board, user_id=access.user.id)
+    )
 
 
 @router.get("/{board_id}", responses={**NOT_A_MEMBER, **conditional_read()})

@@ -11,7 +11,7 @@ the trash does not count). Sharing with anyone else makes an invitation
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -75,8 +75,13 @@ def _shares_a_board(user_id: int, other: int | InstrumentedAttribute[int]) -> Co
     )
 
 
+def introduced_to(user_id: int, other: int | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """SQL that holds while `other` is introduced to `user_id` (see above): whose email
+    `user_id` knows already."""
+    found = exists().where(Contact.user_id == user_id, Contact.contact_id == other)
+    return or_(literal(user_id) == other, found, _shares_a_board(user_id, other))
+
+
 async def introduced(session: AsyncSession, *, sharer_id: int, user_id: int) -> bool:
     """Whether `sharer_id` may add `user_id` to a board at once (see above)."""
-    found = exists().where(Contact.user_id == sharer_id, Contact.contact_id == user_id)
-    shares_a_board = _shares_a_board(sharer_id, user_id)
-    return sharer_id == user_id or bool(await session.scalar(select(or_(found, shares_a_board))))
+    return bool(await session.scalar(select(introduced_to(sharer_id, user_id))))

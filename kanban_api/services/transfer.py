@@ -10,7 +10,7 @@ assigned; comments keep their author, or, when nobody matches, say who wrote the
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import case, exists, select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -39,11 +39,12 @@ from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.emails import email_key
 
 
-async def export_board(session: AsyncSession, *, board: Board) -> dict[str, Any]:
+async def export_board(session: AsyncSession, *, board: Board, user_id: int) -> dict[str, Any]:
     """The board as a `kanban-api/1` document: its columns, labels, members (by email,
     sorted), and cards in board order with labels, assignees, checklist and comments.
     Five statements, whatever the board's size. Invited users who have not accepted are
-    left out, and their email with them (docs/api.md, Invitations)."""
+    left out, and comment authors `user_id` (the exporter) is not introduced to are
+    unnamed (docs/api.md, Invitations)."""
     members = (
         await session.execute(
             select(User.id, User.email, Membership.role)
@@ -62,7 +63,7 @@ async def export_board(session: AsyncSession, *, board: Board) -> dict[str, Any]
         )
     ).all()
     items = await _checklists(session, board_id=board.id)
-    comments = await _comments_of(session, board_id=board.id)
+    comments = await _comments_of(session, board_id=board.id, user_id=user_id)
     document = BoardDocument.model_validate(
         {
             "format": FORMAT,
@@ -103,15 +104,13 @@ async def _checklists(session: AsyncSession, *, board_id: int) -> dict[int, list
     return items
 
 
-async def _comments_of(session: AsyncSession, *, board_id: int) -> dict[int, list[dict[str, Any]]]:
+async def _comments_of(
+    session: AsyncSession, *, board_id: int, user_id: int
+) -> dict[int, list[dict[str, Any]]]:
     """Card id → its comments as the document has them, oldest first; the author by
-    email, unless they are only invited to the board (then null, as for a deleted user)."""
-    invited = exists().where(
-        Membership.board_id == board_id,
-        Membership.user_id == User.id,
-        Membership.accepted_at.is_(None),
-    )
-    author = case((invited, None), else_=User.email)
+    email if `user_id` is introduced to them (services/contacts.py), else null as for a
+    deleted user: an invitee who commented, then declined or was withdrawn, stays unnamed."""
+    author = case((contacts.introduced_to(user_id, User.id), User.email), else_=None)
     comments: dict[int, list[dict[str, Any]]] = {}
     for comment, email in await session.execute(
         select(Comment, author)

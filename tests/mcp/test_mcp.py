@@ -76,6 +76,19 @@ async def test_no_credential_is_a_401_asking_for_a_bearer_token(served: FastAPI)
             assert response.json() == {"detail": "Could not validate credentials"}
 
 
+async def test_get_and_delete_are_405_not_a_stream_held_open(
+    served: FastAPI, accounts: Accounts
+) -> None:
+    account = await accounts.create()
+    headers = {**account.headers, "Accept": "application/json, text/event-stream"}
+    transport = httpx2.ASGITransport(app=served)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
+        for method in ("DELETE", "GET"):
+            response = await http.request(method, "/mcp", headers=headers)
+            assert response.status_code == 405, response.text
+            assert response.headers["Allow"] == "POST"
+
+
 async def test_a_login_token_retired_by_a_password_change_is_a_401(
     served: FastAPI, client: AsyncClient, accounts: Accounts
 ) -> None:
@@ -286,6 +299,12 @@ async def test_invalid_arguments_are_tool_errors_naming_the_problem(
             session, "move_card", cardId=card["id"], column="DONE", afterId=card["id"]
         )
         nulled = await tool_error(session, "update_card", cardId=card["id"], title=None)
+        stranger = await tool_error(
+            session,
+            "create_cards",
+            boardId=board["id"],
+            cards=[{"title": "Mine"}, {"title": "Theirs", "assigneeIds": [owner.id + 1000]}],
+        )
         no_tool = await tool_error(session, "rename_everything")
     assert column["status"] == 422
     assert "column: Input should be 'BACKLOG', 'TODO', 'DOING' or 'DONE'" in column["text"]
@@ -295,6 +314,8 @@ async def test_invalid_arguments_are_tool_errors_naming_the_problem(
     assert after["status"] == nulled["status"] == 422
     assert "afterId" in after["text"]
     assert "title cannot be null" in nulled["text"]
+    assert stranger["status"] == 422
+    assert "cards.1.assigneeIds: Assignees must be members" in stranger["text"]
     assert no_tool["status"] == 404
     assert "list_boards" in no_tool["text"]
     assert [event["type"] for event in await board_events(client, owner, board["id"])] == [

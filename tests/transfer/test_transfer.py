@@ -292,3 +292,22 @@ async def test_an_export_shows_no_invited_users_email_and_an_import_joins_co_mem
     }
     boards = (await client.get("/api/boards", headers=bob.headers)).json()
     assert imported in [board["id"] for board in boards]
+
+
+async def test_an_export_does_not_name_an_invitee_who_commented_then_declined(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    alice, invitee = await accounts.create(), await accounts.create()
+    board = await create_board(client, alice)
+    shared = await client.put(
+        f"/api/boards/{board['id']}/users/{invitee.id}", headers=alice.headers
+    )
+    assert shared.status_code == 202, shared.text
+    (card,) = await create_cards(client, alice, board["id"], {"title": "Asked"})
+    await create_comment(client, invitee, card["id"], "Who are you?")
+    declined = await client.delete(f"/api/invitations/{board['id']}", headers=invitee.headers)
+    assert declined.status_code == 204, declined.text
+
+    document = await export(client, alice, board["id"])
+    assert invitee.email not in json.dumps(document)
+    assert document["cards"][0]["comments"][0]["author"] is None
