@@ -18,10 +18,12 @@ from sqlalchemy import (
     ColumnElement,
     ColumnExpressionArgument,
     Integer,
+    ScalarSelect,
     Select,
     String,
     and_,
     bindparam,
+    case,
     cast,
     func,
     join,
@@ -301,21 +303,52 @@ def _filter_conditions(
 
 
 def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
-    """Cards after the cursor's card (`:after_column`, `:after_position`, `:after_id`).
+    """Cards after the boundary between the cursor's two cards: the last card a page
+    showed (`:after_column`, `:after_position`, `:after_id`) and the first it held back
+    (`:next_column`, `:next_position`, `:next_id`).
 
-    The cursor's card is looked up by id: while it stays in its column, the page
-    continues right after wherever it now sits. A renumbering of the column (see
-    `ordering`) changes every position in it but keeps the cards' order, so the
-    walk neither skips nor repeats the cards it moved. Only a card that has left
-    the column, or been deleted, falls back to the position the cursor recorded.
-    The guarantee, and where it stops (the cursor's own card moving), is in
-    docs/api.md.
+    Moves never change the order of the cards they do not move, and a renumbering of a
+    column (see `ordering`) changes positions but not that order either, so any of the
+    two cards still where it was marks the boundary exactly. In order of preference: the
+    next card still at its recorded place (the page starts at it), the last card still at
+    its recorded place (the page starts after it), the last card wherever it now sits in
+    its column (a renumbering moved it), the next card wherever it now sits, and, both
+    gone, the place the last card had. docs/api.md states the guarantee.
     """
-    column, position, card_id = (
+    after = [
         bindparam(f"after_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER
+    ]
+    before = [
+        bindparam(f"next_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER
+    ]
+    last_now, next_now = (
+        _position_now(board_id, column=card[0], card_id=card[2]) for card in (after, before)
     )
+    next_unmoved = next_now == before[1]
+    starts_at_next = case(
+        (next_unmoved, True),
+        (last_now.is_not(None), False),
+        (next_now.is_not(None), True),
+        else_=False,
+    )
+    boundary = case(
+        (next_unmoved, before[1]),
+        (last_now == after[1], after[1]),
+        else_=func.coalesce(last_now, next_now, after[1]),
+    )
+    keys = tuple_(*(key.attribute for key in CARD_ORDER))
+    return or_(
+        and_(starts_at_next, keys >= tuple_(before[0], boundary, before[2])),
+        and_(~starts_at_next, keys > tuple_(after[0], boundary, after[2])),
+    )
+
+
+def _position_now(
+    board_id: BindParameter[int], *, column: BindParameter[Any], card_id: BindParameter[Any]
+) -> ScalarSelect[Any]:
+    """Where card `card_id` now sits in `column` of the board (NULL: not there)."""
     anchor = aliased(Card)
-    now_at = (
+    return (
         select(anchor.position)
         .where(
             anchor.id == card_id,
@@ -325,8 +358,6 @@ def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
         )
         .scalar_subquery()
     )
-    keys = tuple_(*(key.attribute for key in CARD_ORDER))
-    return keys > tuple_(column, func.coalesce(now_at, position), card_id)
 
 
 class CardPage(NamedTuple):
@@ -372,10 +403,7 @@ async def list_cards(
             )
             raise
         filters.add("cursor")
-        params.update(
-            (f"after_{key.attribute.key}", value)
-            for key, value in zip(CARD_ORDER, start, strict=True)
-        )
+        params.update(_cursor_params(start))
     rows = (await connection.execute(_board_cards(frozenset(filters), access.action), params)).all()
     if not rows:
         await check_board(
@@ -384,12 +412,23 @@ async def list_cards(
         return CardPage([], None)
     if query.limit is None or len(rows) <= query.limit:
         return CardPage(rows, None)
-    rows = rows[: query.limit]
-    last = rows[-1]
-    after = [
-        key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
+    # The cursor holds the last card shown and the first held back (see `_after_cursor`).
+    boundary = (rows[query.limit - 1], rows[query.limit])
+    keys = [
+        key.adapter.dump_python(getattr(row, key.attribute.key), mode="json")
+        for row in boundary
+        for key in CARD_ORDER
     ]
-    return CardPage(rows, encode_cursor(after))
+    return CardPage(rows[: query.limit], encode_cursor(keys))
+
+
+def _cursor_params(values: tuple[Any, ...]) -> dict[str, Any]:
+    """The `_after_cursor` parameters of a decoded cursor. One of an earlier release
+    (the last card only) gets a next card that is nowhere (id 0), which the boundary skips."""
+    if len(values) == len(CARD_ORDER):
+        values = (*values, values[0], values[1], 0)
+    names = [f"{side}_{key.attribute.key}" for side in ("after", "next") for key in CARD_ORDER]
+    return dict(zip(names, values, strict=True))
 
 
 def _escape_like(text: str) -> str:
@@ -398,13 +437,15 @@ def _escape_like(text: str) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[Any, ...]:
+    """The cursor's values, checked key by key: two cards' sort keys (the last shown, the
+    first held back), or one card's, as earlier releases made them."""
     try:
         values = decode_cursor(cursor)
-        if len(values) != len(CARD_ORDER):
+        if len(values) not in (len(CARD_ORDER), 2 * len(CARD_ORDER)):
             raise ValueError("wrong length")
         return tuple(
             key.adapter.validate_python(value)
-            for key, value in zip(CARD_ORDER, values, strict=True)
+            for key, value in zip(CARD_ORDER * 2, values, strict=False)
         )
     except (ValueError, ValidationError) as error:
         raise InvalidInputError(

@@ -190,6 +190,39 @@ async def test_a_walk_lists_every_untouched_card_once_while_the_column_is_renumb
     assert [card_id for card_id in seen if card_id in untouched] == untouched
 
 
+async def walk(client: AsyncClient, account: Account, first: Any) -> list[int]:
+    """The ids of `first` and of every page its Link headers lead to."""
+    seen, response = [], first
+    while True:
+        seen += [card["id"] for card in response.json()]
+        link = LINK.match(response.headers.get("link", ""))
+        if link is None:
+            return seen
+        response = await client.get(link.group(1), headers=account.headers)
+
+
+@pytest.mark.parametrize("moved", [4, 5])
+async def test_a_walk_survives_the_move_of_a_card_at_the_page_boundary(
+    client: AsyncClient, owner: Account, moved: int
+) -> None:
+    """Before the next page is fetched, the card a page ended with (index 4) or the first
+    it held back (index 5) moves to the bottom of its column: every untouched card once."""
+    board = await create_board(client, owner)
+    todo = await create_cards(
+        client, owner, board["id"], *({"title": f"A{n}", "column": "TODO"} for n in range(20))
+    )
+    url = f"/api/boards/{board['id']}/cards"
+    first = await client.get(url, params={"column": "TODO", "limit": 5}, headers=owner.headers)
+    next_page = LINK.match(first.headers["link"])
+    assert next_page
+    response = await move_card(client, owner, todo[moved]["id"], "TODO", todo[-1]["id"])
+    assert response.status_code == 200
+    rest = await client.get(next_page.group(1), headers=owner.headers)
+    seen = [card["id"] for card in first.json()] + await walk(client, owner, rest)
+    untouched = [card["id"] for card in todo if card != todo[moved]]
+    assert [card_id for card_id in seen if card_id in untouched] == untouched
+
+
 def cursor_of(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
