@@ -27,10 +27,12 @@ from sqlalchemy import (
     cast,
     func,
     join,
+    not_,
     or_,
     select,
     tuple_,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -303,37 +305,43 @@ def _filter_conditions(
 
 
 def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
-    """Cards after the boundary between the cursor's two cards: the last card a page
-    showed (`:after_column`, `:after_position`, `:after_id`) and the first it held back
-    (`:next_column`, `:next_position`, `:next_id`).
+    """Cards after the boundary the cursor marks with up to three cards: the last card a
+    page showed (`:after_*`), the first it held back (`:next_*`) and, when all three sat
+    in one column, the card shown before the last (`:prior_*`; id 0: none).
 
     Moves never change the order of the cards they do not move, and a renumbering of a
-    column (see `ordering`) changes positions but not that order either, so any of the
-    two cards still where it was marks the boundary exactly. In order of preference: the
-    next card still at its recorded place (the page starts at it), the last card still at
-    its recorded place (the page starts after it), the last card wherever it now sits in
-    its column (a renumbering moved it), the next card wherever it now sits, and, both
-    gone, the place the last card had. docs/api.md states the guarantee.
+    column (see `ordering`) changes positions but not that order either, so any card of
+    the boundary that nobody moved marks it exactly. In order of preference: the next
+    card still at its recorded place (the page starts at it); the last card still at its
+    recorded place (the page starts after it); after a renumbering moved them all, the
+    prior and next cards still in order while the last card is not between them (the
+    last card was moved: the page starts at the next card); the last card wherever it now
+    sits; the next card wherever it now sits; the place the last card had. docs/api.md
+    states the guarantee and the one case it does not cover.
     """
-    after = [
-        bindparam(f"after_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER
-    ]
-    before = [
-        bindparam(f"next_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER
-    ]
-    last_now, next_now = (
-        _position_now(board_id, column=card[0], card_id=card[2]) for card in (after, before)
+    prior, after, before = (
+        [bindparam(f"{side}_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER]
+        for side in ("prior", "after", "next")
     )
-    next_unmoved = next_now == before[1]
+    prior_now, last_now, next_now = (
+        _position_now(board_id, column=card[0], card_id=card[2]) for card in (prior, after, before)
+    )
+    next_unmoved, last_unmoved = next_now == before[1], last_now == after[1]
+    last_moved_alone = and_(
+        prior_now < next_now, not_(and_(prior_now < last_now, last_now < next_now))
+    )
     starts_at_next = case(
         (next_unmoved, True),
+        (last_unmoved, False),
+        (last_moved_alone, True),
         (last_now.is_not(None), False),
         (next_now.is_not(None), True),
         else_=False,
     )
     boundary = case(
         (next_unmoved, before[1]),
-        (last_now == after[1], after[1]),
+        (last_unmoved, after[1]),
+        (last_moved_alone, next_now),
         else_=func.coalesce(last_now, next_now, after[1]),
     )
     keys = tuple_(*(key.attribute for key in CARD_ORDER))
@@ -412,22 +420,32 @@ async def list_cards(
         return CardPage([], None)
     if query.limit is None or len(rows) <= query.limit:
         return CardPage(rows, None)
-    # The cursor holds the last card shown and the first held back (see `_after_cursor`).
-    boundary = (rows[query.limit - 1], rows[query.limit])
-    keys = [
-        key.adapter.dump_python(getattr(row, key.attribute.key), mode="json")
-        for row in boundary
-        for key in CARD_ORDER
-    ]
-    return CardPage(rows[: query.limit], encode_cursor(keys))
+    return CardPage(rows[: query.limit], _next_cursor(rows, query.limit))
+
+
+def _next_cursor(rows: Sequence[Row[Any]], limit: int) -> str:
+    """The last card shown and the first held back, then the card shown before the last
+    when all three sit in one column (see `_after_cursor`)."""
+    boundary = [rows[limit - 1], rows[limit]]
+    if limit > 1 and rows[limit - 2].column == rows[limit - 1].column == rows[limit].column:
+        boundary.append(rows[limit - 2])
+    return encode_cursor(
+        [
+            key.adapter.dump_python(getattr(row, key.attribute.key), mode="json")
+            for row in boundary
+            for key in CARD_ORDER
+        ]
+    )
 
 
 def _cursor_params(values: tuple[Any, ...]) -> dict[str, Any]:
-    """The `_after_cursor` parameters of a decoded cursor. One of an earlier release
-    (the last card only) gets a next card that is nowhere (id 0), which the boundary skips."""
-    if len(values) == len(CARD_ORDER):
-        values = (*values, values[0], values[1], 0)
-    names = [f"{side}_{key.attribute.key}" for side in ("after", "next") for key in CARD_ORDER]
+    """The `_after_cursor` parameters of a decoded cursor; a card it does not hold (a
+    cursor of an earlier release held the last card only) is one that is nowhere (id 0)."""
+    nowhere = (values[0], values[1], 0)
+    values = (*values, *nowhere, *nowhere)[: 3 * len(CARD_ORDER)]
+    names = [
+        f"{side}_{key.attribute.key}" for side in ("after", "next", "prior") for key in CARD_ORDER
+    ]
     return dict(zip(names, values, strict=True))
 
 
@@ -437,15 +455,15 @@ def _escape_like(text: str) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[Any, ...]:
-    """The cursor's values, checked key by key: two cards' sort keys (the last shown, the
-    first held back), or one card's, as earlier releases made them."""
+    """The cursor's values, checked key by key: the sort keys of the cards `_next_cursor`
+    chose, or of one card, as earlier releases made them."""
     try:
         values = decode_cursor(cursor)
-        if len(values) not in (len(CARD_ORDER), 2 * len(CARD_ORDER)):
+        if len(values) not in (len(CARD_ORDER), 2 * len(CARD_ORDER), 3 * len(CARD_ORDER)):
             raise ValueError("wrong length")
         return tuple(
             key.adapter.validate_python(value)
-            for key, value in zip(CARD_ORDER * 2, values, strict=False)
+            for key, value in zip(CARD_ORDER * 3, values, strict=False)
         )
     except (ValueError, ValidationError) as error:
         raise InvalidInputError(

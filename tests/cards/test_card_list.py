@@ -201,12 +201,14 @@ async def walk(client: AsyncClient, account: Account, first: Any) -> list[int]:
         response = await client.get(link.group(1), headers=account.headers)
 
 
-@pytest.mark.parametrize("moved", [4, 5])
+@pytest.mark.parametrize("renumbered", [False, True])
+@pytest.mark.parametrize("moved", [3, 4, 5])
 async def test_a_walk_survives_the_move_of_a_card_at_the_page_boundary(
-    client: AsyncClient, owner: Account, moved: int
+    client: AsyncClient, owner: Account, moved: int, renumbered: bool
 ) -> None:
-    """Before the next page is fetched, the card a page ended with (index 4) or the first
-    it held back (index 5) moves to the bottom of its column: every untouched card once."""
+    """Before the next page is fetched, one card at the boundary (the one before the last
+    shown, the last shown, the first held back) moves to the bottom of its column, alone or
+    while moves into one gap renumber the column: every untouched card once."""
     board = await create_board(client, owner)
     todo = await create_cards(
         client, owner, board["id"], *({"title": f"A{n}", "column": "TODO"} for n in range(20))
@@ -217,6 +219,15 @@ async def test_a_walk_survives_the_move_of_a_card_at_the_page_boundary(
     assert next_page
     response = await move_card(client, owner, todo[moved]["id"], "TODO", todo[-1]["id"])
     assert response.status_code == 200
+    if renumbered:
+        dropped = await create_cards(
+            client, owner, board["id"], *({"title": f"X{n}"} for n in range(25))
+        )
+        for card in dropped:
+            response = await move_card(client, owner, card["id"], "TODO", todo[14]["id"])
+            assert response.status_code == 200
+        now = await client.get(f"/api/cards/{todo[8]['id']}", headers=owner.headers)
+        assert now.json()["position"] != todo[8]["position"]  # the premise
     rest = await client.get(next_page.group(1), headers=owner.headers)
     seen = [card["id"] for card in first.json()] + await walk(client, owner, rest)
     untouched = [card["id"] for card in todo if card != todo[moved]]
