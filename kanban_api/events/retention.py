@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kanban_api import idempotency, rate_limit
 from kanban_api.events import feed
-from kanban_api.services import trash
+from kanban_api.services import ordering, trash
 from kanban_api.webhooks.queue import prune_deliveries
 
 logger = logging.getLogger(__name__)
@@ -54,11 +54,13 @@ class Pruned(NamedTuple):
 
 
 async def prune(session: AsyncSession, *, retention_days: int, trash_retention_days: int) -> Pruned:
-    """Delete expired tickets, past rate-limit windows and idempotency keys, events and
-    webhook deliveries older than `retention_days`, and boards and cards in the trash
-    for longer than `trash_retention_days` (services/trash.py)."""
+    """Delete expired tickets, past rate-limit windows and idempotency keys, events,
+    webhook deliveries and cards' positions before a renumbering older than
+    `retention_days`, and boards and cards in the trash for longer than
+    `trash_retention_days` (services/trash.py)."""
     deleted = await feed.prune(session, retention_days=retention_days)
     await prune_deliveries(session, retention_days=retention_days)
+    await ordering.prune_renumberings(session, retention_days=retention_days)
     await rate_limit.prune(session)
     await idempotency.prune(session)
     purged = await trash.purge(session, retention_days=trash_retention_days)

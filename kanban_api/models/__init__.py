@@ -3,7 +3,7 @@
 from kanban_api.models.api_token import ApiToken, ApiTokenBoard, IdempotencyKey, RateLimitWindow
 from kanban_api.models.base import Base
 from kanban_api.models.board import Board, Label, Membership
-from kanban_api.models.card import Card, CardAssignee, CardLabel
+from kanban_api.models.card import Card, CardAssignee, CardLabel, CardRenumbering
 from kanban_api.models.checklist import ChecklistItem
 from kanban_api.models.comment import Comment
 from kanban_api.models.contact import Contact
@@ -23,6 +23,7 @@ __all__ = [
     "CardAssignee",
     "CardColumn",
     "CardLabel",
+    "CardRenumbering",
     "ChecklistItem",
     "Comment",
     "Contact",

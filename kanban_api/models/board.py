@@ -71,6 +71,9 @@ class Board(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
     # The seq of the board's latest event; bumped (and so row-locked) by each writer until commit.
     event_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # How many times a column of the board was renumbered (services/ordering.py): a card
+    # list's cursor records it, so the next page can tell positions it has not seen.
+    renumber_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # The columns' names and WIP limits, `[{key, name, wipLimit}]` (see `board_columns`);
     # NULL until first changed. A document rather than rows: it is read with the board's
     # row by every board read and WIP check, and written only under the board lock.

@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kanban_api.limits import DESCRIPTION_MAX, TITLE_MAX
-from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin, UTCDateTime
+from kanban_api.models.base import Base, OrdinalEnum, TimestampMixin, UTCDateTime, utcnow
 from kanban_api.models.enums import CardColumn
 
 if TYPE_CHECKING:
@@ -153,3 +153,19 @@ class CardAssignee(TimestampMixin, Base):
     board_id: Mapped[int]
 
     card: Mapped[Card] = relationship(back_populates="assignees", lazy="raise")
+
+
+class CardRenumbering(Base):
+    """A card's position before a renumbering of its column moved it (services/ordering.py):
+    where a card list page saw it, for the next page of a walk begun before (reads/cards.py).
+    `renumbering` is the board's `renumber_count` that renumbering made. Pruned with the
+    events (events/retention.py)."""
+
+    __tablename__ = "card_renumbering"
+
+    card_id: Mapped[int] = mapped_column(
+        ForeignKey("card.id", ondelete="CASCADE"), primary_key=True
+    )
+    renumbering: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

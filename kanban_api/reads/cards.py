@@ -18,23 +18,20 @@ from sqlalchemy import (
     ColumnElement,
     ColumnExpressionArgument,
     Integer,
-    ScalarSelect,
     Select,
     String,
     and_,
     bindparam,
-    case,
     cast,
     func,
     join,
-    not_,
     or_,
     select,
     tuple_,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute
 
 from kanban_api.access import (
     ReadAccess,
@@ -47,10 +44,12 @@ from kanban_api.access import (
 )
 from kanban_api.errors import CARD_NOT_FOUND, InvalidInputError
 from kanban_api.models import (
+    Board,
     Card,
     CardAssignee,
     CardColumn,
     CardLabel,
+    CardRenumbering,
     Label,
     LabelColor,
     Membership,
@@ -80,6 +79,11 @@ CARD_ORDER = (
     SortKey(Card.position, TypeAdapter(Annotated[int, Field(ge=1, le=ordering.MAX_POSITION)])),
     SortKey(Card.id, TypeAdapter(Id)),
 )
+
+
+# A cursor's renumber count: what an integer column of the database can hold.
+_RENUMBERS = TypeAdapter(Annotated[int, Field(ge=0, le=2**31 - 1)])
+_NEVER_RENUMBERED = 2**31 - 1
 
 
 class _CommaJoined(DialectFunction):
@@ -257,7 +261,8 @@ def _board_cards(filters: frozenset[str], action: Action) -> CardSelect:
         .order_by(*(key.attribute for key in CARD_ORDER))
     )
     if "limit" in filters:
-        statement = statement.limit(bindparam("limit", type_=Integer))
+        renumbers = select(Board.renumber_count).where(Board.id == board_id).scalar_subquery()
+        statement = statement.add_columns(renumbers).limit(bindparam("limit", type_=Integer))
     return statement
 
 
@@ -300,71 +305,38 @@ def _filter_conditions(
     if "due_before" in filters:
         conditions.append(Card.due_at < bindparam("due_before"))
     if "cursor" in filters:
-        conditions.append(_after_cursor(board_id))
+        conditions.append(_after_cursor())
     return conditions
 
 
-def _after_cursor(board_id: BindParameter[int]) -> ColumnElement[bool]:
-    """Cards after the boundary the cursor marks with up to three cards: the last card a
-    page showed (`:after_*`), the first it held back (`:next_*`) and, when all three sat
-    in one column, the card shown before the last (`:prior_*`; id 0: none).
+def _after_cursor() -> ColumnElement[bool]:
+    """Cards after the cursor's card (`:after_column`, `:after_position`, `:after_id`) as
+    the cursor's page saw them: before the board's renumbering number `:renumbers` + 1.
 
-    Moves never change the order of the cards they do not move, and a renumbering of a
-    column (see `ordering`) changes positions but not that order either, so any card of
-    the boundary that nobody moved marks it exactly. In order of preference: the next
-    card still at its recorded place (the page starts at it); the last card still at its
-    recorded place (the page starts after it); after a renumbering moved them all, the
-    prior and next cards still in order while the last card is not between them (the
-    last card was moved: the page starts at the next card); the last card wherever it now
-    sits; the next card wherever it now sits; the place the last card had. docs/api.md
-    states the guarantee and the one case it does not cover.
+    A renumbering of a column (services/ordering.py) changes the positions of cards that
+    nobody moved, but keeps each card's earlier position (`CardRenumbering`). A card's
+    position when the page was read is the one kept by the first renumbering since, if
+    any, else its position now; compared with the cursor's card's position then, every
+    card nobody moved falls on the same side of the page boundary as it did, whatever
+    else moved, the cursor's own card included. docs/api.md states the guarantee.
     """
-    prior, after, before = (
-        [bindparam(f"{side}_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER]
-        for side in ("prior", "after", "next")
+    column, position, card_id = (
+        bindparam(f"after_{key.attribute.key}", type_=key.attribute.type) for key in CARD_ORDER
     )
-    prior_now, last_now, next_now = (
-        _position_now(board_id, column=card[0], card_id=card[2]) for card in (prior, after, before)
-    )
-    next_unmoved, last_unmoved = next_now == before[1], last_now == after[1]
-    last_moved_alone = and_(
-        prior_now < next_now, not_(and_(prior_now < last_now, last_now < next_now))
-    )
-    starts_at_next = case(
-        (next_unmoved, True),
-        (last_unmoved, False),
-        (last_moved_alone, True),
-        (last_now.is_not(None), False),
-        (next_now.is_not(None), True),
-        else_=False,
-    )
-    boundary = case(
-        (next_unmoved, before[1]),
-        (last_unmoved, after[1]),
-        (last_moved_alone, next_now),
-        else_=func.coalesce(last_now, next_now, after[1]),
-    )
-    keys = tuple_(*(key.attribute for key in CARD_ORDER))
-    return or_(
-        and_(starts_at_next, keys >= tuple_(before[0], boundary, before[2])),
-        and_(~starts_at_next, keys > tuple_(after[0], boundary, after[2])),
-    )
-
-
-def _position_now(
-    board_id: BindParameter[int], *, column: BindParameter[Any], card_id: BindParameter[Any]
-) -> ScalarSelect[Any]:
-    """Where card `card_id` now sits in `column` of the board (NULL: not there)."""
-    anchor = aliased(Card)
-    return (
-        select(anchor.position)
+    kept = (
+        select(CardRenumbering.position)
         .where(
-            anchor.id == card_id,
-            anchor.board_id == board_id,
-            anchor.column == column,
-            card_in_play(anchor),
+            CardRenumbering.card_id == Card.id,
+            CardRenumbering.renumbering > bindparam("renumbers", type_=Integer),
         )
+        .order_by(CardRenumbering.renumbering)
+        .limit(1)
         .scalar_subquery()
+    )
+    position_then = func.coalesce(kept, Card.position)
+    return or_(
+        Card.column > column,
+        and_(Card.column == column, tuple_(position_then, Card.id) > tuple_(position, card_id)),
     )
 
 
@@ -418,35 +390,30 @@ async def list_cards(
             connection, principal=access.principal, board_id=board_id, action=access.action
         )
         return CardPage([], None)
-    if query.limit is None or len(rows) <= query.limit:
+    if query.limit is None:
         return CardPage(rows, None)
-    return CardPage(rows[: query.limit], _next_cursor(rows, query.limit))
+    # A page's rows end with the board's renumber count, for its cursor.
+    renumbers = rows[0][-1]
+    cards = [row[:-1] for row in rows[: query.limit]]
+    if len(rows) <= query.limit:
+        return CardPage(cards, None)
+    return CardPage(cards, _next_cursor(rows[query.limit - 1], renumbers=renumbers))
 
 
-def _next_cursor(rows: Sequence[Row[Any]], limit: int) -> str:
-    """The last card shown and the first held back, then the card shown before the last
-    when all three sit in one column (see `_after_cursor`)."""
-    boundary = [rows[limit - 1], rows[limit]]
-    if limit > 1 and rows[limit - 2].column == rows[limit - 1].column == rows[limit].column:
-        boundary.append(rows[limit - 2])
-    return encode_cursor(
-        [
-            key.adapter.dump_python(getattr(row, key.attribute.key), mode="json")
-            for row in boundary
-            for key in CARD_ORDER
-        ]
-    )
+def _next_cursor(last: Row[Any], *, renumbers: int) -> str:
+    """The last card's sort keys and how many renumberings the page saw (`_after_cursor`)."""
+    keys = [
+        key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
+    ]
+    return encode_cursor([*keys, renumbers])
 
 
 def _cursor_params(values: tuple[Any, ...]) -> dict[str, Any]:
-    """The `_after_cursor` parameters of a decoded cursor; a card it does not hold (a
-    cursor of an earlier release held the last card only) is one that is nowhere (id 0)."""
-    nowhere = (values[0], values[1], 0)
-    values = (*values, *nowhere, *nowhere)[: 3 * len(CARD_ORDER)]
-    names = [
-        f"{side}_{key.attribute.key}" for side in ("after", "next", "prior") for key in CARD_ORDER
-    ]
-    return dict(zip(names, values, strict=True))
+    """The `_after_cursor` parameters of a decoded cursor. One of an earlier release,
+    without the renumber count, continues as if no renumbering had happened since."""
+    names = [f"after_{key.attribute.key}" for key in CARD_ORDER]
+    renumbers = values[len(CARD_ORDER)] if len(values) > len(CARD_ORDER) else _NEVER_RENUMBERED
+    return {**dict(zip(names, values[: len(CARD_ORDER)], strict=True)), "renumbers": renumbers}
 
 
 def _escape_like(text: str) -> str:
@@ -455,15 +422,15 @@ def _escape_like(text: str) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[Any, ...]:
-    """The cursor's values, checked key by key: the sort keys of the cards `_next_cursor`
-    chose, or of one card, as earlier releases made them."""
+    """The cursor's values, checked one by one: the last card's sort keys, then the
+    board's renumber count (absent from cursors of earlier releases)."""
     try:
         values = decode_cursor(cursor)
-        if len(values) not in (len(CARD_ORDER), 2 * len(CARD_ORDER), 3 * len(CARD_ORDER)):
+        if len(values) not in (len(CARD_ORDER), len(CARD_ORDER) + 1):
             raise ValueError("wrong length")
+        adapters = [key.adapter for key in CARD_ORDER] + [_RENUMBERS]
         return tuple(
-            key.adapter.validate_python(value)
-            for key, value in zip(CARD_ORDER * 3, values, strict=False)
+            adapter.validate_python(value) for adapter, value in zip(adapters, values, strict=False)
         )
     except (ValueError, ValidationError) as error:
         raise InvalidInputError(

@@ -24,15 +24,17 @@ row (access.lock_board); SQLite transactions already run one at a time.
 """
 
 from collections.abc import Sequence
+from datetime import timedelta
 from enum import Enum
 from typing import Final, Literal, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.access import card_in_play
 from kanban_api.errors import InvalidInputError
-from kanban_api.models import Card, CardColumn
+from kanban_api.models import Board, Card, CardColumn, CardRenumbering
+from kanban_api.models.base import utcnow
 
 GAP: Final = 2**20
 MAX_POSITION: Final = 2**53 - 1
@@ -51,6 +53,7 @@ Anchor = int | None | Literal[_End.BOTTOM]
 
 # Renumbering runs plain Core statements: many rows, no ORM bookkeeping.
 _card = cast(Table, Card.__table__)
+_board = cast(Table, Board.__table__)
 
 
 def position_between(lower: int | None, upper: int | None) -> int | None:
@@ -106,7 +109,7 @@ async def place_card(
         order.append(card.id)
     else:
         order.insert(0 if anchor is None else order.index(anchor) + 1, card.id)
-    moved = await renumber(session, column=column, card_ids=order)
+    moved = await renumber(session, board_id=card.board_id, column=column, card_ids=order)
     await session.refresh(card, ["column", "position", "version", "updated_at"])
     return [card_id for card_id in moved if card_id != card.id]
 
@@ -130,7 +133,7 @@ async def bottom_positions(
     existing = list(
         await session.scalars(select(Card.id).where(*in_column).order_by(Card.position))
     )
-    renumbered = await renumber(session, column=column, card_ids=existing)
+    renumbered = await renumber(session, board_id=board_id, column=column, card_ids=existing)
     return NewPositions(spaced(len(existing) + count)[len(existing) :], renumbered)
 
 
@@ -140,13 +143,17 @@ def spaced(count: int) -> list[int]:
 
 
 async def renumber(
-    session: AsyncSession, *, column: CardColumn, card_ids: Sequence[int]
+    session: AsyncSession, *, board_id: int, column: CardColumn, card_ids: Sequence[int]
 ) -> list[int]:
-    """Give these cards, all of one board, evenly spaced positions in `column` in this order.
+    """Give these cards, all of board `board_id`, evenly spaced positions in `column` in
+    this order.
 
     Only cards whose place changes are written; their version (and updatedAt) grows,
-    so cached copies and ETags showing the old position go stale. Returns the ids of
-    the cards written, in the given order (their events are the caller's).
+    so cached copies and ETags showing the old position go stale. The board's
+    `renumber_count` grows by one, and each card of the column that moves keeps its old
+    position under that count (`CardRenumbering`), so a card list walk begun before
+    continues exactly (reads/cards.py). Returns the ids of the cards written, in the
+    given order (their events are the caller's).
     """
     positions = spaced(len(card_ids))
     current = {
@@ -162,6 +169,15 @@ async def renumber(
     ]
     if not changes:
         return []
+    await _remember_positions(
+        session,
+        board_id=board_id,
+        positions={
+            change["card_id"]: current[change["card_id"]][1]
+            for change in changes
+            if current[change["card_id"]][0] == column
+        },
+    )
     # Park the changing cards at negative places no position uses, then set the final
     # ones: no statement ever puts two cards in one place, whatever order rows go in.
     await session.execute(
@@ -176,6 +192,26 @@ async def renumber(
         changes,
     )
     return [change["card_id"] for change in changes]
+
+
+async def _remember_positions(
+    session: AsyncSession, *, board_id: int, positions: dict[int, int]
+) -> None:
+    """Count the board's renumbering and keep the cards' positions before it."""
+    renumbering = await session.scalar(
+        update(_board)
+        .where(_board.c.id == board_id)
+        .values(renumber_count=_board.c.renumber_count + 1)
+        .returning(_board.c.renumber_count)
+    )
+    if positions:
+        await session.execute(
+            insert(CardRenumbering),
+            [
+                {"card_id": card_id, "renumbering": renumbering, "position": position}
+                for card_id, position in positions.items()
+            ],
+        )
 
 
 async def _anchor_position(
@@ -198,3 +234,10 @@ async def _anchor_position(
 
 def _strictly_between(position: int, lower: int | None, upper: int | None) -> bool:
     return (lower is None or lower < position) and (upper is None or position < upper)
+
+
+async def prune_renumberings(session: AsyncSession, *, retention_days: int) -> None:
+    """Forget positions before renumberings older than `retention_days`: a card list walk
+    resumed after that long takes positions as they are (docs/api.md)."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    await session.execute(delete(CardRenumbering).where(CardRenumbering.created_at < cutoff))

@@ -202,13 +202,13 @@ async def walk(client: AsyncClient, account: Account, first: Any) -> list[int]:
 
 
 @pytest.mark.parametrize("renumbered", [False, True])
-@pytest.mark.parametrize("moved", [3, 4, 5])
-async def test_a_walk_survives_the_move_of_a_card_at_the_page_boundary(
-    client: AsyncClient, owner: Account, moved: int, renumbered: bool
+@pytest.mark.parametrize("moves", [[(4, 19)], [(5, 19)], [(3, 19), (4, 18)], [(5, 3)]])
+async def test_a_walk_survives_moves_at_the_page_boundary(
+    client: AsyncClient, owner: Account, moves: list[tuple[int, int]], renumbered: bool
 ) -> None:
-    """Before the next page is fetched, one card at the boundary (the one before the last
-    shown, the last shown, the first held back) moves to the bottom of its column, alone or
-    while moves into one gap renumber the column: every untouched card once."""
+    """Before the next page is fetched, cards at the boundary move (the last shown, the
+    first held back, two of them, or the first held back above the last shown), alone or
+    while moves into one gap renumber the column: every untouched card once, in order."""
     board = await create_board(client, owner)
     todo = await create_cards(
         client, owner, board["id"], *({"title": f"A{n}", "column": "TODO"} for n in range(20))
@@ -217,8 +217,9 @@ async def test_a_walk_survives_the_move_of_a_card_at_the_page_boundary(
     first = await client.get(url, params={"column": "TODO", "limit": 5}, headers=owner.headers)
     next_page = LINK.match(first.headers["link"])
     assert next_page
-    response = await move_card(client, owner, todo[moved]["id"], "TODO", todo[-1]["id"])
-    assert response.status_code == 200
+    for moved, after in moves:
+        response = await move_card(client, owner, todo[moved]["id"], "TODO", todo[after]["id"])
+        assert response.status_code == 200
     if renumbered:
         dropped = await create_cards(
             client, owner, board["id"], *({"title": f"X{n}"} for n in range(25))
@@ -226,11 +227,12 @@ async def test_a_walk_survives_the_move_of_a_card_at_the_page_boundary(
         for card in dropped:
             response = await move_card(client, owner, card["id"], "TODO", todo[14]["id"])
             assert response.status_code == 200
-        now = await client.get(f"/api/cards/{todo[8]['id']}", headers=owner.headers)
-        assert now.json()["position"] != todo[8]["position"]  # the premise
+        now = await client.get(f"/api/cards/{todo[16]['id']}", headers=owner.headers)
+        assert now.json()["position"] != todo[16]["position"]  # the premise
     rest = await client.get(next_page.group(1), headers=owner.headers)
     seen = [card["id"] for card in first.json()] + await walk(client, owner, rest)
-    untouched = [card["id"] for card in todo if card != todo[moved]]
+    touched = {todo[moved]["id"] for moved, _ in moves}
+    untouched = [card["id"] for card in todo if card["id"] not in touched]
     assert [card_id for card_id in seen if card_id in untouched] == untouched
 
 
