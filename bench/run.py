@@ -3,9 +3,15 @@
 `nox -s bench` runs this (`python -m bench.run --help` for options). It creates a
 PostgreSQL database, fills it with `kanban-api demo --plain`, starts `kanban-api serve`
 as users run it (production settings, after `kanban-api migrate`; the command is
-run as `python -m kanban_api` so that it is this interpreter's) and the baseline
+run as `python -P -m kanban_api` so that it is this interpreter's) and the baseline
 (bench/baseline.py) the same way, drives them in turns with wrk and writes
 results.md, results.json and list-latency.png to the output folder.
+
+`--only` runs some of its parts: `baseline` (every scenario against the baseline, the
+fresh list, the size sweep), `workers` (1 and 2 workers, the mixed clients),
+`full-board` (issue 12's memory goal: concurrent unpaged lists of a board at the card
+cap) and `before-after` (this version against another one installed for `--before`,
+for example a checkout of an older commit in a venv of its own).
 
 The server gets one CPU and wrk another (`taskset`), as far as the machine has
 them; PostgreSQL runs where the OS puts it. Each wrk run is short, so the whole
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -57,6 +64,16 @@ DESCRIPTION = (
 ).strip()
 SIZES = (10, 100, 250, 500, 1000, 2500, 5000)
 MEMORY_LIMIT_MB = 150
+# Issue 12's goal: a worker answering this many unpaged lists at once of a board at the
+# default card cap (KANBAN_MAX_CARDS_PER_BOARD) stays under FULL_BOARD_LIMIT_MB.
+FULL_BOARD_CARDS, FULL_BOARD_CLIENTS, FULL_BOARD_LIMIT_MB = 5000, 20, 300
+FULL_LIST = (
+    f"GET /api/boards/{{id}}/cards ({FULL_BOARD_CARDS:,} cards), {FULL_BOARD_CLIENTS} clients"
+)
+# The kanban_api package installed in the interpreter's environment: -P keeps a checkout
+# in the working directory (this one, when --before names another version) off sys.path.
+KANBAN_API = ("-P", "-m", "kanban_api")
+PARTS = ("baseline", "workers", "full-board", "before-after")
 MIXED_P99_MS = 300
 WRK_MISSING = """wrk, the load generator, is not installed. Install it with
   Debian/Ubuntu:  sudo apt-get install wrk
@@ -102,6 +119,12 @@ class Run:
     memory_mb: dict[str, float] = field(default_factory=dict)
     # The issue 14 goals: name → (measured ratio, goal), and the mixed run's p99.
     goals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Issue 12's full board: the concurrent lists, and the worker's VmHWM before and after.
+    full_board: Result | None = None
+    full_board_mb: dict[str, float] = field(default_factory=dict)
+    # This version and --before's, on the scenarios both answer.
+    after: dict[str, Result] = field(default_factory=dict)
+    before: dict[str, Result] = field(default_factory=dict)
 
 
 class BenchError(Exception):
@@ -250,20 +273,28 @@ def analyze(database_url: str) -> None:
     asyncio.run(vacuum())
 
 
-def kanban_api(*args: str, env: dict[str, str]) -> str:
-    """Run the kanban-api command as a user would; its standard output."""
-    command = [sys.executable, "-m", "kanban_api", *args]
+def kanban_api(*args: str, env: dict[str, str], python: str = sys.executable) -> str:
+    """Run the kanban-api command of `python`'s environment as a user would; its output."""
+    command = [python, *KANBAN_API, *args]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise BenchError(f"kanban-api {' '.join(args)} failed:\n{done.stderr}")
     return done.stdout
 
 
-def seed(env: dict[str, str], *, boards: int, cards: int, password: str) -> str:
+def demo_command(python: str) -> tuple[str, ...]:
+    """The command that makes plain demo data: `demo --plain`, or `seed` in versions
+    from before issue 11, which made the same users, boards and cards."""
+    done = subprocess.run([python, *KANBAN_API, "demo", "--help"], capture_output=True, text=True)
+    return ("demo", "--plain") if done.returncode == 0 else ("seed",)
+
+
+def seed(
+    env: dict[str, str], *, boards: int, cards: int, password: str, python: str = sys.executable
+) -> str:
     """One user with `boards` boards of `cards` plain cards; their email."""
     out = kanban_api(
-        "demo",
-        "--plain",
+        *demo_command(python),
         "--users",
         "1",
         "--boards",
@@ -275,6 +306,7 @@ def seed(env: dict[str, str], *, boards: int, cards: int, password: str) -> str:
         "--password",
         password,
         env=env,
+        python=python,
     )
     return out.split()[0]
 
@@ -379,23 +411,39 @@ def scenarios(fixture: Fixture) -> list[Scenario]:
 
 
 def measure(
-    servers: Sequence[Server], fixture: Fixture, options: argparse.Namespace, pin: list[str]
+    servers: Sequence[Server],
+    fixtures: Sequence[Fixture],
+    options: argparse.Namespace,
+    pin: list[str],
+    *,
+    all_serve: bool = False,
 ) -> dict[str, dict[str, Result]]:
     """Each scenario on each server in turn: a warm-up, then the best of `--repeat` runs.
+
+    `fixtures` are each server's data, in the order of `servers`. The scenarios the
+    baseline does not answer run on the first server only, or not at all with
+    `all_serve` (when every server must answer each scenario).
 
     Taking turns within a scenario, rather than one server after the other, keeps a
     change in the machine's load from landing on one side of a ratio; the best run
     is the one least disturbed by other processes.
     """
     results: dict[str, dict[str, Result]] = {server.name: {} for server in servers}
-    for scenario in scenarios(fixture):
+    tokens = {server.name: fixture.token for server, fixture in zip(servers, fixtures, strict=True)}
+    per_server = [scenarios(fixture) for fixture in fixtures]
+    for index, scenario in enumerate(per_server[0]):
+        if all_serve and not scenario.on_baseline:
+            continue
+        # The same scenario on each server's own data.
+        own = {server.name: mine[index] for server, mine in zip(servers, per_server, strict=True)}
 
-        def load(server: Server, seconds: int, scenario: Scenario = scenario) -> Result:
+        def load(server: Server, seconds: int, own: dict[str, Scenario] = own) -> Result:
             cpu_before = server.cpu_seconds()
+            scenario = own[server.name]
             result = wrk(
                 server.url + scenario.path,
                 scenario.wrk_args,
-                token=fixture.token if scenario.authorized else None,
+                token=tokens[server.name] if scenario.authorized else None,
                 seconds=seconds,
                 connections=options.connections,
                 pin=pin,
@@ -451,12 +499,21 @@ def _brief(result: Result) -> str:
 # --- the run ----------------------------------------------------------------------------------
 
 
-def prepare(options: argparse.Namespace, env: dict[str, str], server: Server) -> Fixture:
-    """Make the bench's data with `kanban-api demo --plain` and look up its ids through the API."""
+def prepare(
+    env: dict[str, str],
+    server: Server,
+    *,
+    sizes: Sequence[int] = SIZES,
+    python: str = sys.executable,
+) -> Fixture:
+    """Make the bench's data with `kanban-api demo --plain` (one board per size in `sizes`
+    too) and look up its ids through the API."""
     password = secrets.token_urlsafe(12)
     started = time.monotonic()
-    email = seed(env, boards=BOARDS, cards=LIST_SIZE, password=password)
-    size_users = {size: seed(env, boards=1, cards=size, password=password) for size in SIZES}
+    email = seed(env, boards=BOARDS, cards=LIST_SIZE, password=password, python=python)
+    size_users = {
+        size: seed(env, boards=1, cards=size, password=password, python=python) for size in sizes
+    }
     print(f"  demo data made in {time.monotonic() - started:.0f} s")
     token = login(server, email, password)
     board_ids = [board["id"] for board in call(f"{server.url}/api/boards", token=token)]
@@ -536,14 +593,13 @@ def environment(options: argparse.Namespace, pinned: bool) -> dict[str, Any]:
     }
 
 
-def run(options: argparse.Namespace) -> Run:
-    if shutil.which("wrk") is None:
-        raise BenchError(WRK_MISSING)
-    server_pin, wrk_pin = cpus()
-    results = Run(environment(options, pinned=bool(server_pin)))
-    output: Path = options.output
-    output.mkdir(parents=True, exist_ok=True)
-    database_url = create_database(options.postgres_url, options.database)
+def serve_command(python: str = sys.executable, *, workers: int = 1) -> list[str]:
+    """`kanban-api serve` of `python`'s environment, on the port Server picks."""
+    command = [python, *KANBAN_API, "serve", "--port", "{port}"]
+    return [*command, "--workers", str(workers)] if workers > 1 else command
+
+
+def server_env(options: argparse.Namespace, database_url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "KANBAN_ENV": "production",
@@ -556,19 +612,50 @@ def run(options: argparse.Namespace) -> Run:
     }
     if options.redis_url:
         env["KANBAN_REDIS_URL"] = options.redis_url
-    kanban_api("migrate", env=env)
-    serve = [sys.executable, "-m", "kanban_api", "serve", "--port", "{port}"]
-    baseline = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--port", "{port}"]
+    return env
 
-    app_log, baseline_log = output / "app.log", output / "baseline.log"
+
+def run(options: argparse.Namespace) -> Run:
+    if shutil.which("wrk") is None:
+        raise BenchError(WRK_MISSING)
+    server_pin, wrk_pin = cpus()
+    results = Run(environment(options, pinned=bool(server_pin)))
+    options.output.mkdir(parents=True, exist_ok=True)
+    env = server_env(options, create_database(options.postgres_url, options.database))
+    kanban_api("migrate", env=env)
+    fixture = None
+    if "baseline" in options.only:
+        fixture = against_baseline(results, options, env, server_pin, wrk_pin)
+    if "workers" in options.only:
+        workers(results, options, env, fixture)
+    if "full-board" in options.only:
+        full_board(results, options, env, server_pin, wrk_pin)
+    if "before-after" in options.only:
+        before_after(results, options, server_pin, wrk_pin)
+    results.environment["load_average_at_end"] = os.getloadavg()[0]
+    results.goals = goals(results)
+    return results
+
+
+def against_baseline(
+    results: Run,
+    options: argparse.Namespace,
+    env: dict[str, str],
+    server_pin: list[str],
+    wrk_pin: list[str],
+) -> Fixture:
+    """Every scenario on kanban-api and the baseline, the fresh list and the size sweep;
+    the data made for them."""
+    baseline = [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--port", "{port}"]
+    app_log, baseline_log = options.output / "app.log", options.output / "baseline.log"
     print("kanban-api and the baseline, one process each on the same CPU, taking turns:")
     with (
-        serving("kanban-api", [*server_pin, *serve], env, app_log) as app,
+        serving("kanban-api", [*server_pin, *serve_command()], env, app_log) as app,
         serving("baseline", [*server_pin, *baseline], env, baseline_log) as bare,
     ):
-        fixture = prepare(options, env, app)
-        analyze(database_url)
-        measured = measure([app, bare], fixture, options, wrk_pin)
+        fixture = prepare(env, app)
+        analyze(env["KANBAN_DATABASE_URL"])
+        measured = measure([app, bare], [fixture, fixture], options, wrk_pin)
         results.app, results.baseline = measured[app.name], measured[bare.name]
         print("  a board whose cards were just created over HTTP, listed at once (no ANALYZE):")
         fresh = fresh_board(app, fixture.token)
@@ -585,24 +672,37 @@ def run(options: argparse.Namespace) -> Run:
         results.app_sizes, results.baseline_sizes = sizes[app.name], sizes[bare.name]
         results.memory_mb["kanban-api, 1 worker, whole run"] = max(app.worker_peak_rss_mb())
         results.memory_mb["baseline, whole run"] = max(bare.worker_peak_rss_mb())
+    return fixture
 
+
+def workers(
+    results: Run, options: argparse.Namespace, env: dict[str, str], fixture: Fixture | None
+) -> None:
+    """The list and the card read on 1 and 2 workers, and the mixed clients on 2."""
     print("kanban-api, 1 and 2 workers, unpinned (server, wrk and PostgreSQL share the CPUs):")
-    for workers in (1, 2):
-        command = [*serve, "--workers", str(workers)]
-        log = output / f"app-{workers}-workers.log"
-        with serving(f"{workers} worker{'s' * (workers > 1)}", command, env, log) as app:
-            for scenario in scenarios(fixture)[:2]:
-                key = f"{scenario.name}, {workers} worker{'s' * (workers > 1)}"
+    for count in (1, 2):
+        name = f"{count} worker{'s' * (count > 1)}"
+        log = options.output / f"app-{count}-workers.log"
+        with serving(name, serve_command(workers=count), env, log) as app:
+            if fixture is None:
+                fixture = prepare(env, app, sizes=())
+                analyze(env["KANBAN_DATABASE_URL"])
+            data: Fixture = fixture
+            for scenario in scenarios(data)[:2]:
+                key = f"{scenario.name}, {name}"
 
                 def load(
-                    seconds: int, scenario: Scenario = scenario, workers: int = workers
+                    seconds: int,
+                    scenario: Scenario = scenario,
+                    count: int = count,
+                    token: str = data.token,
                 ) -> Result:
                     return wrk(
                         app.url + scenario.path,
                         scenario.wrk_args,
-                        token=fixture.token,
+                        token=token,
                         seconds=seconds,
-                        connections=options.connections * workers,
+                        connections=options.connections * count,
                         pin=[],
                     )
 
@@ -611,8 +711,8 @@ def run(options: argparse.Namespace) -> Run:
                 runs = [load(options.seconds) for _ in range(options.repeat)]
                 results.workers[key] = max(runs, key=lambda result: result.rps)
                 print(f"  {key:50} {_brief(results.workers[key])}")
-            if workers == 2:
-                board_id, card_ids, tokens = shared_board(app, fixture.token, fixture.password)
+            if count == 2:
+                board_id, card_ids, tokens = shared_board(app, data.token, data.password)
                 args = ("mixed", str(board_id), ",".join(map(str, card_ids)), ",".join(tokens))
                 wrk(app.url, args, token=None, seconds=1, connections=MIXED_CLIENTS, pin=[])
                 mixed = wrk(
@@ -627,14 +727,70 @@ def run(options: argparse.Namespace) -> Run:
                 print(f"  {MIXED:50} {_brief(mixed)}")
                 for index, peak in enumerate(app.worker_peak_rss_mb(), 1):
                     results.memory_mb[f"2 workers, worker {index}"] = peak
-    results.environment["load_average_at_end"] = os.getloadavg()[0]
-    results.goals = goals(results)
-    return results
+
+
+def full_board(
+    results: Run,
+    options: argparse.Namespace,
+    env: dict[str, str],
+    server_pin: list[str],
+    wrk_pin: list[str],
+) -> None:
+    """Issue 12's goal: a fresh worker answers FULL_BOARD_CLIENTS concurrent unpaged lists
+    of a board at the default card cap; its peak resident memory (VmHWM) before and after."""
+    print(f"kanban-api, 1 fresh worker, {FULL_BOARD_CLIENTS} clients listing a full board:")
+    password = secrets.token_urlsafe(12)
+    email = seed(env, boards=1, cards=FULL_BOARD_CARDS, password=password)
+    analyze(env["KANBAN_DATABASE_URL"])
+    log = options.output / "app-full-board.log"
+    with serving("full board", [*server_pin, *serve_command()], env, log) as app:
+        results.full_board_mb["at start"] = max(app.worker_peak_rss_mb())
+        token = login(app, email, password)
+        [board] = call(f"{app.url}/api/boards", token=token)
+        results.full_board_mb["after one login"] = max(app.worker_peak_rss_mb())
+        results.full_board = wrk(
+            f"{app.url}/api/boards/{board['id']}/cards",
+            ("get",),
+            token=token,
+            seconds=options.seconds,
+            connections=FULL_BOARD_CLIENTS,
+            pin=wrk_pin,
+        )
+        results.full_board_mb["peak"] = max(app.worker_peak_rss_mb())
+    print(f"  {FULL_LIST:50} {_brief(results.full_board)}")
+    print(f"  peak memory of the worker: {results.full_board_mb['peak']:.0f} MB")
+
+
+def before_after(
+    results: Run, options: argparse.Namespace, server_pin: list[str], wrk_pin: list[str]
+) -> None:
+    """Today's kanban-api and the one installed for `--before` (each on a database of
+    its own, made and filled by its own version), taking turns on the scenarios both
+    answer. Rate limits are off in both: versions before issue 12 have none."""
+    print("kanban-api, this version and --before, one process each on the same CPU, in turns:")
+    servers, fixtures = [], []
+    with contextlib.ExitStack() as stack:
+        for name, python in (("after", sys.executable), ("before", options.before)):
+            database_url = create_database(options.postgres_url, f"{options.database}_{name}")
+            env = {**server_env(options, database_url), "KANBAN_RATE_LIMIT_PER_MINUTE": "0"}
+            kanban_api("migrate", env=env, python=python)
+            log = options.output / f"app-{name}.log"
+            server = stack.enter_context(
+                serving(name, [*server_pin, *serve_command(python)], env, log)
+            )
+            fixtures.append(prepare(env, server, sizes=(), python=python))
+            analyze(database_url)
+            servers.append(server)
+        measured = measure(servers, fixtures, options, wrk_pin, all_serve=True)
+    results.after, results.before = measured["after"], measured["before"]
 
 
 def goals(results: Run) -> dict[str, tuple[float, float]]:
     """Issue 14's goals, as ratios to the bare baseline's card read (B) or list, so that
-    they hold on any machine: name → (measured, goal). The mixed run's p99 is in ms."""
+    they hold on any machine: name → (measured, goal), none without the baseline's run.
+    The mixed run's p99 is in ms."""
+    if GET_CARD not in results.baseline:
+        return {}
     card = results.baseline[GET_CARD].rps
     bare_list = results.baseline[LIST].rps
     return {
@@ -654,7 +810,60 @@ def goals(results: Run) -> dict[str, tuple[float, float]]:
 
 
 def markdown(results: Run) -> str:
+    """results.md: a section for each part of the run that was measured."""
+    lines: list[str] = []
+    if results.app:
+        lines += _against_baseline_table(results)
+    lines += _goals_table(results)
+    if results.app_sizes:
+        lines += [
+            "",
+            "List latency against board size (one connection, so latency is the service time):",
+            "",
+            "| cards | kanban-api p50 ms | p99 ms | baseline p50 ms | p99 ms "
+            "| kanban-api µs/card |",
+            "|--:|--:|--:|--:|--:|--:|",
+        ]
+        for size, app in results.app_sizes.items():
+            bare = results.baseline_sizes[size]
+            lines.append(
+                f"| {size:,} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {bare.p50_ms:.1f} "
+                f"| {bare.p99_ms:.1f} | {app.p50_ms * 1000 / size:.0f} |"
+            )
+    if results.workers:
+        lines += ["", "Workers (unpinned; wrk connections scaled with the workers):", ""]
+        lines += ["| run | req/s | p50 ms | p99 ms |", "|---|--:|--:|--:|"]
+        for name, result in results.workers.items():
+            lines.append(
+                f"| {name} | {result.rps:,.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} |"
+            )
+    if results.memory_mb:
+        lines += ["", f"Peak resident memory per worker (VmHWM; goal < {MEMORY_LIMIT_MB} MB):", ""]
+        lines += [f"- {name}: {mb:.0f} MB" for name, mb in results.memory_mb.items()]
+    if results.full_board is not None:
+        full = results.full_board
+        lines += [
+            "",
+            f"{FULL_LIST}, one fresh worker: {full.rps:,.1f} req/s, p50 {full.p50_ms:.0f} ms, "
+            f"p99 {full.p99_ms:.0f} ms; its peak resident memory (VmHWM) "
+            + ", ".join(f"{name} {mb:.0f} MB" for name, mb in results.full_board_mb.items())
+            + ".",
+        ]
+    if results.before:
+        lines += _before_after_table(results)
     env = results.environment
+    lines += [
+        "",
+        f"Machine: {env['cpu']}, {env['cores']} CPUs, Python {env['python']}; server "
+        f"{'pinned to one CPU and wrk to another' if env['pinned'] else 'not pinned'}; wrk "
+        f"{env['wrk']}. Load average {env['load_average_at_start']:.1f} at the start, "
+        f"{env['load_average_at_end']:.1f} at the end (above 0.5 means other processes "
+        f"shared the CPUs). {env['started']}.",
+    ]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _against_baseline_table(results: Run) -> list[str]:
     lines = [
         "| scenario | kanban-api req/s | p50 ms | p99 ms | CPU µs/req | baseline req/s | p50 ms "
         "| p99 ms | CPU µs/req | kanban-api / baseline |",
@@ -672,57 +881,61 @@ def markdown(results: Run) -> str:
             f"| {name} | {app.rps:,.0f} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {_cpu(app)} "
             + compared
         )
-    mixed = results.workers.get(MIXED)
-    lines += [
-        "",
-        f"Goals (B = the baseline's GET /api/cards/{{id}}, "
-        f"{results.baseline[GET_CARD].rps:,.0f} req/s in this run):",
-        "",
-        "| goal | measured | wanted | |",
-        "|---|--:|--:|---|",
-    ]
+    return lines
+
+
+def _goals_table(results: Run) -> list[str]:
+    rows = []
     for name, (measured, wanted) in results.goals.items():
         met = "met" if measured >= wanted else "**not met**"
-        lines.append(f"| {name} | {measured:.2f} | >= {wanted:.2f} | {met} |")
+        rows.append(f"| {name} | {measured:.2f} | >= {wanted:.2f} | {met} |")
+    mixed = results.workers.get(MIXED)
     if mixed is not None:
         met = "met" if mixed.p99_ms < MIXED_P99_MS else "**not met**"
-        lines.append(
+        rows.append(
             f"| {MIXED}: no 5xx, p99 (ms) | {mixed.p99_ms:.0f} | < {MIXED_P99_MS} | {met} |"
         )
-    peak = max(
-        (mb for name, mb in results.memory_mb.items() if not name.startswith("baseline")),
-        default=0.0,
-    )
-    met = "met" if peak < MEMORY_LIMIT_MB else "**not met**"
-    lines.append(f"| peak memory of a worker (MB) | {peak:.0f} | < {MEMORY_LIMIT_MB} | {met} |")
-    lines += [
-        "",
-        "List latency against board size (one connection, so latency is the service time):",
-        "",
-        "| cards | kanban-api p50 ms | p99 ms | baseline p50 ms | p99 ms | kanban-api µs/card |",
-        "|--:|--:|--:|--:|--:|--:|",
-    ]
-    for size, app in results.app_sizes.items():
-        bare = results.baseline_sizes[size]
-        lines.append(
-            f"| {size:,} | {app.p50_ms:.1f} | {app.p99_ms:.1f} | {bare.p50_ms:.1f} "
-            f"| {bare.p99_ms:.1f} | {app.p50_ms * 1000 / size:.0f} |"
+    peaks = [mb for name, mb in results.memory_mb.items() if not name.startswith("baseline")]
+    if peaks:
+        met = "met" if max(peaks) < MEMORY_LIMIT_MB else "**not met**"
+        rows.append(
+            f"| peak memory of a worker (MB) | {max(peaks):.0f} | < {MEMORY_LIMIT_MB} | {met} |"
         )
-    lines += ["", "Workers (unpinned; wrk connections scaled with the workers):", ""]
-    lines += ["| run | req/s | p50 ms | p99 ms |", "|---|--:|--:|--:|"]
-    for name, result in results.workers.items():
-        lines.append(f"| {name} | {result.rps:,.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} |")
-    lines += ["", f"Peak resident memory per worker (VmHWM; goal < {MEMORY_LIMIT_MB} MB):", ""]
-    lines += [f"- {name}: {mb:.0f} MB" for name, mb in results.memory_mb.items()]
-    lines += [
+    if "peak" in results.full_board_mb:
+        peak = results.full_board_mb["peak"]
+        met = "met" if peak < FULL_BOARD_LIMIT_MB else "**not met**"
+        rows.append(
+            f"| peak memory of a worker, {FULL_BOARD_CLIENTS} concurrent unpaged lists of a "
+            f"{FULL_BOARD_CARDS:,}-card board (MB) | {peak:.0f} | < {FULL_BOARD_LIMIT_MB} | {met} |"
+        )
+    if not rows:
+        return []
+    heading = "Goals:"
+    if GET_CARD in results.baseline:
+        heading = (
+            f"Goals (B = the baseline's GET /api/cards/{{id}}, "
+            f"{results.baseline[GET_CARD].rps:,.0f} req/s in this run):"
+        )
+    return ["", heading, "", "| goal | measured | wanted | |", "|---|--:|--:|---|", *rows]
+
+
+def _before_after_table(results: Run) -> list[str]:
+    lines = [
         "",
-        f"Machine: {env['cpu']}, {env['cores']} CPUs, Python {env['python']}; server "
-        f"{'pinned to one CPU and wrk to another' if env['pinned'] else 'not pinned'}; wrk "
-        f"{env['wrk']}. Load average {env['load_average_at_start']:.1f} at the start, "
-        f"{env['load_average_at_end']:.1f} at the end (above 0.5 means other processes "
-        f"shared the CPUs). {env['started']}.",
+        "This version (after) and --before's, rate limits off in both:",
+        "",
+        "| scenario | before req/s | p50 ms | p99 ms | CPU µs/req | after req/s | p50 ms "
+        "| p99 ms | CPU µs/req | after / before |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    return "\n".join(lines) + "\n"
+    for name, before in results.before.items():
+        after = results.after[name]
+        lines.append(
+            f"| {name} | {before.rps:,.0f} | {before.p50_ms:.1f} | {before.p99_ms:.1f} "
+            f"| {_cpu(before)} | {after.rps:,.0f} | {after.p50_ms:.1f} | {after.p99_ms:.1f} "
+            f"| {_cpu(after)} | {after.rps / before.rps:.0%} |"
+        )
+    return lines
 
 
 def chart(results: Run, path: Path) -> bool:
@@ -753,6 +966,14 @@ def chart(results: Run, path: Path) -> bool:
     return True
 
 
+def _parts(text: str) -> tuple[str, ...]:
+    parts = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(PARTS)}")
+    return parts
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run", description=__doc__.split("\n\n")[0] if __doc__ else None
@@ -774,7 +995,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where the servers count rate limits (default: $KANBAN_BENCH_REDIS_URL or "
         "%(default)s); empty: in the database",
     )
+    parser.add_argument(
+        "--only",
+        type=_parts,
+        help=f"the parts to run, comma-separated, out of {', '.join(PARTS)} (default: all; "
+        "before-after only with --before)",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="PYTHON",
+        help="the interpreter of an environment where another version of kanban-api is "
+        "installed (for example a checkout of an older commit, `pip install -e .` in its own "
+        "venv): before-after compares it with this one",
+    )
     options = parser.parse_args(argv)
+    if options.only is None:
+        options.only = PARTS if options.before else PARTS[:-1]
+    if "before-after" in options.only and not options.before:
+        parser.error("before-after needs --before PYTHON")
     try:
         results = run(options)
     except BenchError as error:
@@ -785,9 +1023,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     (options.output / "results.json").write_text(
         json.dumps(asdict(results), indent=2, default=str), encoding="utf-8"
     )
-    drawn = chart(results, options.output / "list-latency.png")
+    drawn = bool(results.app_sizes) and chart(results, options.output / "list-latency.png")
     print("\n" + report)
-    chart_note = ", list-latency.png" if drawn else " (no chart: matplotlib is not installed)"
+    chart_note = ", list-latency.png" if drawn else " (no chart: no size sweep or no matplotlib)"
     print(f"Written to {options.output}/: results.md, results.json{chart_note}")
     return 0
 
