@@ -33,6 +33,7 @@ from kanban_api.mcp_endpoint.catalog import INSTRUCTIONS, TOOLS
 from kanban_api.mcp_endpoint.tools import Answer, Call, ToolSpec
 from kanban_api.middleware import DATABASE_ERRORS
 from kanban_api.state import AppState
+from kanban_api.utils.wire import WIRE_JSON_OPTIONS
 from kanban_api.validation import public_errors
 
 logger = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ def _json(value: Any) -> Any:
 def _success(answer: Answer) -> types.CallToolResult:
     """The structured answer, a summary, and the same JSON as text for clients that show
     models text only (as the MCP specification recommends)."""
-    text = orjson.dumps(answer.content, default=_json, option=orjson.OPT_UTC_Z)
+    text = orjson.dumps(answer.content, default=_json, option=WIRE_JSON_OPTIONS)
     return types.CallToolResult(
         content=[
             types.TextContent(text=answer.summary),

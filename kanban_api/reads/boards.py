@@ -11,7 +11,13 @@ from kanban_api.access import ReadAccess, caller_membership, check_credential
 from kanban_api.models import Board, Label, LabelColor, Membership
 from kanban_api.models.board import board_columns
 from kanban_api.permissions import Action
-from kanban_api.reads.cards import WireField, row_mapper, select_fields
+from kanban_api.reads.cards import (
+    WireField,
+    ordinal_members,
+    row_mapper,
+    select_fields,
+    undecorated,
+)
 from kanban_api.schemas.member import InvitationOut
 from kanban_api.utils.sql import DialectFunction
 
@@ -48,10 +54,10 @@ BOARD_FIELDS = (
     WireField("title", Board.title),
     WireField("description", Board.description),
     WireField("labels", None, _labels, "labels"),
-    WireField("createdAt", Board.created_at),
-    WireField("updatedAt", Board.updated_at),
+    WireField("createdAt", undecorated(Board.created_at)),
+    WireField("updatedAt", undecorated(Board.updated_at)),
     WireField("version", Board.version),
-    WireField("role", Membership.role),
+    WireField("role", undecorated(Membership.role), ordinal_members(Membership.role)),
     WireField("columns", Board.column_settings, board_columns),
     # Always false here (the list holds accepted memberships only); SQLite answers 0.
     WireField("invited", Membership.accepted_at.is_(None), bool),

@@ -28,10 +28,11 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    type_coerce,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
 from kanban_api.access import (
     ReadAccess,
@@ -122,6 +123,27 @@ def _ids(joined: str | None) -> tuple[int, ...]:
     return tuple(sorted(map(int, joined.split(","))))
 
 
+def undecorated(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+    """The column as the driver returns it, without its TypeDecorator's Python step.
+
+    That step is a Python call per value (models.base: UTCDateTime attaching the zone
+    SQLite lacks, OrdinalEnum turning a position into a member), repeated for every
+    timestamp of every card of a list (docs/performance.md has the cost). The hot reads select columns this way and
+    convert in their row mapper instead (WireField.convert), or not at all: orjson
+    writes a timestamp the same with or without its zone (utils.wire).
+    """
+    column_type = column.type
+    if not isinstance(column_type, TypeDecorator):
+        return column
+    return type_coerce(column, column_type.impl_instance).label(column.key)
+
+
+def ordinal_members(column: InstrumentedAttribute[Any]) -> Callable[[int], Any]:
+    """For an `undecorated` OrdinalEnum column: its stored position → the enum member."""
+    members: tuple[Any, ...] = column.type.members
+    return members.__getitem__
+
+
 class WireField(NamedTuple):
     """One field of a resource's JSON: its key, the column it is read from (None: an
     aggregate each statement supplies, by `label`) and how the value is converted."""
@@ -150,13 +172,13 @@ CARD_FIELDS = (
     WireField("title", Card.title),
     WireField("description", Card.description),
     WireField("boardId", Card.board_id),
-    WireField("column", Card.column),
+    WireField("column", undecorated(Card.column), ordinal_members(Card.column)),
     WireField("labels", None, _colors, "label_colors"),
-    WireField("createdAt", Card.created_at),
-    WireField("updatedAt", Card.updated_at),
+    WireField("createdAt", undecorated(Card.created_at)),
+    WireField("updatedAt", undecorated(Card.updated_at)),
     WireField("position", Card.position),
     WireField("version", Card.version),
-    WireField("dueAt", Card.due_at),
+    WireField("dueAt", undecorated(Card.due_at)),
     WireField("assigneeIds", None, _ids, "assignee_ids"),
     WireField("archived", Card.archived),
     WireField("checklist", _CHECKLIST_COUNTS, _counts),
@@ -397,14 +419,13 @@ async def list_cards(
     cards = [row[:-1] for row in rows[: query.limit]]
     if len(rows) <= query.limit:
         return CardPage(cards, None)
-    return CardPage(cards, _next_cursor(rows[query.limit - 1], renumbers=renumbers))
+    return CardPage(cards, _next_cursor(cards[-1], renumbers=renumbers))
 
 
-def _next_cursor(last: Row[Any], *, renumbers: int) -> str:
+def _next_cursor(last: Sequence[Any], *, renumbers: int) -> str:
     """The last card's sort keys and how many renumberings the page saw (`_after_cursor`)."""
-    keys = [
-        key.adapter.dump_python(getattr(last, key.attribute.key), mode="json") for key in CARD_ORDER
-    ]
+    card = card_json(last)
+    keys = [key.adapter.dump_python(card[key.attribute.key], mode="json") for key in CARD_ORDER]
     return encode_cursor([*keys, renumbers])
 
 

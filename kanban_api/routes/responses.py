@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from kanban_api.schemas.error import ErrorOut
+from kanban_api.utils.wire import WIRE_JSON_OPTIONS
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -101,14 +102,14 @@ class JsonBytes(Response):
 
     Those paths skip building pydantic models per item (the largest cost of a big
     list); routes keep their `response_model` so the OpenAPI schema is unchanged.
-    OPT_UTC_Z writes UTC as `Z`, as pydantic does, so the bytes match the model
-    routes'; a test compares the two.
+    Encoded as utils.wire says, so the bytes match the model routes'; a test compares
+    the two.
     """
 
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_UTC_Z)
+        return orjson.dumps(content, option=WIRE_JSON_OPTIONS)
 
 
 # Items encoded per chunk of a JsonArrayStream: big enough that the per-chunk overhead
@@ -150,7 +151,7 @@ async def _json_array_chunks(
     for start in range(0, len(items), STREAM_CHUNK_ITEMS):
         chunk = items[start : start + STREAM_CHUNK_ITEMS]
         # orjson writes arrays without spaces, so joined items are the array's bytes.
-        body = b",".join(orjson.dumps(shape(item), option=orjson.OPT_UTC_Z) for item in chunk)
+        body = b",".join(orjson.dumps(shape(item), option=WIRE_JSON_OPTIONS) for item in chunk)
         opening = b"[" if start == 0 else b","
         closing = b"]" if start + STREAM_CHUNK_ITEMS >= len(items) else b""
         yield opening + body + closing
