@@ -49,6 +49,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    literal,
     or_,
     select,
     true,
@@ -408,11 +409,22 @@ def caller_membership(
     board = board_is_live(Membership.board_id)
     return (
         Membership.user_id == _USER_ID,
-        Membership.role.in_(sorted(PERMISSIONS[action])),
+        _role_may(action),
         credential_is_current(),
         token_may_reach(Membership.board_id),
         ~board if board_in_trash else board,
     )
+
+
+def _role_may(action: Action) -> ColumnElement[bool]:
+    """The membership's role is one that may perform `action` (PERMISSIONS).
+
+    The roles are bound one by one: a plain `in_` of a list would be an "expanding"
+    parameter, whose SQL SQLAlchemy renders again at every execution of the
+    statement, hot reads included.
+    """
+    roles = [literal(role, Membership.role.type) for role in sorted(PERMISSIONS[action])]
+    return Membership.role.in_(roles)
 
 
 def caller_may(action: Action, *, board_id: ColumnElement[int]) -> Exists:
@@ -431,7 +443,7 @@ def user_may(
     return exists().where(
         Membership.board_id == board_id,
         Membership.user_id == user_id,
-        Membership.role.in_(sorted(PERMISSIONS[action])),
+        _role_may(action),
     )
 
 

@@ -67,7 +67,9 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 # commit is reported to the client instead of being lost after a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/tokens", auto_error=False)
+TOKEN_URL = "/api/auth/tokens"
+SCHEME_NAME = "OAuth2PasswordBearer"
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name=SCHEME_NAME, auto_error=False)
 Bearer = Annotated[str | None, Depends(_bearer)]
 BoardId = Annotated[Id, Path()]
 CardId = Annotated[Id, Path()]
@@ -82,12 +84,13 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def reads_only(endpoint: Endpoint) -> Endpoint:
-    """Mark the endpoint as READS_ONLY (`get_principal` reads the mark)."""
+    """Mark the endpoint as READS_ONLY (`_principal` reads the mark)."""
     endpoint.__dict__[READS_ONLY] = True
     return endpoint
 
 
-async def get_principal(request: Request, token: Bearer) -> Principal:
+async def _principal(request: Request, token: str | None) -> Principal:
+    """The bearer token's principal, its scope checked against the request's method."""
     state = app_state(request)
     principal = await access.authenticate_bearer(state.tokens, state.database, bearer=token)
     _mark_token(request, principal)
@@ -95,6 +98,41 @@ async def get_principal(request: Request, token: Bearer) -> Principal:
     marked = getattr(endpoint, "__dict__", {}).get(READS_ONLY, False)
     access.require_scope(principal, writes=request.method not in READ_METHODS and not marked)
     return principal
+
+
+class _Authenticated(OAuth2PasswordBearer):
+    """A dependency that reads the bearer token and authenticates it in one step.
+
+    As an OAuth2PasswordBearer, it gives the OpenAPI document its password flow (the
+    docs' Authorize button); authenticating in the same call, rather than in a
+    dependency of the scheme's, saves FastAPI solving a second dependency on every
+    request. Subclasses say what the route receives.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(tokenUrl=TOKEN_URL, scheme_name=SCHEME_NAME, auto_error=False)
+
+    async def principal(self, request: Request) -> Principal:
+        return await _principal(request, await super().__call__(request))
+
+
+class _GetPrincipal(_Authenticated):
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        return await self.principal(request)
+
+
+class _ReadAccessFor(_Authenticated):
+    """For the hot reads: they check `action` in their own SQL (see access.caller_may)."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__()
+        self.action = action
+
+    async def __call__(self, request: Request) -> ReadAccess:  # type: ignore[override]
+        return ReadAccess(await self.principal(request), self.action)
+
+
+get_principal = _GetPrincipal()
 
 
 async def get_stream_principal(
@@ -275,12 +313,7 @@ def trashed_card_for(action: Action) -> Any:
 
 
 def read_for(action: Action) -> Any:
-    """For the hot reads: they check `action` in their own SQL (see access.caller_may)."""
-
-    async def read_access(principal: CurrentPrincipal) -> ReadAccess:
-        return ReadAccess(principal, action)
-
-    return _checks(action, read_access)
+    return _checks(action, _ReadAccessFor(action))
 
 
 async def get_stream_access(
