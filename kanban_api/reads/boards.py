@@ -1,10 +1,11 @@
 """The board list, a hot read: one statement whatever the number of boards, each board's
 labels aggregated into its row, mapped to BoardOut's wire shape (see reads/cards.py)."""
 
+import functools
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kanban_api.access import ReadAccess, caller_membership, check_credential
@@ -48,6 +49,17 @@ def _labels(pairs: str | None) -> list[dict[str, Any]]:
     ]
 
 
+@functools.lru_cache(maxsize=1024)
+def _columns(stored: str | None) -> list[dict[str, Any]]:
+    """The board's columns (models.board.board_columns) from the stored JSON's text.
+
+    Cached: most boards store nothing (the defaults) and the rest share a few column
+    sets, while a board list would otherwise build every board's columns anew. The
+    lists are only encoded, never changed.
+    """
+    return board_columns(orjson.loads(stored) if stored else None)
+
+
 # BoardOut's fields, in its wire order.
 BOARD_FIELDS = (
     WireField("id", Board.id),
@@ -58,7 +70,7 @@ BOARD_FIELDS = (
     WireField("updatedAt", undecorated(Board.updated_at)),
     WireField("version", Board.version),
     WireField("role", undecorated(Membership.role), ordinal_members(Membership.role)),
-    WireField("columns", Board.column_settings, board_columns),
+    WireField("columns", cast(Board.column_settings, String), _columns),
     # Always false here (the list holds accepted memberships only); SQLite answers 0.
     WireField("invited", Membership.accepted_at.is_(None), bool),
 )
