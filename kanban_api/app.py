@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -40,7 +40,7 @@ from kanban_api.routes.responses import (
     document_api_headers,
 )
 from kanban_api.state import AppState
-from kanban_api.validation import public_errors, reject_unknown_query_parameters
+from kanban_api.validation import public_errors
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,6 @@ def _new_app(state: AppState, mcp: McpEndpoint) -> FastAPI:
 
 
 def _include_routers(app: FastAPI, settings: Settings) -> None:
-    strict_query = [Depends(reject_unknown_query_parameters)]
     for router in API_ROUTERS:
         app.include_router(
             router,
@@ -118,13 +117,12 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
                 **TOO_MANY_IN_FLIGHT,
                 **SERVICE_UNAVAILABLE,
             },
-            dependencies=strict_query,
         )
     for router in OTHER_ROUTERS:
-        app.include_router(router, dependencies=strict_query)
+        app.include_router(router)
     if settings.static_dir is None:
         # With a static client, `/` is its index page instead.
-        app.include_router(HOME_ROUTER, dependencies=strict_query)
+        app.include_router(HOME_ROUTER)
 
 
 def _add_middleware(app: FastAPI, state: AppState) -> None:

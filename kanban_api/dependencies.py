@@ -67,9 +67,9 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 # commit is reported to the client instead of being lost after a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
-TOKEN_URL = "/api/auth/tokens"
+LOGIN_PATH = "/api/auth/tokens"
 SCHEME_NAME = "OAuth2PasswordBearer"
-_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name=SCHEME_NAME, auto_error=False)
+_bearer = OAuth2PasswordBearer(tokenUrl=LOGIN_PATH, scheme_name=SCHEME_NAME, auto_error=False)
 Bearer = Annotated[str | None, Depends(_bearer)]
 BoardId = Annotated[Id, Path()]
 CardId = Annotated[Id, Path()]
@@ -110,7 +110,7 @@ class _Authenticated(OAuth2PasswordBearer):
     """
 
     def __init__(self) -> None:
-        super().__init__(tokenUrl=TOKEN_URL, scheme_name=SCHEME_NAME, auto_error=False)
+        super().__init__(tokenUrl=LOGIN_PATH, scheme_name=SCHEME_NAME, auto_error=False)
 
     async def principal(self, request: Request) -> Principal:
         return await _principal(request, await super().__call__(request))

@@ -128,9 +128,10 @@ def undecorated(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
 
     That step is a Python call per value (models.base: UTCDateTime attaching the zone
     SQLite lacks, OrdinalEnum turning a position into a member), repeated for every
-    timestamp of every card of a list (docs/performance.md has the cost). The hot reads select columns this way and
-    convert in their row mapper instead (WireField.convert), or not at all: orjson
-    writes a timestamp the same with or without its zone (utils.wire).
+    timestamp of every card of a list (docs/performance.md has the cost). The hot
+    reads select columns this way and convert in their row mapper instead
+    (WireField.convert), or not at all: orjson writes a timestamp the same with or
+    without its zone (utils.wire).
     """
     column_type = column.type
     if not isinstance(column_type, TypeDecorator):

@@ -6,8 +6,9 @@ from kanban_api.routes.responses import NOT_AUTHENTICATED, TOKEN_NOT_ALLOWED, TO
 from kanban_api.schemas.api_token import ApiTokenCreate, ApiTokenCreated, ApiTokenOut
 from kanban_api.schemas.fields import Id
 from kanban_api.services import api_tokens
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(prefix="/users/me/tokens", tags=["users"])
+router = APIRouter(route_class=StrictQueryRoute, prefix="/users/me/tokens", tags=["users"])
 
 _NEEDS_LOGIN = {**NOT_AUTHENTICATED, **TOKEN_NOT_ALLOWED}
 

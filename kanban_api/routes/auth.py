@@ -11,8 +11,9 @@ from kanban_api.services.login import log_in
 from kanban_api.services.login_limits import LoginLimits
 from kanban_api.state import app_state
 from kanban_api.utils.token import create_access_token
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(route_class=StrictQueryRoute, prefix="/auth", tags=["auth"])
 
 INVALID_CREDENTIALS: Responses = {
     401: {"model": ErrorOut, "description": "Unknown email or wrong password (one answer for both)"}

@@ -34,8 +34,11 @@ from kanban_api.services import transfer, trello
 from kanban_api.services import trash as trash_service
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.etag import check_if_none_match, with_etag
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATED)
+router = APIRouter(
+    route_class=StrictQueryRoute, prefix="/boards", tags=["boards"], responses=NOT_AUTHENTICATED
+)
 
 
 @router.get("", response_model=list[BoardOut])

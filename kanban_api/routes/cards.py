@@ -31,8 +31,9 @@ from kanban_api.services import cards as card_service
 from kanban_api.services import trash as trash_service
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.etag import check_if_none_match, format_etag, with_etag
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(tags=["cards"], responses=NOT_AUTHENTICATED)
+router = APIRouter(route_class=StrictQueryRoute, tags=["cards"], responses=NOT_AUTHENTICATED)
 
 
 @router.get(

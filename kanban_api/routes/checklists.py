@@ -9,8 +9,9 @@ from kanban_api.routes.responses import (
 )
 from kanban_api.schemas.checklist import ChecklistItemCreate, ChecklistItemOut, ChecklistItemUpdate
 from kanban_api.services import checklists as checklist_service
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(tags=["checklists"], responses=NOT_AUTHENTICATED)
+router = APIRouter(route_class=StrictQueryRoute, tags=["checklists"], responses=NOT_AUTHENTICATED)
 
 
 @router.get("/cards/{card_id}/checklist", responses=NOT_A_MEMBER)

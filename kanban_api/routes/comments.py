@@ -5,8 +5,9 @@ from kanban_api.permissions import Action
 from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED, ROLE_REQUIRED
 from kanban_api.schemas.comment import CommentCreate, CommentOut, CommentUpdate
 from kanban_api.services import comments as comment_service
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(tags=["comments"], responses=NOT_AUTHENTICATED)
+router = APIRouter(route_class=StrictQueryRoute, tags=["comments"], responses=NOT_AUTHENTICATED)
 
 
 @router.get("/cards/{card_id}/comments", responses=NOT_A_MEMBER)

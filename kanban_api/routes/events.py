@@ -15,8 +15,14 @@ from kanban_api.events.stream import SEPARATOR, BoardStream, Viewer
 from kanban_api.routes.responses import NOT_A_MEMBER, NOT_AUTHENTICATED, Responses
 from kanban_api.schemas.event import EventOut, TicketOut
 from kanban_api.state import app_state
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(prefix="/boards/{board_id}/events", tags=["events"], responses=NOT_AUTHENTICATED)
+router = APIRouter(
+    route_class=StrictQueryRoute,
+    prefix="/boards/{board_id}/events",
+    tags=["events"],
+    responses=NOT_AUTHENTICATED,
+)
 
 MAX_SEQ = 2**31 - 1
 MAX_EVENTS_PER_PAGE = 1000

@@ -12,9 +12,10 @@ from kanban_api.errors import SchemaNotReadyError
 from kanban_api.migrations.runner import schema_behind
 from kanban_api.routes.responses import SERVICE_UNAVAILABLE
 from kanban_api.state import app_state
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(prefix="/health", tags=["health"])
-home = APIRouter(tags=["health"])
+router = APIRouter(route_class=StrictQueryRoute, prefix="/health", tags=["health"])
+home = APIRouter(route_class=StrictQueryRoute, tags=["health"])
 
 # A readiness probe must answer before the prober gives up, whatever the database does.
 READY_TIMEOUT_SECONDS = 5.0

@@ -17,10 +17,16 @@ from kanban_api.schemas.board import BoardOut
 from kanban_api.schemas.member import InvitationOut
 from kanban_api.services import boards as board_service
 from kanban_api.utils.etag import with_etag
+from kanban_api.validation import StrictQueryRoute
 
 INVITATION_NOT_FOUND = "No invitation to this board is waiting for your answer"
 
-router = APIRouter(prefix="/invitations", tags=["invitations"], responses=NOT_AUTHENTICATED)
+router = APIRouter(
+    route_class=StrictQueryRoute,
+    prefix="/invitations",
+    tags=["invitations"],
+    responses=NOT_AUTHENTICATED,
+)
 
 
 @router.get("")

@@ -26,8 +26,14 @@ from kanban_api.schemas.member import (
     MemberShare,
 )
 from kanban_api.services import boards as board_service
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(prefix="/boards/{board_id}", tags=["members"], responses=NOT_AUTHENTICATED)
+router = APIRouter(
+    route_class=StrictQueryRoute,
+    prefix="/boards/{board_id}",
+    tags=["members"],
+    responses=NOT_AUTHENTICATED,
+)
 
 UserId = Annotated[Id, Path()]
 

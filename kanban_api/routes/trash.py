@@ -21,8 +21,11 @@ from kanban_api.schemas.trash import TrashItemOut
 from kanban_api.services import trash as trash_service
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.etag import with_etag
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(prefix="/trash", tags=["trash"], responses=NOT_AUTHENTICATED)
+router = APIRouter(
+    route_class=StrictQueryRoute, prefix="/trash", tags=["trash"], responses=NOT_AUTHENTICATED
+)
 
 _NOT_IN_TRASH: Responses = {
     404: {**ROLE_REQUIRED[404], "description": "Not in the trash, or not a member"}

@@ -22,8 +22,9 @@ from kanban_api.services import users as user_service
 from kanban_api.services.login_limits import LoginLimits
 from kanban_api.services.reauth import require_proof
 from kanban_api.utils.password import hash_password
+from kanban_api.validation import StrictQueryRoute
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(route_class=StrictQueryRoute, prefix="/users", tags=["users"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=EMAIL_TAKEN)

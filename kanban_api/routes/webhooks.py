@@ -15,9 +15,11 @@ from kanban_api.schemas.webhook import (
     WebhookUpdate,
 )
 from kanban_api.services import webhooks as webhook_service
+from kanban_api.validation import StrictQueryRoute
 from kanban_api.webhooks.targets import TargetPolicy
 
 router = APIRouter(
+    route_class=StrictQueryRoute,
     prefix="/boards/{board_id}/webhooks",
     tags=["webhooks"],
     responses={**NOT_AUTHENTICATED, **ROLE_REQUIRED},
