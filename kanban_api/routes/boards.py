@@ -4,7 +4,6 @@ from fastapi import APIRouter, Body, Response, status
 
 from kanban_api.dependencies import (
     BoardCreator,
-    DatabaseDep,
     IfNoneMatch,
     ListBoards,
     ManageBoard,
@@ -42,10 +41,10 @@ router = APIRouter(
 
 
 @router.get("", response_model=list[BoardOut])
-async def list_boards(database: DatabaseDep, access: ListBoards) -> Response:
+async def list_boards(read: ListBoards) -> Response:
     """The boards the caller is a member of, each with the caller's role."""
-    async with database.reading() as connection:
-        boards = await board_reads.list_boards(connection, access=access)
+    async with read.database.reading() as connection:
+        boards = await board_reads.list_boards(connection, access=read.access)
     return JsonBytes(boards)
 
 

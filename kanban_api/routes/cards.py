@@ -3,12 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from kanban_api.dependencies import (
+    IF_NONE_MATCH_DOCUMENTED,
     BoardId,
     CardId,
-    DatabaseDep,
     EditCard,
     EditCardsOnBoard,
-    IfNoneMatch,
     ReadCards,
     SessionDep,
     SettingsDep,
@@ -54,8 +53,7 @@ router = APIRouter(route_class=StrictQueryRoute, tags=["cards"], responses=NOT_A
 )
 async def list_cards(
     request: Request,
-    database: DatabaseDep,
-    access: ReadCards,
+    read: ReadCards,
     board_id: BoardId,
     query: Annotated[CardListQuery, Query()],
 ) -> Response:
@@ -66,9 +64,9 @@ async def list_cards(
     and no header means this was the last. Without `limit`, the answer is every card
     that passes; a long list is sent in chunks as the client reads.
     """
-    async with database.reading() as connection:
+    async with read.database.reading() as connection:
         page = await card_reads.list_cards(
-            connection, board_id=board_id, access=access, query=query
+            connection, board_id=board_id, access=read.access, query=query
         )
     if query.limit is None:
         return json_array(page.rows, card_reads.card_json)
@@ -103,12 +101,13 @@ async def create_cards(
     "/cards/{card_id}",
     responses={**NOT_A_MEMBER, **conditional_read()},
     response_model=CardOut,
+    openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
-async def read_card(
-    database: DatabaseDep, access: ReadCards, card_id: CardId, if_none_match: IfNoneMatch = None
-) -> Response:
-    async with database.reading() as connection:
-        card = await card_reads.read_card(connection, card_id=card_id, access=access)
+async def read_card(request: Request, read: ReadCards, card_id: CardId) -> Response:
+    # Read here, not as a Header parameter: see IF_NONE_MATCH_DOCUMENTED.
+    if_none_match = request.headers.get("if-none-match")
+    async with read.database.reading() as connection:
+        card = await card_reads.read_card(connection, card_id=card_id, access=read.access)
     check_if_none_match(if_none_match, tag=str(card["version"]))
     return JsonBytes(card, headers={"ETag": format_etag(card["version"])})
 

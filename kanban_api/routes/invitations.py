@@ -3,7 +3,7 @@ found them by email (see services/contacts.py) waits here until they answer."""
 
 from fastapi import APIRouter, Response, status
 
-from kanban_api.dependencies import AnswerInvitation, DatabaseDep, ListInvitations, SessionDep
+from kanban_api.dependencies import AnswerInvitation, ListInvitations, SessionDep
 from kanban_api.errors import NotFoundError
 from kanban_api.permissions import Action
 from kanban_api.reads import boards as board_reads
@@ -30,10 +30,10 @@ router = APIRouter(
 
 
 @router.get("")
-async def list_invitations(database: DatabaseDep, access: ListInvitations) -> list[InvitationOut]:
+async def list_invitations(read: ListInvitations) -> list[InvitationOut]:
     """The boards you were invited to and have not answered, oldest invitation first."""
-    async with database.reading() as connection:
-        return await board_reads.list_invitations(connection, access=access)
+    async with read.database.reading() as connection:
+        return await board_reads.list_invitations(connection, access=read.access)
 
 
 @router.post("/{board_id}/accept", responses={**NOT_A_MEMBER, **etag_answers()})
