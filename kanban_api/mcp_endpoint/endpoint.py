@@ -4,44 +4,29 @@ Stateless: every HTTP request stands alone (no MCP session is kept), so any work
 on any machine answers any request, and JSON answers instead of event streams. Each
 request authenticates as a REST request does (`access.authenticate_bearer`: a login
 token or a personal access token; 401 with `WWW-Authenticate: Bearer` otherwise),
-and each tool call runs in one transaction of its own, committed before the answer,
-with the caller's principal: the access checks, services, events, live streams and
-webhooks are the REST API's (see tools.py).
+then the SDK's server (server.py) runs the tool calls.
+
+A worker loads the SDK and starts its server on its first `/mcp` request, not at
+startup: the SDK is a large part of a worker's memory (docs/performance.md), and
+most workers of a deployment whose clients are apps never serve `/mcp`.
 """
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
-import orjson
+import anyio
+from anyio.abc import TaskGroup
 from fastapi.security.utils import get_authorization_scheme_param
-from mcp import types
-from mcp.server import Server, ServerRequestContext
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from pydantic import BaseModel, ValidationError
 from starlette.datastructures import Headers
-from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from kanban_api import __version__, access
-from kanban_api.access import Principal
-from kanban_api.db_faults import classify
-from kanban_api.errors import ApiError, InvalidInputError, NotAuthenticatedError
-from kanban_api.mcp_endpoint.arguments import input_schema
-from kanban_api.mcp_endpoint.catalog import INSTRUCTIONS, TOOLS
-from kanban_api.mcp_endpoint.tools import Answer, Call, ToolSpec
-from kanban_api.middleware import DATABASE_ERRORS
+from kanban_api import access
+from kanban_api.mcp_endpoint.tools import PRINCIPAL
 from kanban_api.state import AppState
-from kanban_api.utils.wire import WIRE_JSON_OPTIONS
-from kanban_api.validation import public_errors
 
-logger = logging.getLogger(__name__)
-
-# The ASGI scope key the authenticated principal travels under, to the tool calls.
-PRINCIPAL = "kanban.principal"
-# The REST request parts an InvalidInputError's location starts with; a tool has arguments.
-_REQUEST_PARTS = frozenset({"body", "query", "path"})
+if TYPE_CHECKING:
+    from kanban_api.mcp_endpoint.server import McpServer
 
 
 class McpEndpoint:
@@ -49,31 +34,24 @@ class McpEndpoint:
 
     def __init__(self, state: AppState) -> None:
         self.state = state
-        self.tools = {spec.name: spec for spec in TOOLS}
-        self.listing = types.ListToolsResult(tools=[_describe(spec) for spec in TOOLS])
-        self.server: Server[Any] = Server(
-            "kanban-api",
-            version=__version__,
-            instructions=INSTRUCTIONS,
-            on_list_tools=self._list_tools,
-            on_call_tool=self._call_tool,
-        )
-        self.sessions: StreamableHTTPSessionManager | None = None
+        self.tasks: TaskGroup | None = None
+        self.server: McpServer | None = None
+        self.starting = anyio.Lock()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """The SDK's task group, which runs the requests' servers, for the app's lifespan.
+        """The task group the SDK's server runs in, once started, for the app's lifespan.
 
-        A session manager runs once, and an app's lifespan may be entered again (tests
-        do), so each run has a manager of its own.
+        An app's lifespan may be entered again (tests do), and the SDK's session
+        manager runs once, so each run starts a server of its own.
         """
-        # No DNS rebinding check: every request must carry a bearer token, which a page
-        # another site serves cannot send (CORS, KANBAN_CORS_ORIGINS, governs that).
-        self.sessions = StreamableHTTPSessionManager(
-            self.server, stateless=True, json_response=True
-        )
-        async with self.sessions.run():
-            yield
+        async with anyio.create_task_group() as tasks:
+            self.tasks, self.server = tasks, None
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                self.tasks = self.server = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate, then serve; a NotAuthenticatedError becomes the app's 401."""
@@ -86,115 +64,22 @@ class McpEndpoint:
             # takes the database (an access token's lookup checked that already).
             async with database.reading() as connection:
                 await access.check_credential(connection, principal=principal)
-        if self.sessions is None:
-            raise RuntimeError("/mcp is served only inside the app's lifespan")
+        server = await self._started()
         scope[PRINCIPAL] = principal
         if principal.token_id is not None:
             # Counted as itself from now on (rate_limit.py), as a REST request's token is.
             scope[access.TOKEN_AUTHENTICATED] = True
-        await self.sessions.handle_request(scope, receive, send)
+        await server.handle_request(scope, receive, send)
 
-    async def _list_tools(
-        self, _: ServerRequestContext[Any], __: types.PaginatedRequestParams | None
-    ) -> types.ListToolsResult:
-        return self.listing
+    async def _started(self) -> "McpServer":
+        """The SDK's server, loaded and started by the first request that needs it."""
+        async with self.starting:
+            if self.server is None:
+                if self.tasks is None:
+                    raise RuntimeError("/mcp is served only inside the app's lifespan")
+                from kanban_api.mcp_endpoint.server import McpServer
 
-    async def _call_tool(
-        self, context: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
-        spec = self.tools.get(params.name)
-        if spec is None:
-            names = ", ".join(self.tools)
-            return _failure(404, f"There is no tool {params.name!r}; the tools are: {names}")
-        request = context.request
-        principal = request.scope.get(PRINCIPAL) if isinstance(request, Request) else None
-        if not isinstance(principal, Principal):
-            return _refused(NotAuthenticatedError())
-        try:
-            arguments = spec.arguments.model_validate(params.arguments or {})
-            answer = await self._run(spec, principal, arguments)
-        except ValidationError as error:
-            return _invalid(public_errors(error.errors()))
-        except ApiError as error:
-            return _refused(error, body_argument=spec.body_argument)
-        except DATABASE_ERRORS as error:
-            fault = classify(error, method="POST" if spec.writes else "GET")
-            if fault is None:
-                raise
-            return _failure(fault.status_code, fault.detail)
-        return _success(answer)
-
-    async def _run(self, spec: ToolSpec[Any], principal: Principal, arguments: BaseModel) -> Answer:
-        """The tool in one transaction, committed before it answers (a read-only session
-        for tools that write nothing), as a REST request runs."""
-        access.require_scope(principal, writes=spec.changes_boards)
-        database, settings = self.state.database, self.state.settings
-        if spec.writes:
-            async with database.transaction() as session:
-                return await spec.run(Call(principal, session, database, settings), arguments)
-        async with database.read_sessionmaker() as session:
-            return await spec.run(Call(principal, session, database, settings), arguments)
-
-
-def _describe(spec: ToolSpec[Any]) -> types.Tool:
-    return types.Tool(
-        name=spec.name,
-        description=spec.description,
-        input_schema=input_schema(spec.arguments),
-        output_schema=spec.result.model_json_schema(by_alias=True, mode="serialization"),
-        annotations=types.ToolAnnotations(
-            read_only_hint=not spec.writes,
-            destructive_hint=spec.destructive,
-            open_world_hint=False,
-        ),
-    )
-
-
-def _json(value: Any) -> Any:
-    """Pydantic models inside the answer as the REST API writes them."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True)
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _success(answer: Answer) -> types.CallToolResult:
-    """The structured answer, a summary, and the same JSON as text for clients that show
-    models text only (as the MCP specification recommends)."""
-    text = orjson.dumps(answer.content, default=_json, option=WIRE_JSON_OPTIONS)
-    return types.CallToolResult(
-        content=[
-            types.TextContent(text=answer.summary),
-            types.TextContent(text=text.decode()),
-        ],
-        structured_content=orjson.loads(text),
-    )
-
-
-def _failure(status: int, detail: Any, message: str | None = None) -> types.CallToolResult:
-    """A tool error: the REST error answer (`status`, `detail`) and its text."""
-    return types.CallToolResult(
-        content=[types.TextContent(text=f"Error {status}: {message or detail}")],
-        structured_content={"status": status, "detail": detail},
-        is_error=True,
-    )
-
-
-def _refused(error: ApiError, *, body_argument: str | None = None) -> types.CallToolResult:
-    """The REST error answer; an invalid input's location names the tool's arguments."""
-    if isinstance(error, InvalidInputError):
-        renamed: dict[str | int, str | int] = {"body": body_argument} if body_argument else {}
-        loc = [
-            renamed.get(part, part)
-            for part in error.loc
-            if part in renamed or part not in _REQUEST_PARTS
-        ]
-        return _invalid([{"type": "value_error", "loc": loc, "msg": error.detail}])
-    return _failure(error.status_code, error.detail)
-
-
-def _invalid(errors: list[dict[str, Any]]) -> types.CallToolResult:
-    """422: each invalid argument, by name, and what it must be."""
-    problems = "; ".join(
-        f"{'.'.join(map(str, error['loc'])) or 'arguments'}: {error['msg']}" for error in errors
-    )
-    return _failure(422, errors, f"Invalid arguments: {problems}")
+                server = McpServer(self.state)
+                await self.tasks.start(server.run)
+                self.server = server
+            return self.server

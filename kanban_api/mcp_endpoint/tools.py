@@ -47,6 +47,11 @@ from kanban_api.services.card_caps import CardCaps
 Arguments = TypeVar("Arguments", bound=BaseModel)
 
 
+# The ASGI scope key under which the principal endpoint.py authenticated travels to
+# the tool calls (server.py).
+PRINCIPAL = "kanban.principal"
+
+
 @dataclass(frozen=True)
 class Call:
     """One tool call: who makes it, and the session of its one transaction (a read-only
