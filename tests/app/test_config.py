@@ -2,6 +2,7 @@
 
 import secrets
 import socket
+import warnings
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,19 @@ def test_migrate_command_creates_the_schema(
     with sqlite3.connect(database) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     assert {"user", "board", "card", "label", "user_board", "card_label"} <= tables
+
+
+def test_a_first_migration_warns_of_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Quick start's first `serve` migrates a fresh SQLite file; its output stays clean."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert [str(warning.message) for warning in caught] == []
 
 
 @pytest.mark.parametrize(("options", "keep_alive"), [([], 5), (["--timeout-keep-alive", "75"], 75)])
