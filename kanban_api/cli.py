@@ -30,6 +30,9 @@ def _load_settings() -> Settings:
     try:
         settings = Settings()
         settings.resolve_secret_key()
+        # Parsed here, so that a wrong URL is reported as the others are, not as a traceback
+        # from the first command that connects.
+        _ = settings.async_database_url
     except ValidationError as error:
         _configuration_error(*_describe(error))
     except (ConfigError, ValueError) as error:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from kanban_api.errors import ConfigError
 
@@ -165,10 +166,20 @@ def _development_secret() -> str:
 
 
 def to_async_url(raw_url: str) -> URL:
-    """Map `postgresql://`, `postgres://` and `sqlite://` URLs to asyncpg and aiosqlite."""
+    """Map `postgresql://`, `postgres://` and `sqlite://` URLs to asyncpg and aiosqlite.
+
+    Raises ConfigError for anything else; its message does not repeat the URL, which may
+    hold a password.
+    """
     if raw_url.startswith("postgres://"):
         raw_url = "postgresql://" + raw_url.removeprefix("postgres://")
-    url = make_url(raw_url)
+    try:
+        url = make_url(raw_url)
+    except (ArgumentError, ValueError) as error:
+        raise ConfigError(
+            "KANBAN_DATABASE_URL is not a database URL; write postgresql://USER:PASSWORD@HOST"
+            ":PORT/DATABASE or sqlite:///FILE"
+        ) from error
     backend = url.get_backend_name()
     if backend == "postgresql":
         return url.set(drivername="postgresql+asyncpg")

@@ -2,6 +2,7 @@
 
 import secrets
 import socket
+import warnings
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,19 @@ def test_migrate_command_creates_the_schema(
     assert {"user", "board", "card", "label", "user_board", "card_label"} <= tables
 
 
+def test_a_first_migration_warns_of_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Quick start's first `serve` migrates a fresh SQLite file; its output stays clean."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert [str(warning.message) for warning in caught] == []
+
+
 @pytest.mark.parametrize(("options", "keep_alive"), [([], 5), (["--timeout-keep-alive", "75"], 75)])
 def test_serve_passes_the_keep_alive_timeout_to_uvicorn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], keep_alive: int
@@ -110,7 +124,8 @@ def test_serve_passes_the_keep_alive_timeout_to_uvicorn(
     monkeypatch.setenv("KANBAN_DATABASE_URL", f"sqlite:///{tmp_path / 'k.db'}")
     started: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *_, **kwargs: started.append(kwargs))
-    result = CliRunner().invoke(main, ["serve", *options])
+    # Port 0 (any free one): the README's own server may hold 8000 while the tests run.
+    result = CliRunner().invoke(main, ["serve", "--port", "0", *options])
     assert result.exit_code == 0, result.output
     assert started[0]["timeout_keep_alive"] == keep_alive
 
@@ -130,6 +145,29 @@ def test_a_misspelt_setting_is_named_in_plain_words(
     assert "validation error" not in result.output
     assert "pydantic" not in result.output
     assert not list(tmp_path.glob("*.db"))
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://u:secret@db/kanban", "must be a postgresql:// or sqlite:/// URL, not mysql://"),
+        ("kanban.db", "is not a database URL"),
+        ("postgresql://u:secret@db:port/kanban", "is not a database URL"),
+    ],
+)
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"], ["demo"]])
+def test_a_wrong_database_url_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, says: str, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_DATABASE_URL", url)
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2, result.output
+    assert "kanban-api: configuration error:" in result.output
+    assert f"KANBAN_DATABASE_URL {says}" in result.output
+    assert "Traceback" not in result.output
+    assert "secret" not in result.output
 
 
 def test_serve_on_a_busy_port_fails_before_migrating(

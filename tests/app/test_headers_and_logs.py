@@ -252,7 +252,8 @@ def test_the_server_logs_requests_through_the_app_only(monkeypatch: pytest.Monke
     monkeypatch.setattr(uvicorn, "run", lambda *_, **options: calls.append(options))
     monkeypatch.setenv("KANBAN_ENV", "production")
     monkeypatch.setenv("KANBAN_SECRET_KEY", secrets.token_urlsafe(48))
-    result = CliRunner().invoke(cli.main, ["serve"])
+    # Port 0 (any free one): the README's own server may hold 8000 while the tests run.
+    result = CliRunner().invoke(cli.main, ["serve", "--port", "0"])
     assert result.exit_code == 0, result.output
     [options] = calls
     assert options["access_log"] is False
