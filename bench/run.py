@@ -9,7 +9,7 @@ results.md, results.json and list-latency.png to the output folder.
 
 `--only` runs some of its parts: `baseline` (every scenario against the baseline, the
 fresh list, the size sweep), `workers` (1 and 2 workers, the mixed clients),
-`full-board` (issue 12's memory goal: concurrent unpaged lists of a board at the card
+`full-board` (the memory goal: concurrent unpaged lists of a board at the card
 cap) and `before-after` (this version against another one installed for `--before`,
 for example a checkout of an older commit in a venv of its own).
 
@@ -117,7 +117,7 @@ class Run:
     baseline_sizes: dict[int, Result] = field(default_factory=dict)
     workers: dict[str, Result] = field(default_factory=dict)
     memory_mb: dict[str, float] = field(default_factory=dict)
-    # The issue 14 goals: name → (measured ratio, goal), and the mixed run's p99.
+    # The goals: name → (measured ratio, goal), and the mixed run's p99.
     goals: dict[str, tuple[float, float]] = field(default_factory=dict)
     # Issue 12's full board: the concurrent lists, and the worker's VmHWM before and after.
     full_board: Result | None = None
@@ -283,8 +283,8 @@ def kanban_api(*args: str, env: dict[str, str], python: str = sys.executable) ->
 
 
 def demo_command(python: str) -> tuple[str, ...]:
-    """The command that makes plain demo data: `demo --plain`, or `seed` in versions
-    from before issue 11, which made the same users, boards and cards."""
+    """The command that makes plain demo data: `demo --plain`, or `seed` in older
+    versions, which made the same users, boards and cards."""
     done = subprocess.run([python, *KANBAN_API, "demo", "--help"], capture_output=True, text=True)
     return ("demo", "--plain") if done.returncode == 0 else ("seed",)
 
@@ -766,7 +766,7 @@ def before_after(
 ) -> None:
     """Today's kanban-api and the one installed for `--before` (each on a database of
     its own, made and filled by its own version), taking turns on the scenarios both
-    answer. Rate limits are off in both: versions before issue 12 have none."""
+    answer. Rate limits are off in both: versions before commit b299bda have none."""
     print("kanban-api, this version and --before, one process each on the same CPU, in turns:")
     servers, fixtures = [], []
     with contextlib.ExitStack() as stack:
