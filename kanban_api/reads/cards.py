@@ -123,7 +123,9 @@ def _ids(joined: str | None) -> tuple[int, ...]:
     return tuple(sorted(map(int, joined.split(","))))
 
 
-def undecorated(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+def undecorated(
+    column: InstrumentedAttribute[Any],
+) -> ColumnElement[Any] | InstrumentedAttribute[Any]:
     """The column as the driver returns it, without its TypeDecorator's Python step.
 
     That step is a Python call per value (models.base: UTCDateTime attaching the zone
