@@ -100,7 +100,7 @@ async def record_many(
     """
     if not events:
         return
-    await session.flush()
+    await flush_pending(session)
     locked = locked_board(session, board_id=board_id)
     if (
         locked is not None
@@ -125,6 +125,13 @@ async def record_many(
         ],
     )
     await announce(session, [LiveEvent.of(board_id, out) for out in outs])
+
+
+async def flush_pending(session: AsyncSession) -> None:
+    """Flush the session if it holds changes: an empty flush still costs a trip through
+    the session's machinery, and the write path often reaches here with none."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
 
 
 async def _record_locked(
@@ -166,7 +173,7 @@ async def _number(
     session: AsyncSession, board_id: int, events: Sequence[tuple[EventType, EventData]]
 ) -> list[EventOut]:
     """The events numbered from the board's counter, which this bumps past them."""
-    await session.flush()
+    await flush_pending(session)
     connection = await session.connection()
     last = await connection.scalar(_take_seqs, {"board_id": board_id, "count": len(events)})
     if last is None:

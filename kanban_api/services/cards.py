@@ -142,7 +142,7 @@ async def update_card(
         await _replace_labels(session, card=card, colors=update.labels)
     if update.assignee_ids is not None:
         await _replace_assignees(session, card=card, user_ids=set(update.assignee_ids))
-    await session.flush()
+    await events.flush_pending(session)
     await _record_change(session, card=card, changed=card.version != version, renumbered=renumbered)
     return card
 
