@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.access import ACTOR_ID, LockedBoard, lock_free_boards, locked_board
+from kanban_api.database import flush_pending
 from kanban_api.errors import BOARD_NOT_FOUND, GoneError, NotFoundError
 from kanban_api.events.message import LiveEvent
 from kanban_api.events.publish import CHANNEL, announce, notifies
@@ -125,13 +126,6 @@ async def record_many(
         ],
     )
     await announce(session, [LiveEvent.of(board_id, out) for out in outs])
-
-
-async def flush_pending(session: AsyncSession) -> None:
-    """Flush the session if it holds changes: an empty flush still costs a trip through
-    the session's machinery, and the write path often reaches here with none."""
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
 
 
 async def _record_locked(

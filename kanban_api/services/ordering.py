@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kanban_api.access import card_in_play
+from kanban_api.database import flush_pending
 from kanban_api.errors import InvalidInputError
 from kanban_api.models import Board, Card, CardColumn, CardRenumbering
 from kanban_api.models.base import UTCDateTime, utcnow
@@ -158,8 +159,7 @@ async def _move_to_bottom(session: AsyncSession, card: Card, column: CardColumn)
     The card's loaded state is brought up to date as a flush would have left it, so the
     rest of the request (its event, its answer, a later flush) sees the row as written.
     """
-    if session.new or session.dirty or session.deleted:
-        await session.flush()  # what a flush would have written first still goes first
+    await flush_pending(session)  # what a flush would have written first still goes first
     now = utcnow()
     connection = await session.connection()
     row = (
