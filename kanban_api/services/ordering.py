@@ -118,6 +118,8 @@ async def place_card(
 
     Leaves the card untouched (and its version unchanged) when it is already there.
     Returns the ids of the other cards a renumbering moved (usually none), in column order.
+    A drag (to the bottom of another column) is one statement when there is room below
+    (`_move_to_bottom`): it runs while every other writer of the board waits for the lock.
     """
     if anchor is BOTTOM and card.column != column and await _move_to_bottom(session, card, column):
         return []
