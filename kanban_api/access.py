@@ -786,7 +786,6 @@ async def card_access(
     """The card (labels and assignees loaded), the caller's role on its board and the
     caller, checked for `action`: one statement, two with `for_update` (the lock)."""
     params = {**principal.params(), "id": card_id}
-    connection = await session.connection()
     locked = not for_update or await lock_board(
         session, through=Card, id=card_id, principal=principal
     )
@@ -794,7 +793,7 @@ async def card_access(
     if locked:
         row = (await session.execute(_CARD_WITH_ACCESS, params)).unique().one_or_none()
     if row is None:
-        await check_credential(connection, principal=principal)
+        await check_credential(await session.connection(), principal=principal)
         raise NotFoundError(CARD_NOT_FOUND)
     card, role, user = row
     act_as(session, user_id=user.id)

@@ -117,6 +117,14 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+async def flush_pending(session: AsyncSession) -> None:
+    """Flush the session if it holds changes: an empty flush still costs a trip through
+    SQLAlchemy's greenlet bridge and the session's machinery, and the write paths often
+    reach a flush with nothing to write (a drag's card is written by Core)."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+
+
 READ_ONLY = "this session is read-only: write in a non-GET request"
 
 

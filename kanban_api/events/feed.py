@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.access import ACTOR_ID, LockedBoard, lock_free_boards, locked_board
+from kanban_api.database import flush_pending
 from kanban_api.errors import BOARD_NOT_FOUND, GoneError, NotFoundError
 from kanban_api.events.message import LiveEvent
 from kanban_api.events.publish import CHANNEL, announce, notifies
@@ -100,7 +101,7 @@ async def record_many(
     """
     if not events:
         return
-    await session.flush()
+    await flush_pending(session)
     locked = locked_board(session, board_id=board_id)
     if (
         locked is not None
@@ -166,7 +167,7 @@ async def _number(
     session: AsyncSession, board_id: int, events: Sequence[tuple[EventType, EventData]]
 ) -> list[EventOut]:
     """The events numbered from the board's counter, which this bumps past them."""
-    await session.flush()
+    await flush_pending(session)
     connection = await session.connection()
     last = await connection.scalar(_take_seqs, {"board_id": board_id, "count": len(events)})
     if last is None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kanban_api.access import card_in_play
+from kanban_api.database import flush_pending
 from kanban_api.errors import InvalidInputError
 from kanban_api.events import feed as events
 from kanban_api.models import (
@@ -142,7 +143,7 @@ async def update_card(
         await _replace_labels(session, card=card, colors=update.labels)
     if update.assignee_ids is not None:
         await _replace_assignees(session, card=card, user_ids=set(update.assignee_ids))
-    await session.flush()
+    await flush_pending(session)
     await _record_change(session, card=card, changed=card.version != version, renumbered=renumbered)
     return card
 

@@ -30,11 +30,13 @@ from typing import Final, Literal, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kanban_api.access import card_in_play
+from kanban_api.database import flush_pending
 from kanban_api.errors import InvalidInputError
 from kanban_api.models import Board, Card, CardColumn, CardRenumbering
-from kanban_api.models.base import utcnow
+from kanban_api.models.base import UTCDateTime, utcnow
 
 GAP: Final = 2**20
 MAX_POSITION: Final = 2**53 - 1
@@ -54,6 +56,40 @@ Anchor = int | None | Literal[_End.BOTTOM]
 # Renumbering runs plain Core statements: many rows, no ORM bookkeeping.
 _card = cast(Table, Card.__table__)
 _board = cast(Table, Board.__table__)
+
+
+# A card dragged to another column goes to its bottom: in the common case (room below
+# the last card), one UPDATE finds the bottom and moves the card there, built once so that
+# each drag reuses its compiled form. The card's row is written as the ORM would write it
+# (version + 1 where the version is still the loaded one, updatedAt now); when there is no
+# room below, nothing is written and `place_card` takes its general path.
+_other = _card.alias("other")
+_to_column = bindparam("to_column", type_=_card.c.column.type)
+_bottom = (
+    select(func.max(_other.c.position))
+    .where(
+        _other.c.board_id == bindparam("of_board"),
+        _other.c.column == _to_column,
+        _other.c.id != bindparam("card_id"),
+        _other.c.deleted_at.is_(None),
+    )
+    .scalar_subquery()
+)
+_to_bottom = (
+    update(_card)
+    .where(
+        _card.c.id == bindparam("card_id"),
+        _card.c.version == bindparam("loaded_version"),
+        func.coalesce(_bottom, 0) <= MAX_POSITION - GAP,
+    )
+    .values(
+        column=_to_column,
+        position=func.coalesce(_bottom + GAP, FIRST_POSITION),
+        version=_card.c.version + 1,
+        updated_at=bindparam("now", type_=UTCDateTime()),
+    )
+    .returning(_card.c.position, _card.c.version)
+)
 
 
 def position_between(lower: int | None, upper: int | None) -> int | None:
@@ -82,7 +118,11 @@ async def place_card(
 
     Leaves the card untouched (and its version unchanged) when it is already there.
     Returns the ids of the other cards a renumbering moved (usually none), in column order.
+    A drag (to the bottom of another column) is one statement when there is room below
+    (`_move_to_bottom`): it runs while every other writer of the board waits for the lock.
     """
+    if anchor is BOTTOM and card.column != column and await _move_to_bottom(session, card, column):
+        return []
     others = (
         Card.board_id == card.board_id,
         Card.column == column,
@@ -112,6 +152,40 @@ async def place_card(
     moved = await renumber(session, board_id=card.board_id, column=column, card_ids=order)
     await session.refresh(card, ["column", "position", "version", "updated_at"])
     return [card_id for card_id in moved if card_id != card.id]
+
+
+async def _move_to_bottom(session: AsyncSession, card: Card, column: CardColumn) -> bool:
+    """Move the card to the bottom of another column in one statement, if there is room
+    below its last card (see `_to_bottom`); False, with nothing written, if not.
+
+    The card's loaded state is brought up to date as a flush would have left it, so the
+    rest of the request (its event, its answer, a later flush) sees the row as written.
+    """
+    await flush_pending(session)  # what a flush would have written first still goes first
+    now = utcnow()
+    connection = await session.connection()
+    row = (
+        await connection.execute(
+            _to_bottom,
+            {
+                "card_id": card.id,
+                "of_board": card.board_id,
+                "to_column": column,
+                "loaded_version": card.version,
+                "now": now,
+            },
+        )
+    ).one_or_none()
+    if row is None:
+        return False
+    for field, value in (
+        ("column", column),
+        ("position", row.position),
+        ("version", row.version),
+        ("updated_at", now),
+    ):
+        set_committed_value(card, field, value)
+    return True
 
 
 class NewPositions(NamedTuple):

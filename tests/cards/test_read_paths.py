@@ -392,12 +392,13 @@ async def test_a_drag_writes_in_few_round_trips_under_the_board_lock(
 ) -> None:
     """A PATCH changing `column` (what a client sends when a card is dragged), counted from
     the board lock to the end: every statement there makes the board's other writers wait.
-    The lock reads the event counter and the WIP limits; on PostgreSQL the counter, the
-    event and its NOTIFY are one statement."""
+    The lock reads the event counter and the WIP limits; one UPDATE finds the bottom of the
+    new column and moves the card there; on PostgreSQL the counter, the event and its
+    NOTIFY are one statement."""
     owner = await accounts.create()
     board = await create_board(client, owner)
     card, _ = await create_cards(client, owner, board["id"], {"title": "A"}, {"title": "B"})
-    expected = ["lock", "card", "bottom of the column", "card update", "event"]
+    expected = ["lock", "card", "card update at the bottom of the column", "event"]
     if engine.dialect.name == "sqlite":
         expected.append("event row")  # counter and row apart; the hub is told after commit
 
