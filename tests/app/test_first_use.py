@@ -4,6 +4,7 @@ login's answer and mistakes, and 422s that name the request's own fields."""
 import re
 
 import jwt
+from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.conftest import TEST_SECRET
@@ -85,6 +86,22 @@ async def test_an_unknown_query_parameter_is_a_422_that_lists_the_known_ones(
     assert detail(created)[0]["loc"] == ["query", "titel"]
     boards = (await client.get("/api/boards", headers=account.headers)).json()
     assert [board["title"] for board in boards] == ["Board"]
+
+
+async def test_every_route_refuses_an_unknown_query_parameter(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """Before anything else: no credentials, ids that need not exist, no body."""
+    operations = [
+        (method.upper(), re.sub(r"{[^}]+}", "1", path))
+        for path, methods in app.openapi()["paths"].items()
+        for method in methods
+    ]
+    assert len(operations) > 40
+    for method, path in operations:
+        response = await client.request(method, path, params={"nonsense": "1"})
+        assert response.status_code == 422, (method, path, response.status_code)
+        assert detail(response)[0]["loc"] == ["query", "nonsense"], (method, path)
 
 
 async def test_known_query_parameters_still_work_by_either_name(
