@@ -1,16 +1,26 @@
-"""Applying migrations from code, for `kanban-api migrate`, `serve` and the tests."""
+"""Applying migrations from code, for `kanban-api migrate`, `serve` and the tests.
 
+Alembic is imported by the functions that migrate, not by this module: a worker only
+needs the revision ids (`schema_behind`, for `/health/ready`), which are read from the
+scripts' `revision` and `down_revision` assignments without running them, and Alembic
+with the templating and dialect modules it loads would stay in every worker's memory.
+"""
+
+import ast
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -18,20 +28,44 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(database_url), revision)
 
 
+_IDS = frozenset({"revision", "down_revision"})
+
+
+def _revision_ids(script: Path) -> tuple[str, tuple[str, ...]]:
+    """A script's `revision` and its `down_revision`s (none for the first, several for
+    a merge), from its module-level assignments as Alembic's template writes them."""
+    found: dict[str, object] = {}
+    for statement in ast.parse(script.read_text(encoding="utf-8")).body:
+        if isinstance(statement, ast.AnnAssign | ast.Assign) and statement.value is not None:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id in _IDS:
+                    found[target.id] = ast.literal_eval(statement.value)
+    revision, down = found["revision"], found.get("down_revision")
+    parents = [] if down is None else [down] if isinstance(down, str) else down
+    assert isinstance(revision, str), f"{script.name}: revision is not a string"
+    assert isinstance(parents, list | tuple), f"{script.name}: down_revision is not ids"
+    return revision, tuple(map(str, parents))
+
+
 @functools.cache
-def _known_revisions() -> tuple[str, tuple[str, ...]]:
+def _known_revisions() -> tuple[str, frozenset[str]]:
     """This code's newest revision, and every revision it has, read once from its scripts."""
-    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = scripts.get_current_head()
-    assert head is not None, "the migrations have one head"
-    return head, tuple(script.revision for script in scripts.walk_revisions())
+    parents = dict(_revision_ids(script) for script in VERSIONS_DIR.glob("*.py"))
+    superseded = {parent for ids in parents.values() for parent in ids}
+    [head] = set(parents) - superseded
+    return head, frozenset(parents)
 
 
 def head_revision() -> str:

@@ -65,10 +65,20 @@ _hasher = PasswordHash(
         _SeedBcryptHasher(),
     )
 )
-# One hash keeps one core busy, so more hashes at once than cores only queue inside
-# the OS while each holds its 19 MiB: this bounds a worker's hashing memory to
-# cores x 19 MiB (at most 4 x 19 MiB) without costing login throughput.
-_hashing_slots = anyio.CapacityLimiter(min(os.cpu_count() or 1, 4))
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on: fewer than the machine's when it is pinned
+    (`taskset`, a container's cpuset), where the OS offers `sched_getaffinity`."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# One hash keeps one core busy, so more hashes at once than the cores the worker may
+# use only queue inside the OS while each holds its 19 MiB: this bounds a worker's
+# hashing memory to cores x 19 MiB (at most 4 x 19 MiB) without costing login throughput.
+_hashing_slots = anyio.CapacityLimiter(min(usable_cores(), 4))
 
 # Verified against when the email is unknown, so that answer takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("dummy password, never matches a real login")

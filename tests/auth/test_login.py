@@ -1,6 +1,9 @@
 """Login hardening: equal work for unknown emails, and failed logins limited in the database."""
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,3 +225,19 @@ async def test_login_accepts_the_full_oauth2_password_form(
     )
     assert response.status_code == 200
     assert response.json()["token_type"] == "bearer"
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this OS")
+def test_a_worker_pinned_to_one_core_hashes_one_password_at_a_time() -> None:
+    """Each hash holds 19 MiB while it runs; hashes past the cores a worker may use only
+    queue in the OS, so a pinned worker (taskset, a container's cpuset) runs one."""
+    probe = "from kanban_api.utils import password; print(password._hashing_slots.total_tokens)"
+    one_core = min(os.sched_getaffinity(0))
+    done = subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {one_core}),
+    )
+    assert done.stdout.strip() == "1"
