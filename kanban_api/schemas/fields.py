@@ -143,6 +143,15 @@ CommentBody = Annotated[
 SearchText = Annotated[
     str, StringConstraints(max_length=SEARCH_TEXT_MAX), AfterValidator(_no_nul), _NO_NUL_DOC
 ]
+# A person named in an import document, only matched by `email_key`, never mailed or
+# stored (unless quoted as a comment's author): any text that could be an account's email
+# will do (an export may name reserved domains), but no NUL, as in all stored text.
+DocumentEmail = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=EMAIL_MAX),
+    AfterValidator(_no_nul),
+    _NO_NUL_DOC,
+]
 Email = Annotated[EmailStr, StringConstraints(max_length=EMAIL_MAX), AfterValidator(_key_fits)]
 Password = Annotated[
     str,

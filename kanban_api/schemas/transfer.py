@@ -4,9 +4,9 @@ a Trello export with fields added since still imports."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Discriminator, Field, StrictBool, StringConstraints, Tag
+from pydantic import ConfigDict, Discriminator, Field, StrictBool, Tag
 
-from kanban_api.limits import CHECKLIST_ITEMS_MAX, EMAIL_MAX
+from kanban_api.limits import CHECKLIST_ITEMS_MAX
 from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.schemas.base import ApiModel
 from kanban_api.schemas.card import MAX_ASSIGNEES, LabelSet
@@ -15,6 +15,7 @@ from kanban_api.schemas.fields import (
     ColumnName,
     CommentBody,
     Description,
+    DocumentEmail,
     LabelName,
     Title,
     UTCTimestamp,
@@ -22,9 +23,6 @@ from kanban_api.schemas.fields import (
 )
 
 FORMAT = "kanban-api/1"
-# People in a document are only matched, by `email_key`, never mailed or stored: any text
-# that could be an account's email will do (an export may name reserved domains).
-DocumentEmail = Annotated[str, StringConstraints(min_length=1, max_length=EMAIL_MAX)]
 # The documents are bounded by the request body's size (1 MiB); these bound the work.
 MAX_DOCUMENT_CARDS = 25_000
 MAX_DOCUMENT_MEMBERS = 1000
