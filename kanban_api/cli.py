@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import click
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.config import LOGGING_CONFIG
 
@@ -57,6 +59,33 @@ def _configuration_error(*lines: str) -> None:
     sys.exit(2)
 
 
+def _upgrade(settings: Settings) -> None:
+    """Apply pending migrations once the database answers. A PostgreSQL server that
+    does not (down, no such database, refusing the user) is one line naming it, its
+    password hidden, and exit status 1, rather than the driver's traceback; a
+    migration's own failure still shows its traceback. (Not asked of a SQLite file,
+    which is local: aiosqlite, failing to open one, answers its own clean-up after the
+    event loop has closed.)"""
+    try:
+        if not settings.is_sqlite:
+            asyncio.run(_reach(settings))
+    except (OSError, DBAPIError) as error:
+        reason = error.orig if isinstance(error, DBAPIError) else error
+        url = make_url(settings.database_url).render_as_string(hide_password=True)
+        click.echo(f"kanban-api: cannot reach the database at {url}: {reason}", err=True)
+        sys.exit(1)
+    upgrade(settings.database_url)
+
+
+async def _reach(settings: Settings) -> None:
+    database = Database(settings)
+    try:
+        async with database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    finally:
+        await database.dispose()
+
+
 def _check_port_free(host: str, port: int) -> None:
     """Fails at once, before any migration, when something already listens on the port."""
     try:
@@ -96,7 +125,7 @@ def serve(host: str, port: int, workers: int, reload: bool, timeout_keep_alive: 
     settings = _load_settings()
     _check_port_free(host, port)
     if settings.env == "development":
-        upgrade(settings.database_url)
+        _upgrade(settings)
     click.echo(f"kanban-api: API docs at http://{host}:{port}/docs", err=True)
     uvicorn.run(
         "kanban_api.main:app",
@@ -138,7 +167,7 @@ def log_config() -> dict[str, Any]:
 def migrate() -> None:
     """Bring the database schema up to date."""
     settings = _load_settings()
-    upgrade(settings.database_url)
+    _upgrade(settings)
     click.echo("kanban-api: database is up to date", err=True)
 
 
@@ -176,7 +205,7 @@ def demo(
         raise click.BadParameter("must be at least 8 characters", param_hint="--password")
     settings = _load_settings()
     if settings.env == "development":
-        upgrade(settings.database_url)
+        _upgrade(settings)
     password = password or secrets.token_urlsafe(12)
     started = time.perf_counter()
     with click.progressbar(

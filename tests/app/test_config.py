@@ -184,3 +184,26 @@ def test_serve_on_a_busy_port_fails_before_migrating(
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "--port" in result.output
     assert not (tmp_path / "kanban.db").exists()
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"], ["demo"]])
+def test_a_database_that_cannot_be_reached_is_one_line_and_exit_status_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
+    port = _closed_port()
+    monkeypatch.setenv("KANBAN_DATABASE_URL", f"postgresql://kanban:secret@127.0.0.1:{port}/k")
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"kanban-api: cannot reach the database at postgresql://kanban:***@127.0.0.1:{port}/k: "
+        f"[Errno 111] Connect call failed ('127.0.0.1', {port})"
+    ]
