@@ -3,6 +3,7 @@
 The app turns each `ApiError` into a JSON answer with `detail` (app.py).
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -127,13 +128,25 @@ class SchemaNotReadyError(ApiError):
 
 
 class NotFormEncodedError(ApiError):
-    """A login whose body is not form-encoded (JSON, say): what to send instead."""
+    """A login whose body is not form-encoded (JSON, say, or no body at all): what to send
+    instead, naming the media type that was sent when it is one (`type/subtype`)."""
 
     status_code = 415
 
-    def __init__(self) -> None:
+    def __init__(self, content_type: str) -> None:
+        sent = "no Content-Type"
+        if content_type == "application/json":
+            sent = "JSON"
+        elif _MEDIA_TYPE.fullmatch(content_type):
+            sent = content_type
+        elif content_type:
+            sent = "that Content-Type"
         super().__init__(
-            "Log in with form fields, not JSON: send Content-Type: "
+            f"Log in with form fields (this request sent {sent}): send Content-Type: "
             "application/x-www-form-urlencoded and the body username=<email>&password=<password> "
             "(OAuth2's password flow, RFC 6749 section 4.3)"
         )
+
+
+# A media type as RFC 9110 section 8.3.1 writes one, short enough to quote back.
+_MEDIA_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]{1,40}/[a-z0-9!#$&^_.+-]{1,60}")

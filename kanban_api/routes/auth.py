@@ -30,7 +30,7 @@ async def require_form_encoding(request: Request) -> None:
     """Runs before the form is read, so a JSON login is told what to send instead."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in FORM_TYPES:
-        raise NotFormEncodedError
+        raise NotFormEncodedError(content_type)
 
 
 @router.post(

@@ -4,6 +4,7 @@ login's answer and mistakes, and 422s that name the request's own fields."""
 import re
 
 import jwt
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
@@ -47,6 +48,26 @@ async def test_a_json_login_is_told_to_send_form_fields(
     assert response.status_code == 415
     assert "application/x-www-form-urlencoded" in detail(response)
     assert "username=" in detail(response)
+    assert "(this request sent JSON)" in detail(response)
+
+
+@pytest.mark.parametrize(
+    ("headers", "sent"),
+    [
+        ({}, "no Content-Type"),
+        ({"Content-Type": "text/plain; charset=utf-8"}, "text/plain"),
+        ({"Content-Type": "not a media type"}, "that Content-Type"),
+    ],
+)
+async def test_a_login_that_is_not_a_form_is_told_what_it_sent(
+    client: AsyncClient, headers: dict[str, str], sent: str
+) -> None:
+    response = await client.post("/api/auth/tokens", content=b"", headers=headers)
+
+    assert response.status_code == 415
+    assert f"(this request sent {sent}): send Content-Type: application/x-www-form" in detail(
+        response
+    )
 
 
 async def test_the_login_answer_says_when_the_token_expires(
