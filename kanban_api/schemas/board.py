@@ -1,13 +1,20 @@
 from datetime import datetime
 from typing import Annotated, ClassVar, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from kanban_api.models import Board
 from kanban_api.models.enums import CardColumn, LabelColor, Role
 from kanban_api.schemas.base import ApiModel, InputModel, PatchModel
-from kanban_api.schemas.fields import ColumnName, Description, LabelName, Title, WipLimit
+from kanban_api.schemas.fields import (
+    ColumnName,
+    Description,
+    LabelName,
+    Title,
+    WipLimit,
+    named_once,
+)
 
 
 class LabelOut(ApiModel):
@@ -24,6 +31,7 @@ class LabelRename(InputModel):
 LabelRenames = Annotated[
     list[LabelRename],
     Field(max_length=len(LabelColor), description="At most one rename per colour"),
+    named_once("color", "colour"),
 ]
 
 
@@ -47,6 +55,7 @@ class ColumnUpdate(PatchModel):
 ColumnUpdates = Annotated[
     list[ColumnUpdate],
     Field(max_length=len(CardColumn), description="At most one entry per column key"),
+    named_once("key", "column"),
 ]
 
 
@@ -60,23 +69,6 @@ class BoardUpdate(PatchModel):
     description: Description | SkipJsonSchema[None] = None
     labels: LabelRenames | SkipJsonSchema[None] = None
     columns: ColumnUpdates | SkipJsonSchema[None] = None
-
-    @field_validator("columns")
-    @classmethod
-    def _one_per_key(cls, updates: list[ColumnUpdate] | None) -> list[ColumnUpdate] | None:
-        keys = [update.key for update in updates or ()]
-        if len(set(keys)) != len(keys):
-            raise ValueError("must name each column at most once")
-        return updates
-
-    @field_validator("labels")
-    @classmethod
-    def _one_per_color(cls, renames: list[LabelRename] | None) -> list[LabelRename] | None:
-        """Two names for one colour in one request is a client bug; neither silently wins."""
-        colors = [rename.color for rename in renames or ()]
-        if len(set(colors)) != len(colors):
-            raise ValueError("must name each colour at most once")
-        return renames
 
 
 class _BoardFields(ApiModel):

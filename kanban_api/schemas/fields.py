@@ -1,8 +1,9 @@
 """Field types with the limits every request body shares."""
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -183,3 +184,19 @@ LoginPassword = Annotated[
     AfterValidator(_no_nul),
     _NO_NUL_DOC,
 ]
+
+
+_Items = TypeVar("_Items", bound=Sequence[Any])
+
+
+def named_once(attribute: str, what: str) -> AfterValidator:
+    """A list validator: 422 when two items have the same `attribute`, since which of
+    them should win would only be a guess ("must name each `what` at most once")."""
+
+    def check(items: _Items) -> _Items:
+        named = [getattr(item, attribute) for item in items]
+        if len(set(named)) != len(named):
+            raise ValueError(f"must name each {what} at most once")
+        return items
+
+    return AfterValidator(check)

@@ -20,6 +20,7 @@ from kanban_api.schemas.fields import (
     Title,
     UTCTimestamp,
     WipLimit,
+    named_once,
 )
 
 FORMAT = "kanban-api/1"
@@ -85,8 +86,12 @@ class BoardDocument(DocumentModel):
 
     format: Literal["kanban-api/1"]
     board: DocumentBoard
-    columns: Annotated[list[DocumentColumn], Field(max_length=len(CardColumn))] = []
-    labels: Annotated[list[DocumentLabel], Field(max_length=len(LabelColor))] = []
+    columns: Annotated[
+        list[DocumentColumn], Field(max_length=len(CardColumn)), named_once("key", "column")
+    ] = []
+    labels: Annotated[
+        list[DocumentLabel], Field(max_length=len(LabelColor)), named_once("color", "colour")
+    ] = []
     members: Annotated[list[DocumentMember], Field(max_length=MAX_DOCUMENT_MEMBERS)] = []
     cards: Annotated[list[DocumentCard], Field(max_length=MAX_DOCUMENT_CARDS)] = []
 

@@ -47,7 +47,7 @@ class Target:
 
 def parse(url: str, *, allow_private: bool) -> httpx.URL:
     """The URL, if its form may be a webhook's: `https` (and `http` with private targets
-    allowed), a host, no credentials; UnsafeTargetError if not."""
+    allowed), a host, a TCP port if any (1-65535), no credentials; UnsafeTargetError if not."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as error:
@@ -59,6 +59,9 @@ def parse(url: str, *, allow_private: bool) -> httpx.URL:
         raise UnsafeTargetError("must name a host")
     if parsed.userinfo:
         raise UnsafeTargetError("must not carry a user name or password")
+    # httpx keeps any number; TCP ports are 16-bit and 0 is no port to connect to.
+    if parsed.port is not None and not 0 < parsed.port < 2**16:
+        raise UnsafeTargetError(f"has port {parsed.port}; a port is 1 to 65535")
     return parsed
 
 

@@ -124,6 +124,7 @@ async def test_rename_labels_by_color(client: AsyncClient, accounts: Accounts) -
         {"labels": [{"color": "pink", "name": "x"}]},
         {"labels": [{"color": "red"}]},
         {"labels": [{"color": "red", "name": "a"}, {"color": "red", "name": "b"}]},
+        {"columns": [{"key": "TODO", "name": "a"}, {"key": "TODO", "wipLimit": 3}]},
         {"unknown": 1},
     ],
 )

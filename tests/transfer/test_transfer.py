@@ -242,7 +242,16 @@ async def test_a_malformed_document_is_a_422_saying_where_and_changes_nothing(
         "members": [{"email": nul, "role": "editor"}],
         "cards": [{"title": "c", "assignees": [nul], "comments": [{"author": nul, "body": "hi"}]}],
     }
+    # Two names for one column or colour: which should win would be a guess.
+    twice = {
+        "format": "kanban-api/1",
+        "board": {"title": "T"},
+        "columns": [{"key": "TODO", "name": "Next"}, {"key": "TODO", "name": "Soon"}],
+        "labels": [{"color": "red", "name": "Bug"}, {"color": "red", "name": "Urgent"}],
+    }
     cases = [
+        (twice, ["body", "kanban", "columns"]),
+        (twice, ["body", "kanban", "labels"]),
         (nul_people, ["body", "kanban", "members", 0, "email"]),
         (nul_people, ["body", "kanban", "cards", 0, "assignees", 0]),
         (nul_people, ["body", "kanban", "cards", 0, "comments", 0, "author"]),

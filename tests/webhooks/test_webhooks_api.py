@@ -119,6 +119,13 @@ async def test_private_targets_may_be_allowed(
     for url in ("http://127.0.0.1:8000/hook", "https://localhost/hook"):
         response = await allowing.post(path(board_id), json={"url": url}, headers=owner.headers)
         assert response.status_code == 201, response.text
+    # Allowed targets still need a port a connection can be made to.
+    for url in ("http://127.0.0.1:99999/hook", "http://127.0.0.1:0/hook"):
+        response = await allowing.post(path(board_id), json={"url": url}, headers=owner.headers)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["body", "url"]
+        assert "a port is 1 to 65535" in error["msg"]
 
 
 @pytest.mark.parametrize(
