@@ -1,6 +1,7 @@
 """The API rate limit: requests per minute per principal, counted across workers in the
 database or in Redis, announced in RateLimit-* headers, 429 past the limit."""
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kanban_api import rate_limit
+from kanban_api.access import CountedAs
 from kanban_api.models import Board, RateLimitWindow
 from tests.conftest import ClientFactory
 from tests.helpers import Accounts, create_api_token, recorded_statements
@@ -195,3 +197,48 @@ async def test_a_revoked_access_token_counts_against_the_address_again(
     answer = await client.get("/api/boards", headers=token.headers)
     assert answer.status_code == 401
     assert answer.headers["RateLimit-Remaining"] == "1"
+
+
+async def test_concurrent_requests_each_get_their_own_count(
+    client_with: ClientFactory, accounts: Accounts, backend: dict[str, str | None]
+) -> None:
+    client = await client_with(rate_limit_per_minute=10, **backend)
+    owner = await accounts.create()
+    answers = await asyncio.gather(
+        *(client.get("/api/boards", headers=owner.headers) for _ in range(12))
+    )
+    assert sorted(answer.status_code for answer in answers) == [200] * 10 + [429] * 2
+    remaining = sorted(int(answer.headers["RateLimit-Remaining"]) for answer in answers)
+    assert remaining == [0, 0, 0, *range(1, 10)]
+
+
+async def test_hits_of_one_turn_of_the_event_loop_share_one_redis_connection() -> None:
+    """Started together, they go to Redis in one pipeline, so one connection serves them
+    all (sent one by one, each would take a connection of its own meanwhile)."""
+    name = f"kanban-test-{secrets.token_hex(4)}"
+    redis = Redis.from_url(REDIS_URL, client_name=name)
+    try:
+        counter = rate_limit.RedisCounter(redis)
+        hits = [counter.hit(CountedAs(f"user:{user}"), window=1) for user in (1, 1, 2, 1, 2)]
+        counts = await asyncio.gather(*hits)
+        assert counts == [(1, "user:1"), (2, "user:1"), (1, "user:2"), (3, "user:1"), (2, "user:2")]
+        clients = await redis.client_list()
+        assert [client["name"] for client in clients].count(name) == 1
+    finally:
+        await redis.flushdb()
+        await redis.aclose()
+
+
+async def test_the_api_serves_uncounted_while_redis_is_down(
+    client_with: ClientFactory, accounts: Accounts
+) -> None:
+    # Port 1 on the loopback interface: nothing listens, so connecting fails at once.
+    client = await client_with(rate_limit_per_minute=1, redis_url="redis://127.0.0.1:1/0")
+    owner = await accounts.create()
+    for _ in range(3):
+        answers = await asyncio.gather(
+            *(client.get("/api/boards", headers=owner.headers) for _ in range(2))
+        )
+        for answer in answers:
+            assert answer.status_code == 200
+            assert "RateLimit-Limit" not in answer.headers
