@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import secrets
 from collections import Counter
 from functools import cached_property
@@ -21,6 +22,10 @@ MIN_SECRET_LENGTH = 32
 # hex digits (128 bits) score 95 or more, 32 copies of one character 0.
 MIN_SECRET_BITS = 80
 HOW_TO_GENERATE = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+# RFC 6454 §6.1's serialization: a scheme, "://", a host and an optional port.
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s]+")
 
 
 class Settings(BaseSettings):
@@ -94,6 +99,19 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _are_origins(cls, origins: list[str]) -> list[str]:
+        """A browser sends its page's origin as `scheme://host[:port]` (RFC 6454), and CORS
+        compares it as text: `app.example.com` or a trailing `/` would silently match none."""
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port], such as "
+                    "https://app.example.com (no path, no trailing slash), or *"
+                )
+        return origins
 
     @field_validator("static_dir")
     @classmethod

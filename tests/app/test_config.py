@@ -39,6 +39,23 @@ def test_cors_origins_accept_commas_and_json(monkeypatch: pytest.MonkeyPatch) ->
     assert Settings(_env_file=None).cors_origins == ["https://a.example", "https://b.example"]
     monkeypatch.setenv("KANBAN_CORS_ORIGINS", '["https://c.example"]')
     assert Settings(_env_file=None).cors_origins == ["https://c.example"]
+    monkeypatch.setenv("KANBAN_CORS_ORIGINS", "*, http://localhost:5173, app://kanban")
+    assert Settings(_env_file=None).cors_origins == ["*", "http://localhost:5173", "app://kanban"]
+
+
+@pytest.mark.parametrize(
+    "written", ["app.example.com", "https://app.example.com/", "https://app.example.com/board"]
+)
+def test_a_cors_origin_that_no_browser_sends_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KANBAN_CORS_ORIGINS", f"https://ok.example, {written}")
+    result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 2, result.output
+    assert f"KANBAN_CORS_ORIGINS: '{written}' is not an origin" in result.output
+    assert "https://app.example.com (no path, no trailing slash)" in result.output
+    assert not list(tmp_path.glob("*.db"))
 
 
 def test_development_secret_is_created_once_and_kept(
