@@ -4,9 +4,11 @@ import asyncio
 import copy
 import secrets
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -60,21 +62,33 @@ def _configuration_error(*lines: str) -> None:
 
 
 def _upgrade(settings: Settings) -> None:
-    """Apply pending migrations once the database answers. A PostgreSQL server that
-    does not (down, no such database, refusing the user) is one line naming it, its
-    password hidden, and exit status 1, rather than the driver's traceback; a
-    migration's own failure still shows its traceback. (Not asked of a SQLite file,
-    which is local: aiosqlite, failing to open one, answers its own clean-up after the
-    event loop has closed.)"""
+    """Apply pending migrations once the database answers. One that does not (a
+    PostgreSQL server down, no such database, refusing the user; a SQLite file that
+    cannot be opened or created) is one line naming it, its password hidden, and exit
+    status 1, rather than the driver's traceback; a migration's own failure still shows
+    its traceback."""
     try:
-        if not settings.is_sqlite:
+        if settings.is_sqlite:
+            _open_sqlite(settings)
+        else:
             asyncio.run(_reach(settings))
-    except (OSError, DBAPIError) as error:
+    except (OSError, DBAPIError, sqlite3.Error) as error:
         reason = error.orig if isinstance(error, DBAPIError) else error
         url = make_url(settings.database_url).render_as_string(hide_password=True)
         click.echo(f"kanban-api: cannot reach the database at {url}: {reason}", err=True)
         sys.exit(1)
     upgrade(settings.database_url)
+
+
+def _open_sqlite(settings: Settings) -> None:
+    """Open (or create) the SQLite file with the standard library: aiosqlite, failing to
+    open one, answers its own clean-up after the event loop has closed."""
+    path = settings.async_database_url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if not Path(path).parent.is_dir():
+        raise FileNotFoundError(f"the folder {Path(path).parent} does not exist")
+    sqlite3.connect(path).close()
 
 
 async def _reach(settings: Settings) -> None:

@@ -224,3 +224,23 @@ def test_a_database_that_cannot_be_reached_is_one_line_and_exit_status_1(
         f"kanban-api: cannot reach the database at postgresql://kanban:***@127.0.0.1:{port}/k: "
         f"[Errno 111] Connect call failed ('127.0.0.1', {port})"
     ]
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"], ["demo"]])
+def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
+    (tmp_path / "a-folder.db").mkdir()
+    for url, reason in [
+        ("sqlite:///missing/kanban.db", "the folder missing does not exist"),
+        ("sqlite:///a-folder.db", "unable to open database file"),
+    ]:
+        monkeypatch.setenv("KANBAN_DATABASE_URL", url)
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, result.output
+        assert result.output.splitlines() == [
+            f"kanban-api: cannot reach the database at {url}: {reason}"
+        ]
+    assert not (tmp_path / "missing").exists()
