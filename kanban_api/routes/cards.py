@@ -16,6 +16,7 @@ from kanban_api.reads import cards as card_reads
 from kanban_api.routes.responses import (
     BOARD_FULL,
     COLUMN_FULL,
+    NEXT_PAGE_LINK,
     NOT_A_MEMBER,
     NOT_AUTHENTICATED,
     ROLE_REQUIRED,
@@ -23,6 +24,7 @@ from kanban_api.routes.responses import (
     conditional_read,
     conditional_write,
     json_array,
+    next_page_link,
 )
 from kanban_api.schemas.card import CardBatch, CardListQuery, CardMove, CardOut, CardUpdate
 from kanban_api.schemas.conditional import CardPreconditionFailed
@@ -39,15 +41,7 @@ router = APIRouter(route_class=StrictQueryRoute, tags=["cards"], responses=NOT_A
     "/boards/{board_id}/cards",
     responses={
         **NOT_A_MEMBER,
-        200: {
-            "description": "The cards, in board order",
-            "headers": {
-                "Link": {
-                    "description": 'With `limit`, when more cards remain: `<url>; rel="next"`',
-                    "schema": {"type": "string"},
-                }
-            },
-        },
+        200: {"description": "The cards, in board order", "headers": NEXT_PAGE_LINK},
     },
     response_model=list[CardOut],
 )
@@ -72,8 +66,7 @@ async def list_cards(
         return json_array(page.rows, card_reads.card_json)
     response = JsonBytes([card_reads.card_json(row) for row in page.rows])
     if page.next_cursor is not None:
-        url = request.url.include_query_params(cursor=page.next_cursor)
-        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+        response.headers["Link"] = next_page_link(request, page.next_cursor)
     return response
 
 

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import orjson
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -197,3 +197,19 @@ def document_api_headers(schema: dict[str, Any], *, secret_answers: frozenset[st
 
 
 TOO_MANY_WEBHOOKS = _error(409, "The board already has as many webhooks as it may")
+
+
+# The `Link` header of a paged list's answer, for the OpenAPI document.
+NEXT_PAGE_LINK = {
+    "Link": {
+        "description": 'With `limit`, when more remain: `<url>; rel="next"`',
+        "schema": {"type": "string"},
+    }
+}
+
+
+def next_page_link(request: Request, cursor: str) -> str:
+    """The `Link` header pointing at the next page: this request's URL, path-relative,
+    with the same query and `cursor` set (RFC 8288)."""
+    url = request.url.include_query_params(cursor=cursor)
+    return f'<{url.path}?{url.query}>; rel="next"'

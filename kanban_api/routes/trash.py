@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from kanban_api.dependencies import (
     CurrentPrincipal,
@@ -10,14 +12,16 @@ from kanban_api.dependencies import (
 )
 from kanban_api.routes.responses import (
     BOARD_FULL,
+    NEXT_PAGE_LINK,
     NOT_AUTHENTICATED,
     ROLE_REQUIRED,
     Responses,
     etag_answers,
+    next_page_link,
 )
 from kanban_api.schemas.board import BoardOut
 from kanban_api.schemas.card import CardOut
-from kanban_api.schemas.trash import TrashItemOut
+from kanban_api.schemas.trash import TrashItemOut, TrashQuery
 from kanban_api.services import trash as trash_service
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.utils.etag import with_etag
@@ -32,13 +36,27 @@ _NOT_IN_TRASH: Responses = {
 }
 
 
-@router.get("")
-async def list_trash(database: DatabaseDep, principal: CurrentPrincipal) -> list[TrashItemOut]:
+@router.get("", responses={200: {"description": "Newest first", "headers": NEXT_PAGE_LINK}})
+async def list_trash(
+    request: Request,
+    response: Response,
+    database: DatabaseDep,
+    principal: CurrentPrincipal,
+    query: Annotated[TrashQuery, Query()],
+) -> list[TrashItemOut]:
     """What the caller may restore, newest first: the boards they own and the cards of
-    boards where they may edit cards, until purged (KANBAN_TRASH_RETENTION_DAYS)."""
+    boards where they may edit cards, until purged (KANBAN_TRASH_RETENTION_DAYS).
+
+    With `limit`, the answer is one page; the next page's URL comes in the `Link`
+    header, and no header means this was the last.
+    """
     async with database.reading() as connection:
-        rows = await trash_service.list_trash(connection, principal=principal)
-    return [TrashItemOut.model_validate(row._mapping) for row in rows]
+        page = await trash_service.list_trash(
+            connection, principal=principal, limit=query.limit, cursor=query.cursor
+        )
+    if page.next_cursor is not None:
+        response.headers["Link"] = next_page_link(request, page.next_cursor)
+    return [TrashItemOut.model_validate(row._mapping) for row in page.rows]
 
 
 @router.post(

@@ -10,10 +10,22 @@ deletes it all, by the database's cascades.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, String, delete, exists, literal_column, select, union_all
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from sqlalchemy import (
+    Row,
+    String,
+    bindparam,
+    delete,
+    exists,
+    literal_column,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kanban_api.access import (
@@ -22,7 +34,7 @@ from kanban_api.access import (
     check_credential,
     lock_free_boards,
 )
-from kanban_api.errors import ConflictError
+from kanban_api.errors import ConflictError, InvalidInputError
 from kanban_api.events import feed as events
 from kanban_api.models import Board, Card, Membership, User
 from kanban_api.models.base import utcnow
@@ -30,9 +42,11 @@ from kanban_api.permissions import Action
 from kanban_api.schemas.board import BoardEventOut
 from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.event import EventType
+from kanban_api.schemas.trash import TrashedType
 from kanban_api.services import card_caps, ordering, wip
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.services.cards import updated_card_events
+from kanban_api.utils.cursor import decode_cursor, encode_cursor
 
 BOARD_IN_TRASH = "The card's board is in the trash; restore the board first"
 
@@ -153,17 +167,57 @@ _TRASHED_CARDS = (
     .where(Card.deleted_at.is_not(None), *caller_membership(Action.EDIT_CARDS))
 )
 _TRASH = union_all(_TRASHED_BOARDS, _TRASHED_CARDS).subquery("trash")
-_LIST_TRASH = select(_TRASH).order_by(_TRASH.c.deleted_at.desc(), _TRASH.c.id.desc())
+# Newest first; a board and a card may share an id and a deletion time, so the type
+# breaks ties too, and the three keys together are unique (what a cursor needs).
+_TRASH_ORDER = (_TRASH.c.deleted_at, _TRASH.c.type, _TRASH.c.id)
+_LIST_TRASH = select(_TRASH).order_by(*(key.desc() for key in _TRASH_ORDER))
+_AFTER_CURSOR = tuple_(*_TRASH_ORDER) < tuple_(
+    *(bindparam(f"after_{key.name}", type_=key.type) for key in _TRASH_ORDER)
+)
+_CURSOR_VALUES = TypeAdapter(tuple[AwareDatetime, TrashedType, int])
 
 
-async def list_trash(connection: AsyncConnection, *, principal: Principal) -> Sequence[Row[Any]]:
-    """The caller's restorable items, newest first: rows of (type, id, title, board_id,
-    deleted_at, deleted_by). One statement; an empty answer costs a second, to tell an
-    empty trash from a stale credential (401)."""
-    rows = (await connection.execute(_LIST_TRASH, principal.params())).all()
+@dataclass(frozen=True, slots=True)
+class TrashPage:
+    """Rows of (type, id, title, board_id, deleted_at, deleted_by), and the cursor of the
+    page after them (None: this was the last)."""
+
+    rows: Sequence[Row[Any]]
+    next_cursor: str | None
+
+
+async def list_trash(
+    connection: AsyncConnection, *, principal: Principal, limit: int | None, cursor: str | None
+) -> TrashPage:
+    """The caller's restorable items, newest first: all of them, or (`limit`) one page
+    after the item `cursor` names. One statement; an empty answer costs a second, to
+    tell an empty trash from a stale credential (401). InvalidInputError (422) for a
+    cursor this did not make."""
+    statement = _LIST_TRASH
+    params = principal.params()
+    if cursor is not None:
+        statement = statement.where(_AFTER_CURSOR)
+        params |= _cursor_params(cursor)
+    if limit is not None:
+        statement = statement.limit(limit + 1)
+    rows = (await connection.execute(statement, params)).all()
     if not rows:
         await check_credential(connection, principal=principal)
-    return rows
+    if limit is None or len(rows) <= limit:
+        return TrashPage(rows, None)
+    last = rows[limit - 1]
+    return TrashPage(rows[:limit], encode_cursor([last.deleted_at.isoformat(), last.type, last.id]))
+
+
+def _cursor_params(cursor: str) -> dict[str, Any]:
+    try:
+        values = _CURSOR_VALUES.validate_python(decode_cursor(cursor))
+    except (ValueError, ValidationError) as error:
+        raise InvalidInputError(
+            ("query", "cursor"), "Invalid cursor; use the one from the Link header"
+        ) from error
+    deleted_at, type, id = values
+    return {"after_deleted_at": deleted_at, "after_type": type.value, "after_id": id}
 
 
 async def purge(session: AsyncSession, *, retention_days: int) -> int:

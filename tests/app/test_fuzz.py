@@ -49,6 +49,7 @@ FuzzCase = schemathesis.Case[Any]
 # them and get a 422 at one of these places. Keyed by operation; `*` stands for a batch index.
 REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     "GET /api/boards/{board_id}/cards": {("query", "cursor")},
+    "GET /api/trash": {("query", "cursor")},
     "PATCH /api/boards/{board_id}": {("body", "labels"), ("body", "columns")},
     "POST /api/boards/{board_id}/cards": {("body", "*", "assigneeIds")},
     "PATCH /api/cards/{card_id}": {("body", "assigneeIds")},
@@ -60,8 +61,11 @@ REFERENCE_RULES: dict[str, set[tuple[str, ...]]] = {
     "POST /api/cards/{card_id}/checklist": {("body", "afterId")},
     "PATCH /api/checklist-items/{item_id}": {("body", "afterId")},
     # A document's references: lists of the Trello export, one card's checklists in all at
-    # most 100 items, and comments that still fit once they name their author.
+    # most 100 items, comments that still fit once they name their author, and each
+    # column key and label colour named once.
     "POST /api/boards/import": {
+        ("body", "kanban", "columns"),
+        ("body", "kanban", "labels"),
         ("body", "mapped", "listMapping"),
         ("body", "trello", "cards", "*", "idList"),
         ("body", "mapped", "trello", "cards", "*", "idList"),

@@ -139,6 +139,24 @@ async def test_update_rejects_invalid_input(
     assert after.json() == board
 
 
+async def test_a_column_or_colour_named_twice_is_a_422_saying_which_list(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice)
+    for field, twice, what in [
+        ("columns", [{"key": "TODO", "name": "a"}, {"key": "TODO", "wipLimit": 3}], "column"),
+        ("labels", [{"color": "red", "name": "a"}, {"color": "red", "name": "b"}], "colour"),
+    ]:
+        response = await client.patch(
+            f"/api/boards/{board['id']}", json={field: twice}, headers=alice.headers
+        )
+        assert response.status_code == 422
+        assert [(e["loc"], e["msg"]) for e in response.json()["detail"]] == [
+            (["body", field], f"must name each {what} at most once")
+        ]
+
+
 @pytest.mark.parametrize(
     "body", [{}, {"title": ""}, {"title": "x" * 201}, {"title": "ok", "description": None}, []]
 )

@@ -4,6 +4,7 @@ restorable as it was by the right members, purged for good after the retention."
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import update
@@ -330,6 +331,67 @@ async def test_the_trash_lists_what_the_caller_may_restore_newest_first(
     # Live boards and cards are not in the trash.
     assert (await restore(client, alice, "boards", board["id"])).status_code == 404
     assert (await client.get("/api/trash")).status_code == 401
+
+
+async def test_the_trash_pages_with_a_link_to_the_next_page(
+    app: FastAPI, client: AsyncClient, accounts: Accounts
+) -> None:
+    alice = await accounts.create()
+    board = await create_board(client, alice)
+    cards = await create_cards(client, alice, board["id"], *({"title": t} for t in "ABCDE"))
+    boards = [await create_board(client, alice, title) for title in ("Old", "Older")]
+    for card in cards:
+        await delete(client, alice, f"/api/cards/{card['id']}")
+    for trashed in boards:
+        await delete(client, alice, f"/api/boards/{trashed['id']}")
+    # Deleted at the same instant (a bulk clean-up): a page may end inside the tie.
+    same_time = utcnow() - timedelta(minutes=5)
+    async with state_of(app).database.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Card)
+            .where(Card.id.in_([c["id"] for c in cards[1:4]]))
+            .values(deleted_at=same_time)
+        )
+        await session.execute(
+            update(Board).where(Board.id == boards[0]["id"]).values(deleted_at=same_time)
+        )
+    everything = await trash(client, alice)
+    assert len(everything) == 7
+
+    pages, url = [], "/api/trash?limit=2"
+    while url:
+        response = await client.get(url, headers=alice.headers)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        link = response.headers.get("Link")
+        url = link.split(">")[0].removeprefix("<") if link else ""
+        assert not link or link.endswith('>; rel="next"')
+    assert [len(page) for page in pages] == [2, 2, 2, 1]
+    assert [item for page in pages for item in page] == everything
+    exact = await client.get("/api/trash?limit=7", headers=alice.headers)
+    assert exact.json() == everything
+    assert "Link" not in exact.headers
+
+
+@pytest.mark.parametrize(
+    ("query", "loc"),
+    [
+        ("limit=0", ["query", "limit"]),
+        ("limit=501", ["query", "limit"]),
+        ("limit=2&cursor=not-a-cursor", ["query", "cursor"]),
+        # Well-formed JSON that is not a trash position: a card list's cursor, say.
+        ("limit=2&cursor=WyJET0lORyIsNCwxXQ", ["query", "cursor"]),
+        ("limit=2&cursor=WyIyMDI2LTEyLTA3IiwiY2FyZCIsMV0", ["query", "cursor"]),
+        ("limit=2&after=1", ["query", "after"]),
+    ],
+)
+async def test_a_bad_trash_page_request_is_a_422(
+    client: AsyncClient, accounts: Accounts, query: str, loc: list[str]
+) -> None:
+    alice = await accounts.create()
+    response = await client.get(f"/api/trash?{query}", headers=alice.headers)
+    assert response.status_code == 422, response.text
+    assert [error["loc"] for error in detail(response)] == [loc]
 
 
 async def test_a_trashed_board_introduces_nobody(
