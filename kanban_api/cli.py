@@ -1,6 +1,7 @@
 """The `kanban-api` command: serve the API and manage its database."""
 
 import asyncio
+import contextlib
 import copy
 import secrets
 import socket
@@ -88,7 +89,9 @@ def _open_sqlite(settings: Settings) -> None:
         return
     if not Path(path).parent.is_dir():
         raise FileNotFoundError(f"the folder {Path(path).parent} does not exist")
-    sqlite3.connect(path).close()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        # Reading the header: a file that is not a database fails here.
+        connection.execute("PRAGMA schema_version")
 
 
 async def _reach(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from redis.connection import parse_url as parse_redis_url
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -24,8 +25,23 @@ MIN_SECRET_BITS = 80
 HOW_TO_GENERATE = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
-# RFC 6454 §6.1's serialization: a scheme, "://", a host and an optional port.
-_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s]+")
+# RFC 6454 §6.1's serialization: a scheme, "://", a host (a name or an [IPv6 address])
+# and an optional port.
+_ORIGIN = re.compile(r"([a-z][a-z0-9+.-]*)://([^/?#@\s:\[\]*]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
+
+
+def _as_origin(written: str) -> str:
+    """The origin, its scheme and host in lower case as browsers send them; ValueError
+    if it is not one."""
+    origin = written.lower()
+    match = _ORIGIN.fullmatch(origin)
+    if match is None or (match[3] is not None and not 0 < int(match[3]) < 2**16):
+        raise ValueError(
+            f"{written!r} is not an origin: write scheme://host[:port], such as "
+            "https://app.example.com (no path, no trailing slash, no wildcard, a port from "
+            "1 to 65535), or *"
+        )
+    return origin
 
 
 class Settings(BaseSettings):
@@ -103,15 +119,24 @@ class Settings(BaseSettings):
     @field_validator("cors_origins")
     @classmethod
     def _are_origins(cls, origins: list[str]) -> list[str]:
-        """A browser sends its page's origin as `scheme://host[:port]` (RFC 6454), and CORS
-        compares it as text: `app.example.com` or a trailing `/` would silently match none."""
-        for origin in origins:
-            if origin != "*" and not _ORIGIN.fullmatch(origin):
-                raise ValueError(
-                    f"{origin!r} is not an origin: write scheme://host[:port], such as "
-                    "https://app.example.com (no path, no trailing slash), or *"
-                )
-        return origins
+        """Each as a browser sends its page's origin, `scheme://host[:port]` in lower case
+        (RFC 6454 §6.1), since CORS compares them as text: `app.example.com`, a trailing
+        `/`, a path or a `*.example.com` pattern would silently match no page."""
+        return [origin if origin == "*" else _as_origin(origin) for origin in origins]
+
+    @field_validator("redis_url")
+    @classmethod
+    def _is_redis_url(cls, url: str | None) -> str | None:
+        """Parsed as the Redis client will (redis-py), so a bad URL stops the start."""
+        if url is None:
+            return None
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        try:
+            parse_redis_url(url)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+        except ValueError as error:
+            raise ValueError(f"is not a Redis URL: {error}") from None
+        return url
 
     @field_validator("static_dir")
     @classmethod
@@ -199,6 +224,8 @@ def to_async_url(raw_url: str) -> URL:
             ":PORT/DATABASE or sqlite:///FILE"
         ) from error
     backend = url.get_backend_name()
+    if url.port is not None and not 0 < url.port < 2**16:
+        raise ConfigError(f"KANBAN_DATABASE_URL has port {url.port}; a port is 1 to 65535")
     if backend == "postgresql":
         return url.set(drivername="postgresql+asyncpg")
     if backend == "sqlite":

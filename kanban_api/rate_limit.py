@@ -15,6 +15,7 @@ principal and window when KANBAN_REDIS_URL is set.
 
 import asyncio
 import logging
+import math
 import time
 from typing import Any, Protocol
 
@@ -51,6 +52,11 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 # The name the API's connections give themselves in Redis (CLIENT SETNAME).
 REDIS_CLIENT_NAME = "kanban-api"
+# Redis answers a counter at once; one that takes this long is taken as down, and the
+# request is served uncounted, rather than every request waiting on it.
+REDIS_TIMEOUT_SECONDS = 1.0
+# While Redis is down, the log says so at most this often (with the count left unsaid).
+OUTAGE_LOG_SECONDS = 60
 RATE_LIMITED = "Rate limit of {limit} requests per minute reached; retry in {reset} seconds"
 LIMITED_PREFIXES = ("/api/", MCP_PATH)
 
@@ -212,6 +218,30 @@ async def prune(session: AsyncSession, *, now: float | None = None) -> int:
     return int(result.rowcount or 0)
 
 
+class _OutageLog:
+    """Says in the log that Redis is unavailable at most once per OUTAGE_LOG_SECONDS (with
+    the error's traceback, and how many failures went unsaid since): a line per request
+    would flood the log for as long as the outage lasts."""
+
+    def __init__(self) -> None:
+        self.said_at = -math.inf
+        self.unsaid = 0
+
+    def failed(self, what: str) -> None:
+        """Call from the `except` block of the failure."""
+        now = time.monotonic()
+        if now - self.said_at < OUTAGE_LOG_SECONDS:
+            self.unsaid += 1
+            return
+        logger.warning(
+            "%s: Redis unavailable (%d more such failures since the last line)",
+            what,
+            self.unsaid,
+            exc_info=True,
+        )
+        self.said_at, self.unsaid = now, 0
+
+
 class RateLimitMiddleware:
     """429s a principal's requests past `limit` per minute; adds the RateLimit headers."""
 
@@ -222,6 +252,7 @@ class RateLimitMiddleware:
         self.tokens = tokens
         self.counter = counter
         self.limit = limit
+        self.outage = _OutageLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
@@ -241,7 +272,7 @@ class RateLimitMiddleware:
             return
         except RedisError:
             # Redis down must not take the API down: serve, uncounted, and say so in the log.
-            logger.warning("rate limit not counted: Redis unavailable", exc_info=True)
+            self.outage.failed("rate limit not counted")
             await self.app(scope, receive, send)
             return
         reset = max(1, (window + 1) * WINDOW_SECONDS - int(now))
@@ -275,4 +306,4 @@ class RateLimitMiddleware:
         try:
             await self.counter.authenticated(counted)
         except RedisError:
-            logger.warning("access token not noted: Redis unavailable", exc_info=True)
+            self.outage.failed("access token not noted")

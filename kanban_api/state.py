@@ -14,7 +14,13 @@ from kanban_api.events.hub import EventHub
 from kanban_api.events.postgres import PostgresListener
 from kanban_api.events.publish import PUBLISHER, publisher_for
 from kanban_api.events.retention import prune_periodically
-from kanban_api.rate_limit import REDIS_CLIENT_NAME, Counter, DatabaseCounter, RedisCounter
+from kanban_api.rate_limit import (
+    REDIS_CLIENT_NAME,
+    REDIS_TIMEOUT_SECONDS,
+    Counter,
+    DatabaseCounter,
+    RedisCounter,
+)
 from kanban_api.utils.token import TokenVerifier
 from kanban_api.webhooks.sender import send_periodically
 
@@ -55,7 +61,12 @@ class AppState:
         if settings.rate_limit_per_minute:
             if settings.redis_url is not None:
                 # Named, so that Redis's CLIENT LIST tells the API's connections apart.
-                state.redis = Redis.from_url(settings.redis_url, client_name=REDIS_CLIENT_NAME)
+                state.redis = Redis.from_url(
+                    settings.redis_url,
+                    client_name=REDIS_CLIENT_NAME,
+                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                    socket_timeout=REDIS_TIMEOUT_SECONDS,
+                )
                 state.rate_counter = RedisCounter(state.redis)
             else:
                 state.rate_counter = DatabaseCounter(database.engine)

@@ -8,8 +8,10 @@ cannot redirect it to an internal service.
 
 import asyncio
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -59,10 +61,23 @@ def parse(url: str, *, allow_private: bool) -> httpx.URL:
         raise UnsafeTargetError("must name a host")
     if parsed.userinfo:
         raise UnsafeTargetError("must not carry a user name or password")
-    # httpx keeps any number; TCP ports are 16-bit and 0 is no port to connect to.
-    if parsed.port is not None and not 0 < parsed.port < 2**16:
-        raise UnsafeTargetError(f"has port {parsed.port}; a port is 1 to 65535")
+    port = _written_port(url)
+    if port is not None and not (_PORT.fullmatch(port) and 0 < int(port) < 2**16):
+        raise UnsafeTargetError(f"has port {port!r}; a port is 1 to 65535, in digits")
     return parsed
+
+
+# Digits as RFC 3986 writes them; httpx also reads "+443", "4_43" or other scripts' digits.
+_PORT = re.compile(r"[0-9]{1,5}")
+
+
+def _written_port(url: str) -> str | None:
+    """The port as the URL writes it (None: none written), from its authority: after
+    any user info, and after the brackets of an IPv6 address."""
+    authority = urlsplit(url).netloc.rpartition("@")[2]
+    host_end = authority.find("]") + 1 if authority.startswith("[") else 0
+    _, colon, port = authority[host_end:].partition(":")
+    return port if colon else None
 
 
 async def resolve(url: httpx.URL, *, allow_private: bool) -> Target:

@@ -39,12 +39,31 @@ def test_cors_origins_accept_commas_and_json(monkeypatch: pytest.MonkeyPatch) ->
     assert Settings(_env_file=None).cors_origins == ["https://a.example", "https://b.example"]
     monkeypatch.setenv("KANBAN_CORS_ORIGINS", '["https://c.example"]')
     assert Settings(_env_file=None).cors_origins == ["https://c.example"]
-    monkeypatch.setenv("KANBAN_CORS_ORIGINS", "*, http://localhost:5173, app://kanban")
-    assert Settings(_env_file=None).cors_origins == ["*", "http://localhost:5173", "app://kanban"]
+    monkeypatch.setenv(
+        "KANBAN_CORS_ORIGINS", "*, http://localhost:5173, app://kanban, http://[::1]:80"
+    )
+    assert Settings(_env_file=None).cors_origins == [
+        "*",
+        "http://localhost:5173",
+        "app://kanban",
+        "http://[::1]:80",
+    ]
+    # Browsers send the scheme and host in lower case, and CORS compares text.
+    monkeypatch.setenv("KANBAN_CORS_ORIGINS", "HTTPS://App.Example.COM:8443")
+    assert Settings(_env_file=None).cors_origins == ["https://app.example.com:8443"]
 
 
 @pytest.mark.parametrize(
-    "written", ["app.example.com", "https://app.example.com/", "https://app.example.com/board"]
+    "written",
+    [
+        "app.example.com",
+        "https://app.example.com/",
+        "https://app.example.com/board",
+        "https://*.example.com",
+        "https://app.example.com:99999",
+        "https://app.example.com:0",
+        "https://app.example.com:abc",
+    ],
 )
 def test_a_cors_origin_that_no_browser_sends_is_a_configuration_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str
@@ -54,7 +73,9 @@ def test_a_cors_origin_that_no_browser_sends_is_a_configuration_error(
     result = CliRunner().invoke(main, ["migrate"])
     assert result.exit_code == 2, result.output
     assert f"KANBAN_CORS_ORIGINS: '{written}' is not an origin" in result.output
-    assert "https://app.example.com (no path, no trailing slash)" in result.output
+    assert (
+        "such as https://app.example.com (no path, no trailing slash, no wildcard" in result.output
+    )
     assert not list(tmp_path.glob("*.db"))
 
 
@@ -233,9 +254,11 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
     (tmp_path / "a-folder.db").mkdir()
+    (tmp_path / "not-a-database.db").write_text("garbage\n" * 100)
     for url, reason in [
         ("sqlite:///missing/kanban.db", "the folder missing does not exist"),
         ("sqlite:///a-folder.db", "unable to open database file"),
+        ("sqlite:///not-a-database.db", "file is not a database"),
     ]:
         monkeypatch.setenv("KANBAN_DATABASE_URL", url)
         result = CliRunner().invoke(main, command)
@@ -244,3 +267,29 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
             f"kanban-api: cannot reach the database at {url}: {reason}"
         ]
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ("KANBAN_REDIS_URL=garbage", "KANBAN_REDIS_URL: must be a redis://, rediss:// or unix://"),
+        ("KANBAN_REDIS_URL=http://127.0.0.1:6379/0", "KANBAN_REDIS_URL: must be a redis://"),
+        ("KANBAN_REDIS_URL=redis://127.0.0.1:99999/0", "KANBAN_REDIS_URL: is not a Redis URL"),
+        ("KANBAN_DATABASE_URL=postgresql://u:secret@db:99999/k", "has port 99999; a port is 1"),
+        ("KANBAN_DATABASE_URL=postgresql://u:secret@db:-1/k", "has port -1; a port is 1 to"),
+    ],
+)
+def test_a_url_setting_with_no_server_to_reach_stops_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, says: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
+    name, value = setting.split("=", 1)
+    monkeypatch.setenv(name, value)
+    for command in (["migrate"], ["serve", "--port", "0"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2, result.output
+        assert "kanban-api: configuration error:" in result.output
+        assert says in result.output
+        assert "Traceback" not in result.output
+        assert "secret" not in result.output

@@ -2,7 +2,9 @@
 database or in Redis, announced in RateLimit-* headers, 429 past the limit."""
 
 import asyncio
+import logging
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -229,16 +231,40 @@ async def test_hits_of_one_turn_of_the_event_loop_share_one_redis_connection() -
         await redis.aclose()
 
 
-async def test_the_api_serves_uncounted_while_redis_is_down(
-    client_with: ClientFactory, accounts: Accounts
+async def test_the_api_serves_uncounted_while_redis_is_down_and_says_so_once(
+    client_with: ClientFactory, accounts: Accounts, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Port 1 on the loopback interface: nothing listens, so connecting fails at once.
     client = await client_with(rate_limit_per_minute=1, redis_url="redis://127.0.0.1:1/0")
     owner = await accounts.create()
-    for _ in range(3):
-        answers = await asyncio.gather(
-            *(client.get("/api/boards", headers=owner.headers) for _ in range(2))
-        )
-        for answer in answers:
-            assert answer.status_code == 200
-            assert "RateLimit-Limit" not in answer.headers
+    with caplog.at_level(logging.WARNING, logger="kanban_api.rate_limit"):
+        for _ in range(3):
+            answers = await asyncio.gather(
+                *(client.get("/api/boards", headers=owner.headers) for _ in range(2))
+            )
+            for answer in answers:
+                assert answer.status_code == 200
+                assert "RateLimit-Limit" not in answer.headers
+    # One line for the outage, not one per request.
+    [said] = [record.getMessage() for record in caplog.records]
+    assert (
+        said
+        == "rate limit not counted: Redis unavailable (0 more such failures since the last line)"
+    )
+
+
+async def test_a_redis_that_never_answers_is_given_up_on(
+    client_with: ClientFactory, accounts: Accounts
+) -> None:
+    """A server that accepts connections and says nothing (a hung Redis, a wrong port
+    behind a proxy): each request is served uncounted after REDIS_TIMEOUT_SECONDS."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as silent:
+        port = silent.getsockname()[1]
+        client = await client_with(rate_limit_per_minute=1, redis_url=f"redis://127.0.0.1:{port}/0")
+        owner = await accounts.create()
+        async with asyncio.timeout(3 * rate_limit.REDIS_TIMEOUT_SECONDS):
+            answers = await asyncio.gather(
+                *(client.get("/api/boards", headers=owner.headers) for _ in range(3))
+            )
+    assert [answer.status_code for answer in answers] == [200] * 3
+    assert all("RateLimit-Limit" not in answer.headers for answer in answers)

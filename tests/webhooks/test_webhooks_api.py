@@ -120,12 +120,17 @@ async def test_private_targets_may_be_allowed(
         response = await allowing.post(path(board_id), json={"url": url}, headers=owner.headers)
         assert response.status_code == 201, response.text
     # Allowed targets still need a port a connection can be made to.
-    for url in ("http://127.0.0.1:99999/hook", "http://127.0.0.1:0/hook"):
+    for port in ("99999", "0", "", "+8000", "8_000", "\uff18\uff10", "0000008000"):
+        url = f"http://127.0.0.1:{port}/hook"
         response = await allowing.post(path(board_id), json={"url": url}, headers=owner.headers)
         assert response.status_code == 422, response.text
         [error] = response.json()["detail"]
         assert error["loc"] == ["body", "url"]
-        assert "a port is 1 to 65535" in error["msg"]
+        assert f"has port {port!r}; a port is 1 to 65535, in digits" in error["msg"]
+    # The port is read after an IPv6 address's brackets.
+    url = "http://[::1]:8000/hook"
+    response = await allowing.post(path(board_id), json={"url": url}, headers=owner.headers)
+    assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize(
