@@ -37,12 +37,25 @@ def _load_settings() -> Settings:
         settings.resolve_secret_key()
         # Parsed here, so that a wrong URL is reported as the others are, not as a traceback
         # from the first command that connects.
-        _ = settings.async_database_url
+        _refuse_memory_database(settings)
     except ValidationError as error:
         _configuration_error(*_describe(error))
     except (ConfigError, ValueError) as error:
         _configuration_error(str(error))
     return settings
+
+
+def _refuse_memory_database(settings: Settings) -> None:
+    """ConfigError for an in-memory SQLite database: each pooled connection would open
+    an empty one of its own, which no migration reaches, and all of it vanishes at exit."""
+    url = settings.async_database_url
+    if settings.is_sqlite and (
+        url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    ):
+        raise ConfigError(
+            "KANBAN_DATABASE_URL names an in-memory SQLite database, which would be empty "
+            "for every connection and lost at exit; name a file, such as sqlite:///kanban.db"
+        )
 
 
 def _describe(error: ValidationError) -> list[str]:

@@ -191,6 +191,8 @@ def test_a_misspelt_setting_is_named_in_plain_words(
         ("mysql://u:secret@db/kanban", "must be a postgresql:// or sqlite:/// URL, not mysql://"),
         ("kanban.db", "is not a database URL"),
         ("postgresql://u:secret@db:port/kanban", "is not a database URL"),
+        ("sqlite://", "names an in-memory SQLite database"),
+        ("sqlite:///:memory:", "names an in-memory SQLite database"),
     ],
 )
 @pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"], ["demo"]])
