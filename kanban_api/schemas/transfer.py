@@ -175,7 +175,14 @@ def _document_kind(value: Any) -> str | None:
         return None
     if "format" in value:
         return "kanban"
-    return "mapped" if "trello" in value else "trello"
+    if "trello" in value:
+        return "mapped"
+    # Neither kind: one error saying what is expected, not every missing Trello field.
+    return "trello" if _TRELLO_KEYS.intersection(value) else None
+
+
+# The fields every Trello board export has.
+_TRELLO_KEYS = frozenset({"name", "lists", "cards"})
 
 
 ImportBody = Annotated[

@@ -267,6 +267,13 @@ async def test_a_malformed_document_is_a_422_saying_where_and_changes_nothing(
         response = await import_(client, alice, body)
         assert response.status_code == 422, response.text
         assert loc in [error["loc"] for error in detail(response)], detail(response)
+    # Neither a document nor an export: one error saying what is expected.
+    for body in ({}, {"title": "T", "columns": []}):
+        response = await import_(client, alice, body)
+        assert response.status_code == 422, response.text
+        [error] = detail(response)
+        assert error["loc"] == ["body"]
+        assert error["msg"] == "Expected a kanban-api/1 document or a Trello board export"
     assert (await client.get("/api/boards", headers=alice.headers)).json() == []
 
 
