@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import (
     Row,
     String,
@@ -42,6 +42,7 @@ from kanban_api.permissions import Action
 from kanban_api.schemas.board import BoardEventOut
 from kanban_api.schemas.card import CardOut
 from kanban_api.schemas.event import EventType
+from kanban_api.schemas.fields import BodyId, UTCTimestamp
 from kanban_api.schemas.trash import TrashedType
 from kanban_api.services import card_caps, ordering, wip
 from kanban_api.services.card_caps import CardCaps
@@ -174,7 +175,8 @@ _LIST_TRASH = select(_TRASH).order_by(*(key.desc() for key in _TRASH_ORDER))
 _AFTER_CURSOR = tuple_(*_TRASH_ORDER) < tuple_(
     *(bindparam(f"after_{key.name}", type_=key.type) for key in _TRASH_ORDER)
 )
-_CURSOR_VALUES = TypeAdapter(tuple[AwareDatetime, TrashedType, int])
+# Checked as strictly as a request's own fields: a client can forge a cursor.
+_CURSOR_VALUES = TypeAdapter(tuple[UTCTimestamp, TrashedType, BodyId])
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from kanban_api.events import retention
 from kanban_api.models import Board, Card
 from kanban_api.models.base import utcnow
 from kanban_api.state import state_of
+from kanban_api.utils.cursor import encode_cursor
 from tests.conftest import ClientFactory
 from tests.helpers import (
     Account,
@@ -382,6 +383,19 @@ async def test_the_trash_pages_with_a_link_to_the_next_page(
         # Well-formed JSON that is not a trash position: a card list's cursor, say.
         ("limit=2&cursor=WyJET0lORyIsNCwxXQ", ["query", "cursor"]),
         ("limit=2&cursor=WyIyMDI2LTEyLTA3IiwiY2FyZCIsMV0", ["query", "cursor"]),
+        # Forged: ids the database cannot hold, a time that leaves the calendar in UTC, an
+        # id as text.
+        *(
+            (f"limit=2&cursor={encode_cursor(values)}", ["query", "cursor"])
+            for values in (
+                ["2026-12-07T19:00:00+00:00", "card", 2**31],
+                ["2026-12-07T19:00:00+00:00", "card", 2**63],
+                ["2026-12-07T19:00:00+00:00", "board", -1],
+                ["2026-12-07T19:00:00+00:00", "card", "1"],
+                ["9999-12-31T23:59:59.999999-01:00", "card", 1],
+                [1_800_000_000, "card", 1],
+            )
+        ),
         ("limit=2&after=1", ["query", "after"]),
     ],
 )
