@@ -116,6 +116,9 @@ def _unavailable(error: BaseException) -> Fault | None:
             return SCHEMA_OUTDATED
         if message.startswith("database is locked"):  # SQLite's busy timeout ran out
             return LOCK_TIMEOUT
+        # SQLite's file is there but cannot be read as a database (replaced, damaged).
+        if message.startswith(("file is not a database", "disk I/O error")):
+            return UNREACHABLE
         if error.connection_invalidated or isinstance(
             error, exc.OperationalError | exc.InterfaceError
         ):

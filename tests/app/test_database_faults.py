@@ -184,3 +184,17 @@ async def test_sqlite_file_out_of_reach_then_back(tmp_path: Path) -> None:
         account = await accounts.create()
         await back_again(client, account.token)
     await state_of(app).database.dispose()
+
+
+async def test_a_sqlite_file_that_is_not_a_database_is_a_503(tmp_path: Path) -> None:
+    """Production serves without migrating first, so nothing checked the file before."""
+    path = tmp_path / "kanban.db"
+    path.write_text("not a database\n" * 100)
+    url = f"sqlite:///{path}"
+    app = create_app(Settings(_env_file=None, database_url=url, secret_key=TEST_SECRET))
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        await assert_unavailable(await client.get("/health/ready"))
+        await assert_unavailable(
+            await client.post("/api/users", json={"email": "a@example.com", "password": "p" * 8})
+        )
+    await state_of(app).database.dispose()
