@@ -1,5 +1,6 @@
 """Settings, read from `KANBAN_*` environment variables and a `.env` file."""
 
+import ipaddress
 import json
 import math
 import re
@@ -8,6 +9,7 @@ from collections import Counter
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,17 +33,33 @@ _ORIGIN = re.compile(r"([a-z][a-z0-9+.-]*)://([^/?#@\s:\[\]*]+|\[[0-9a-f:.]+\])(
 
 
 def _as_origin(written: str) -> str:
-    """The origin, its scheme and host in lower case as browsers send them; ValueError
-    if it is not one."""
-    origin = written.lower()
-    match = _ORIGIN.fullmatch(origin)
-    if match is None or (match[3] is not None and not 0 < int(match[3]) < 2**16):
+    """The origin as browsers send it: scheme and host in lower case, a name in its
+    ASCII (IDNA) form, an IPv6 address compressed, no default or zero-padded port;
+    ValueError if it is not an origin."""
+    match = _ORIGIN.fullmatch(written.lower())
+    try:
+        if match is None:
+            raise ValueError
+        scheme, host, port = match.groups()
+        if host.startswith("["):
+            host = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+        else:
+            host = host.encode("idna").decode("ascii")
+        if port is not None and not 0 < int(port) < 2**16:
+            raise ValueError
+    except (ValueError, UnicodeError):
         raise ValueError(
             f"{written!r} is not an origin: write scheme://host[:port], such as "
             "https://app.example.com (no path, no trailing slash, no wildcard, a port from "
             "1 to 65535), or *"
-        )
-    return origin
+        ) from None
+    if port is None or _DEFAULT_PORTS.get(scheme) == int(port):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{int(port)}"
+
+
+# Ports a browser leaves out of an origin (RFC 6454 §6.2 serializes the URL's own).
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Settings(BaseSettings):
@@ -134,6 +152,11 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         try:
             parse_redis_url(url)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+            parts = urlsplit(url)
+            if parts.scheme != "unix" and parts.port is not None and not 0 < parts.port < 2**16:
+                raise ValueError("a port is 1 to 65535")
+            if parts.scheme != "unix" and not re.fullmatch(r"/?([0-9]+)?", parts.path):
+                raise ValueError("the path, if any, is a database number such as /0")
         except ValueError as error:
             raise ValueError(f"is not a Redis URL: {error}") from None
         return url
@@ -227,6 +250,10 @@ def to_async_url(raw_url: str) -> URL:
     if url.port is not None and not 0 < url.port < 2**16:
         raise ConfigError(f"KANBAN_DATABASE_URL has port {url.port}; a port is 1 to 65535")
     if backend == "postgresql":
+        # libpq's `sslmode` is what operators write; asyncpg takes the same modes as `ssl`.
+        if "sslmode" in url.query and "ssl" not in url.query:
+            query = {**url.query, "ssl": url.query["sslmode"]}
+            url = url.set(query={k: v for k, v in query.items() if k != "sslmode"})
         return url.set(drivername="postgresql+asyncpg")
     if backend == "sqlite":
         return url.set(drivername="sqlite+aiosqlite")

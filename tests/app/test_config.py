@@ -29,6 +29,11 @@ def test_database_urls_as_users_write_them(written: str, driver: str) -> None:
     assert to_async_url(written).drivername == driver
 
 
+def test_libpq_sslmode_is_passed_to_asyncpg_as_its_ssl_mode() -> None:
+    url = to_async_url("postgresql://u:pw@db.example/kanban?sslmode=verify-full&application_name=x")
+    assert dict(url.query) == {"ssl": "verify-full", "application_name": "x"}
+
+
 def test_unsupported_database_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="postgresql:// or sqlite:///"):
         to_async_url("mysql://u:p@db/kanban")
@@ -46,11 +51,22 @@ def test_cors_origins_accept_commas_and_json(monkeypatch: pytest.MonkeyPatch) ->
         "*",
         "http://localhost:5173",
         "app://kanban",
-        "http://[::1]:80",
+        "http://[::1]",
     ]
-    # Browsers send the scheme and host in lower case, and CORS compares text.
-    monkeypatch.setenv("KANBAN_CORS_ORIGINS", "HTTPS://App.Example.COM:8443")
-    assert Settings(_env_file=None).cors_origins == ["https://app.example.com:8443"]
+    # CORS compares text, and browsers send the scheme and host in lower case, a name in
+    # its ASCII form, an IPv6 address compressed and no default port.
+    monkeypatch.setenv(
+        "KANBAN_CORS_ORIGINS",
+        "HTTPS://App.Example.COM:8443, http://z.example:080, https://w.example:443, "
+        "http://пример.рф, http://[::FFFF:1.2.3.4]:3000",
+    )
+    assert Settings(_env_file=None).cors_origins == [
+        "https://app.example.com:8443",
+        "http://z.example",
+        "https://w.example",
+        "http://xn--e1afmkfd.xn--p1ai",
+        "http://[::ffff:102:304]:3000",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -277,6 +293,8 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
         ("KANBAN_REDIS_URL=garbage", "KANBAN_REDIS_URL: must be a redis://, rediss:// or unix://"),
         ("KANBAN_REDIS_URL=http://127.0.0.1:6379/0", "KANBAN_REDIS_URL: must be a redis://"),
         ("KANBAN_REDIS_URL=redis://127.0.0.1:99999/0", "KANBAN_REDIS_URL: is not a Redis URL"),
+        ("KANBAN_REDIS_URL=redis://127.0.0.1:0/0", "KANBAN_REDIS_URL: is not a Redis URL: a port"),
+        ("KANBAN_REDIS_URL=redis://127.0.0.1/x", "is not a Redis URL: the path, if any, is a"),
         ("KANBAN_DATABASE_URL=postgresql://u:secret@db:99999/k", "has port 99999; a port is 1"),
         ("KANBAN_DATABASE_URL=postgresql://u:secret@db:-1/k", "has port -1; a port is 1 to"),
     ],
