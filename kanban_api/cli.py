@@ -100,8 +100,10 @@ def _open_sqlite(settings: Settings) -> None:
     path = settings.async_database_url.database
     if not path or path == ":memory:" or path.startswith("file:"):
         return
-    if not Path(path).parent.is_dir():
-        raise FileNotFoundError(f"the folder {Path(path).parent} does not exist")
+    folder = Path(path).parent
+    if not folder.is_dir():
+        missing = "is not a folder" if folder.exists() else "does not exist"
+        raise FileNotFoundError(f"{folder} {missing}")
     with contextlib.closing(sqlite3.connect(path)) as connection:
         # Reading the header: a file that is not a database fails here.
         connection.execute("PRAGMA schema_version")

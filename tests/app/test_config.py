@@ -274,7 +274,8 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
     (tmp_path / "a-folder.db").mkdir()
     (tmp_path / "not-a-database.db").write_text("garbage\n" * 100)
     for url, reason in [
-        ("sqlite:///missing/kanban.db", "the folder missing does not exist"),
+        ("sqlite:///missing/kanban.db", "missing does not exist"),
+        ("sqlite:///not-a-database.db/kanban.db", "not-a-database.db is not a folder"),
         ("sqlite:///a-folder.db", "unable to open database file"),
         ("sqlite:///not-a-database.db", "file is not a database"),
     ]:
