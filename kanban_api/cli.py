@@ -76,11 +76,17 @@ def _configuration_error(*lines: str) -> None:
 
 
 def _upgrade(settings: Settings) -> None:
-    """Apply pending migrations once the database answers. One that does not (a
-    PostgreSQL server down, no such database, refusing the user; a SQLite file that
-    cannot be opened or created) is one line naming it, its password hidden, and exit
-    status 1, rather than the driver's traceback; a migration's own failure still shows
-    its traceback."""
+    """Apply pending migrations once the database answers (see `_reach_or_exit`); a
+    migration's own failure still shows its traceback."""
+    _reach_or_exit(settings)
+    upgrade(settings.database_url)
+
+
+def _reach_or_exit(settings: Settings) -> None:
+    """Return once the database answers. One that does not (a PostgreSQL server down, no
+    such database, refusing the user; a SQLite file that cannot be opened or created) is
+    one line naming it, its password hidden, and exit status 1, rather than the driver's
+    traceback."""
     try:
         if settings.is_sqlite:
             _open_sqlite(settings)
@@ -91,7 +97,6 @@ def _upgrade(settings: Settings) -> None:
         url = make_url(settings.database_url).render_as_string(hide_password=True)
         click.echo(f"kanban-api: cannot reach the database at {url}: {reason}", err=True)
         sys.exit(1)
-    upgrade(settings.database_url)
 
 
 def _open_sqlite(settings: Settings) -> None:
@@ -238,6 +243,8 @@ def demo(
     settings = _load_settings()
     if settings.env == "development":
         _upgrade(settings)
+    else:
+        _reach_or_exit(settings)
     password = password or secrets.token_urlsafe(12)
     started = time.perf_counter()
     with click.progressbar(
@@ -295,6 +302,7 @@ def prune_events() -> None:
     Every server worker also does this hourly; the command is for one-off clean-ups and cron.
     """
     settings = _load_settings()
+    _reach_or_exit(settings)
     pruned = asyncio.run(_prune(settings))
     if settings.event_retention_days == 0:
         click.echo("kanban-api: events are kept forever (KANBAN_EVENT_RETENTION_DAYS=0)", err=True)

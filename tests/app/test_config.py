@@ -249,7 +249,9 @@ def _closed_port() -> int:
     return port
 
 
-@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"], ["demo"]])
+@pytest.mark.parametrize(
+    "command", [["migrate"], ["serve", "--port", "0"], ["demo"], ["prune-events"]]
+)
 def test_a_database_that_cannot_be_reached_is_one_line_and_exit_status_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
@@ -265,7 +267,9 @@ def test_a_database_that_cannot_be_reached_is_one_line_and_exit_status_1(
     ]
 
 
-@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"], ["demo"]])
+@pytest.mark.parametrize(
+    "command", [["migrate"], ["serve", "--port", "0"], ["demo"], ["prune-events"]]
+)
 def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
