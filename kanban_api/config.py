@@ -29,7 +29,7 @@ HOW_TO_GENERATE = "generate one with: python -c 'import secrets; print(secrets.t
 
 # RFC 6454 §6.1's serialization: a scheme, "://", a host (a name or an [IPv6 address])
 # and an optional port.
-_ORIGIN = re.compile(r"([a-z][a-z0-9+.-]*)://([^/?#@\s:\[\]*]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
+_ORIGIN = re.compile(r"([a-z][a-z0-9+.-]*)://([^/?#@\s:\[\]*]+|\[[0-9a-f:.]+\])(?::([0-9]+))?")
 
 
 def _as_origin(written: str) -> str:
@@ -42,20 +42,41 @@ def _as_origin(written: str) -> str:
             raise ValueError
         scheme, host, port = match.groups()
         if host.startswith("["):
-            host = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
-        else:
-            host = host.encode("idna").decode("ascii")
+            host = f"[{_compressed_ipv6(host[1:-1])}]"
+        elif not host.isascii():
+            raise ValueError("a name in its ASCII form (xn--…), as browsers send it")
+        elif _ends_in_a_number(host) and not _is_dotted_ipv4(host):
+            # Browsers read such a host as an IPv4 address, and send its dotted form.
+            raise ValueError("an IPv4 address as four decimal numbers")
         if port is not None and not 0 < int(port) < 2**16:
             raise ValueError
-    except (ValueError, UnicodeError):
+    except ValueError as error:
         raise ValueError(
             f"{written!r} is not an origin: write scheme://host[:port], such as "
             "https://app.example.com (no path, no trailing slash, no wildcard, a port from "
-            "1 to 65535), or *"
+            "1 to 65535" + (f", {error}" if str(error) else "") + "), or *"
         ) from None
     if port is None or _DEFAULT_PORTS.get(scheme) == int(port):
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{int(port)}"
+
+
+def _ends_in_a_number(host: str) -> bool:
+    return re.fullmatch(r"0x[0-9a-f]*|[0-9]+", host.rpartition(".")[2]) is not None
+
+
+def _is_dotted_ipv4(host: str) -> bool:
+    try:
+        return str(ipaddress.IPv4Address(host)) == host
+    except ValueError:
+        return False
+
+
+def _compressed_ipv6(address: str) -> str:
+    try:
+        return ipaddress.IPv6Address(address).compressed
+    except ValueError:
+        raise ValueError("an IPv6 address in brackets") from None
 
 
 # Ports a browser leaves out of an origin (RFC 6454 §6.2 serializes the URL's own).
@@ -250,13 +271,38 @@ def to_async_url(raw_url: str) -> URL:
     if url.port is not None and not 0 < url.port < 2**16:
         raise ConfigError(f"KANBAN_DATABASE_URL has port {url.port}; a port is 1 to 65535")
     if backend == "postgresql":
-        # libpq's `sslmode` is what operators write; asyncpg takes the same modes as `ssl`.
-        if "sslmode" in url.query and "ssl" not in url.query:
-            query = {**url.query, "ssl": url.query["sslmode"]}
-            url = url.set(query={k: v for k, v in query.items() if k != "sslmode"})
-        return url.set(drivername="postgresql+asyncpg")
+        return url.set(drivername="postgresql+asyncpg", query=_ssl_only(url))
     if backend == "sqlite":
+        if url.host:
+            raise ConfigError(
+                "KANBAN_DATABASE_URL names a host for SQLite; write sqlite:///FILE (three "
+                "slashes, then the file's path)"
+            )
         return url.set(drivername="sqlite+aiosqlite")
     raise ConfigError(
         f"KANBAN_DATABASE_URL must be a postgresql:// or sqlite:/// URL, not {backend}://"
     )
+
+
+# libpq's TLS modes, which asyncpg takes as `ssl` (https://www.postgresql.org/docs/current/libpq-ssl.html).
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _ssl_only(url: URL) -> dict[str, str]:
+    """The URL's query for asyncpg: only a TLS mode, as `ssl` (libpq's `sslmode` is what
+    operators write). Other libpq parameters would reach asyncpg's `connect()`, which
+    takes none of them; ConfigError for those and for an unknown mode."""
+    query = {key: value for key, value in url.query.items() if isinstance(value, str)}
+    if "sslmode" in query:
+        query.setdefault("ssl", query.pop("sslmode"))
+    if unknown := sorted(set(url.query) - {"ssl", "sslmode"}):
+        raise ConfigError(
+            f"KANBAN_DATABASE_URL has {', '.join(unknown)}, which this server does not take; "
+            "a PostgreSQL URL may end in ?sslmode= (" + ", ".join(_SSL_MODES) + ") only"
+        )
+    if len(query) != len(url.query) or query.get("ssl", "disable") not in _SSL_MODES:
+        raise ConfigError(
+            f"KANBAN_DATABASE_URL has sslmode={url.query.get('sslmode', url.query.get('ssl'))}; "
+            f"it must be one of {', '.join(_SSL_MODES)}, once"
+        )
+    return query

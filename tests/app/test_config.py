@@ -30,8 +30,8 @@ def test_database_urls_as_users_write_them(written: str, driver: str) -> None:
 
 
 def test_libpq_sslmode_is_passed_to_asyncpg_as_its_ssl_mode() -> None:
-    url = to_async_url("postgresql://u:pw@db.example/kanban?sslmode=verify-full&application_name=x")
-    assert dict(url.query) == {"ssl": "verify-full", "application_name": "x"}
+    url = to_async_url("postgresql://u:pw@db.example/kanban?sslmode=verify-full")
+    assert dict(url.query) == {"ssl": "verify-full"}
 
 
 def test_unsupported_database_is_a_clear_error() -> None:
@@ -57,8 +57,8 @@ def test_cors_origins_accept_commas_and_json(monkeypatch: pytest.MonkeyPatch) ->
     # its ASCII form, an IPv6 address compressed and no default port.
     monkeypatch.setenv(
         "KANBAN_CORS_ORIGINS",
-        "HTTPS://App.Example.COM:8443, http://z.example:080, https://w.example:443, "
-        "http://пример.рф, http://[::FFFF:1.2.3.4]:3000",
+        "HTTPS://App.Example.COM:8443, http://z.example:000080, https://w.example:443, "
+        "http://xn--e1afmkfd.xn--p1ai, http://[::FFFF:1.2.3.4]:3000, http://127.0.0.1:3000",
     )
     assert Settings(_env_file=None).cors_origins == [
         "https://app.example.com:8443",
@@ -66,6 +66,7 @@ def test_cors_origins_accept_commas_and_json(monkeypatch: pytest.MonkeyPatch) ->
         "https://w.example",
         "http://xn--e1afmkfd.xn--p1ai",
         "http://[::ffff:102:304]:3000",
+        "http://127.0.0.1:3000",
     ]
 
 
@@ -79,6 +80,10 @@ def test_cors_origins_accept_commas_and_json(monkeypatch: pytest.MonkeyPatch) ->
         "https://app.example.com:99999",
         "https://app.example.com:0",
         "https://app.example.com:abc",
+        # Browsers send a name's ASCII form and an IPv4 address's dotted form.
+        "http://пример.рф",
+        "http://127.1",
+        "http://0x7f.0.0.1",
     ],
 )
 def test_a_cors_origin_that_no_browser_sends_is_a_configuration_error(
@@ -209,6 +214,9 @@ def test_a_misspelt_setting_is_named_in_plain_words(
         ("postgresql://u:secret@db:port/kanban", "is not a database URL"),
         ("sqlite://", "names an in-memory SQLite database"),
         ("sqlite:///:memory:", "names an in-memory SQLite database"),
+        ("sqlite://host/kanban.db", "names a host for SQLite; write sqlite:///FILE"),
+        ("postgresql://u:secret@db/k?connect_timeout=5", "has connect_timeout, which this"),
+        ("postgresql://u:secret@db/k?sslmode=sometimes", "has sslmode=sometimes; it must be"),
     ],
 )
 @pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"], ["demo"]])
