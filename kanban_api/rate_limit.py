@@ -15,7 +15,6 @@ principal and window when KANBAN_REDIS_URL is set.
 
 import asyncio
 import logging
-import math
 import time
 from typing import Any, Protocol
 
@@ -45,6 +44,7 @@ from kanban_api.middleware import (
 )
 from kanban_api.models import RateLimitWindow
 from kanban_api.models.base import utcnow
+from kanban_api.utils.failure_log import RepeatedFailureLog
 from kanban_api.utils.token import TokenVerifier
 
 logger = logging.getLogger(__name__)
@@ -55,8 +55,6 @@ REDIS_CLIENT_NAME = "kanban-api"
 # Redis answers a counter at once; one that takes this long is taken as down, and the
 # request is served uncounted, rather than every request waiting on it.
 REDIS_TIMEOUT_SECONDS = 1.0
-# While Redis is down, the log says so at most this often (with the count left unsaid).
-OUTAGE_LOG_SECONDS = 60
 RATE_LIMITED = "Rate limit of {limit} requests per minute reached; retry in {reset} seconds"
 LIMITED_PREFIXES = ("/api/", MCP_PATH)
 
@@ -218,30 +216,6 @@ async def prune(session: AsyncSession, *, now: float | None = None) -> int:
     return int(result.rowcount or 0)
 
 
-class _OutageLog:
-    """Says in the log that Redis is unavailable at most once per OUTAGE_LOG_SECONDS (with
-    the error's traceback, and how many failures went unsaid since): a line per request
-    would flood the log for as long as the outage lasts."""
-
-    def __init__(self) -> None:
-        self.said_at = -math.inf
-        self.unsaid = 0
-
-    def failed(self, what: str) -> None:
-        """Call from the `except` block of the failure."""
-        now = time.monotonic()
-        if now - self.said_at < OUTAGE_LOG_SECONDS:
-            self.unsaid += 1
-            return
-        logger.warning(
-            "%s: Redis unavailable (%d more such failures since the last line)",
-            what,
-            self.unsaid,
-            exc_info=True,
-        )
-        self.said_at, self.unsaid = now, 0
-
-
 class RateLimitMiddleware:
     """429s a principal's requests past `limit` per minute; adds the RateLimit headers."""
 
@@ -252,7 +226,7 @@ class RateLimitMiddleware:
         self.tokens = tokens
         self.counter = counter
         self.limit = limit
-        self.outage = _OutageLog()
+        self.outage = RepeatedFailureLog(logger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
@@ -272,7 +246,7 @@ class RateLimitMiddleware:
             return
         except RedisError:
             # Redis down must not take the API down: serve, uncounted, and say so in the log.
-            self.outage.failed("rate limit not counted")
+            self.outage.failed("rate limit not counted: Redis unavailable")
             await self.app(scope, receive, send)
             return
         reset = max(1, (window + 1) * WINDOW_SECONDS - int(now))
@@ -306,4 +280,4 @@ class RateLimitMiddleware:
         try:
             await self.counter.authenticated(counted)
         except RedisError:
-            self.outage.failed("access token not noted")
+            self.outage.failed("access token not noted: Redis unavailable")

@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kanban_api.config import Settings
+from kanban_api.utils.failure_log import RepeatedFailureLog
 from kanban_api.webhooks import queue, signing, targets
 from kanban_api.webhooks.queue import Job, Outcome
 
@@ -27,6 +28,7 @@ async def send_periodically(
     """Deliver what is due, then look again every `webhook_poll_seconds` when idle."""
     # Redirects are not followed (they could lead anywhere), and no proxy from the
     # environment may stand between the checked address and the request.
+    failures = RepeatedFailureLog(logger)
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
         while True:
             try:
@@ -39,7 +41,7 @@ async def send_periodically(
             except Exception:
                 # Whatever went wrong (the database away, most likely), the leases taken
                 # run out and their events are sent again; the sender itself must go on.
-                logger.exception("delivering webhooks failed; trying again")
+                failures.failed("delivering webhooks failed; trying again")
                 jobs = []
             if not jobs:
                 await asyncio.sleep(settings.webhook_poll_seconds)

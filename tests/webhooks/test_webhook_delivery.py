@@ -1,23 +1,29 @@
 """Delivery, end to end: a worker's sender POSTs the board's feed to a real local receiver."""
 
+import asyncio
+import contextlib
+import logging
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from kanban_api.access import act_as
+from kanban_api.config import Settings
 from kanban_api.models import Board
 from kanban_api.models.base import utcnow
 from kanban_api.schemas.card import CardCreate
 from kanban_api.services import cards as card_service
 from kanban_api.services.card_caps import CardCaps
 from kanban_api.state import state_of
+from kanban_api.webhooks import queue
+from kanban_api.webhooks.sender import send_periodically
 from tests.helpers import Account, add_member, create_board, introduce
 from tests.webhooks.conftest import (
     Receiver,
@@ -280,3 +286,33 @@ async def test_only_the_wanted_event_types_are_sent(
 
     await eventually(caught_up)
     assert [request.json()["type"] for request in receiver.received] == ["card.moved"]
+
+
+async def test_a_sender_failing_again_and_again_says_so_once_a_while(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database away: each look for due deliveries fails, every poll interval; the
+    log gets one line for the lot, not one (with a traceback) per second."""
+    attempts = 0
+    enough = asyncio.Event()
+
+    async def database_away(*_: Any, **__: Any) -> list[Any]:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 5:
+            enough.set()
+        raise OSError("Connect call failed")
+
+    monkeypatch.setattr(queue, "claim", database_away)
+    settings = Settings(_env_file=None, webhook_poll_seconds=0.001)
+    with caplog.at_level(logging.WARNING, logger="kanban_api.webhooks.sender"):
+        sender = asyncio.create_task(send_periodically(async_sessionmaker(), settings=settings))
+        await enough.wait()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+    [said] = caplog.records
+    assert said.getMessage() == (
+        "delivering webhooks failed; trying again (0 more such failures since the last line)"
+    )
+    assert said.exc_info is not None
