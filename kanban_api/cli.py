@@ -102,8 +102,8 @@ def _reach_or_exit(settings: Settings) -> None:
 def _open_sqlite(settings: Settings) -> None:
     """Open (or create) the SQLite file with the standard library: aiosqlite, failing to
     open one, answers its own clean-up after the event loop has closed."""
-    path = settings.async_database_url.database
-    if not path or path == ":memory:" or path.startswith("file:"):
+    path = settings.async_database_url.database or ""  # never empty: _load_settings
+    if path.startswith("file:"):  # a URI's options are aiosqlite's to read
         return
     folder = Path(path).parent
     if not folder.is_dir():

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from kanban_api.errors import ConfigError
+from kanban_api.limits import TCP_PORTS
 
 DEV_SECRET_FILE = Path(".kanban-secret")
 MIN_SECRET_LENGTH = 32
@@ -48,7 +49,7 @@ def _as_origin(written: str) -> str:
         elif _ends_in_a_number(host) and not _is_dotted_ipv4(host):
             # Browsers read such a host as an IPv4 address, and send its dotted form.
             raise ValueError("an IPv4 address as four decimal numbers")
-        if port is not None and not 0 < int(port) < 2**16:
+        if port is not None and int(port) not in TCP_PORTS:
             raise ValueError
     except ValueError as error:
         raise ValueError(
@@ -173,13 +174,18 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         try:
             parse_redis_url(url)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
-            parts = urlsplit(url)
-            if parts.scheme != "unix" and parts.port is not None and not 0 < parts.port < 2**16:
-                raise ValueError("a port is 1 to 65535")
-            if parts.scheme != "unix" and not re.fullmatch(r"/?([0-9]+)?", parts.path):
-                raise ValueError("the path, if any, is a database number such as /0")
         except ValueError as error:
             raise ValueError(f"is not a Redis URL: {error}") from None
+        parts = urlsplit(url)
+        if parts.scheme == "unix":
+            return url
+        # What redis-py lets through: port 0, and a path it silently reads as database 0.
+        if parts.port is not None and parts.port not in TCP_PORTS:
+            raise ValueError("is not a Redis URL: a port is 1 to 65535")
+        if not re.fullmatch(r"/?([0-9]+)?", parts.path):
+            raise ValueError(
+                "is not a Redis URL: the path, if any, is a database number such as /0"
+            )
         return url
 
     @field_validator("static_dir")
@@ -268,7 +274,7 @@ def to_async_url(raw_url: str) -> URL:
             ":PORT/DATABASE or sqlite:///FILE"
         ) from error
     backend = url.get_backend_name()
-    if url.port is not None and not 0 < url.port < 2**16:
+    if url.port is not None and url.port not in TCP_PORTS:
         raise ConfigError(f"KANBAN_DATABASE_URL has port {url.port}; a port is 1 to 65535")
     if backend == "postgresql":
         return url.set(drivername="postgresql+asyncpg", query=_ssl_only(url))
@@ -291,18 +297,19 @@ _SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full
 def _ssl_only(url: URL) -> dict[str, str]:
     """The URL's query for asyncpg: only a TLS mode, as `ssl` (libpq's `sslmode` is what
     operators write). Other libpq parameters would reach asyncpg's `connect()`, which
-    takes none of them; ConfigError for those and for an unknown mode."""
-    query = {key: value for key, value in url.query.items() if isinstance(value, str)}
-    if "sslmode" in query:
-        query.setdefault("ssl", query.pop("sslmode"))
-    if unknown := sorted(set(url.query) - {"ssl", "sslmode"}):
+    takes none of them; ConfigError for those and for an unknown or repeated mode."""
+    query = url.normalized_query
+    if unknown := sorted(set(query) - {"ssl", "sslmode"}):
         raise ConfigError(
             f"KANBAN_DATABASE_URL has {', '.join(unknown)}, which this server does not take; "
             "a PostgreSQL URL may end in ?sslmode= (" + ", ".join(_SSL_MODES) + ") only"
         )
-    if len(query) != len(url.query) or query.get("ssl", "disable") not in _SSL_MODES:
+    modes = [*query.get("sslmode", ()), *query.get("ssl", ())]
+    if not modes:
+        return {}
+    if len(modes) > 1 or modes[0] not in _SSL_MODES:
         raise ConfigError(
-            f"KANBAN_DATABASE_URL has sslmode={url.query.get('sslmode', url.query.get('ssl'))}; "
-            f"it must be one of {', '.join(_SSL_MODES)}, once"
+            f"KANBAN_DATABASE_URL has sslmode={'&'.join(modes)}; it must be one of "
+            f"{', '.join(_SSL_MODES)}, once"
         )
-    return query
+    return {"ssl": modes[0]}

@@ -20,3 +20,6 @@ WEBHOOK_URL_MAX = 2000
 WEBHOOK_DESCRIPTION_MAX = 500
 # Webhooks per board: more answer 409 (each costs a sender's attention every event).
 WEBHOOKS_PER_BOARD_MAX = 20
+
+# TCP ports a connection can be made to: 16 bits, and 0 is none (RFC 9293 §3.1).
+TCP_PORTS = range(1, 2**16)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from kanban_api.config import Settings
+from kanban_api.limits import TCP_PORTS
 
 
 class UnsafeTargetError(ValueError):
@@ -62,7 +63,7 @@ def parse(url: str, *, allow_private: bool) -> httpx.URL:
     if parsed.userinfo:
         raise UnsafeTargetError("must not carry a user name or password")
     port = _written_port(url)
-    if port is not None and not (_PORT.fullmatch(port) and 0 < int(port) < 2**16):
+    if port is not None and not (_PORT.fullmatch(port) and int(port) in TCP_PORTS):
         raise UnsafeTargetError(f"has port {port!r}; a port is 1 to 65535, in digits")
     return parsed
 

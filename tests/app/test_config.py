@@ -250,6 +250,18 @@ def test_serve_on_a_busy_port_fails_before_migrating(
     assert not (tmp_path / "kanban.db").exists()
 
 
+# The commands that open the database.
+DATABASE_COMMANDS = [["migrate"], ["serve", "--port", "0"], ["demo"], ["prune-events"]]
+
+
+@pytest.fixture
+def no_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A command run in an empty folder (returned), failing the test if it starts serving."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
+    return tmp_path
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -257,14 +269,10 @@ def _closed_port() -> int:
     return port
 
 
-@pytest.mark.parametrize(
-    "command", [["migrate"], ["serve", "--port", "0"], ["demo"], ["prune-events"]]
-)
+@pytest.mark.parametrize("command", DATABASE_COMMANDS)
 def test_a_database_that_cannot_be_reached_is_one_line_and_exit_status_1(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+    no_server: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
     port = _closed_port()
     monkeypatch.setenv("KANBAN_DATABASE_URL", f"postgresql://kanban:secret@127.0.0.1:{port}/k")
     result = CliRunner().invoke(main, command)
@@ -275,16 +283,12 @@ def test_a_database_that_cannot_be_reached_is_one_line_and_exit_status_1(
     ]
 
 
-@pytest.mark.parametrize(
-    "command", [["migrate"], ["serve", "--port", "0"], ["demo"], ["prune-events"]]
-)
+@pytest.mark.parametrize("command", DATABASE_COMMANDS)
 def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+    no_server: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
-    (tmp_path / "a-folder.db").mkdir()
-    (tmp_path / "not-a-database.db").write_text("garbage\n" * 100)
+    (no_server / "a-folder.db").mkdir()
+    (no_server / "not-a-database.db").write_text("garbage\n" * 100)
     for url, reason in [
         ("sqlite:///missing/kanban.db", "missing does not exist"),
         ("sqlite:///not-a-database.db/kanban.db", "not-a-database.db is not a folder"),
@@ -297,7 +301,7 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
         assert result.output.splitlines() == [
             f"kanban-api: cannot reach the database at {url}: {reason}"
         ]
-    assert not (tmp_path / "missing").exists()
+    assert not (no_server / "missing").exists()
 
 
 @pytest.mark.parametrize(
@@ -313,10 +317,8 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line_and_exit_status_1(
     ],
 )
 def test_a_url_setting_with_no_server_to_reach_stops_the_start(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, says: str
+    no_server: Path, monkeypatch: pytest.MonkeyPatch, setting: str, says: str
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(uvicorn, "run", lambda *_, **__: pytest.fail("the server started"))
     name, value = setting.split("=", 1)
     monkeypatch.setenv(name, value)
     for command in (["migrate"], ["serve", "--port", "0"]):
