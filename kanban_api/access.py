@@ -59,6 +59,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased, joinedload, selectinload
 
 from kanban_api.database import Database
+from kanban_api.direct import fetch_one
 from kanban_api.errors import (
     BOARD_NOT_FOUND,
     CARD_NOT_FOUND,
@@ -280,22 +281,23 @@ async def authenticate_bearer(
     if bearer is None or not bearer.startswith(API_TOKEN_PREFIX):
         return authenticate(tokens, bearer=bearer)
     async with database.reading() as connection:
-        row = (
-            await connection.execute(_TOKEN_LOOKUP, {"token_hash": ticket_hash(bearer)})
-        ).one_or_none()
-        now = utcnow()
-        if row is None or (row.expires_at is not None and row.expires_at <= now):
+        row = await fetch_one(connection, _TOKEN_LOOKUP, {"token_hash": ticket_hash(bearer)})
+        if row is None:
             raise NotAuthenticatedError
-        if row.last_used_at is None or row.last_used_at <= now - LAST_USED_PRECISION:
+        token_id, user_id, credentials_version, can_write, board_limited, expires, used = row
+        now = utcnow()
+        if expires is not None and expires <= now:
+            raise NotAuthenticatedError
+        if used is None or used <= now - LAST_USED_PRECISION:
             await connection.execute(
-                update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
             )
     return Principal(
-        row.user_id,
-        row.credentials_version,
-        token_id=row.id,
-        can_write=row.can_write,
-        board_limited=row.board_limited,
+        user_id,
+        credentials_version,
+        token_id=token_id,
+        can_write=can_write,
+        board_limited=board_limited,
     )
 
 

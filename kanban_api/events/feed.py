@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kanban_api.access import ACTOR_ID, LockedBoard, lock_free_boards, locked_board
 from kanban_api.database import flush_pending
+from kanban_api.direct import fetch_all
 from kanban_api.errors import BOARD_NOT_FOUND, GoneError, NotFoundError
 from kanban_api.events.message import LiveEvent
 from kanban_api.events.publish import CHANNEL, announce, notifies
@@ -142,7 +143,8 @@ async def _record_locked(
     outs = _numbered(session, locked.event_seq + 1, events)
     notices = [LiveEvent.of(board_id, out).notify_payload() for out in outs]
     connection = await session.connection()
-    sent = await connection.execute(
+    sent = await fetch_all(
+        connection,
         _record_and_notify,
         {
             "board_id": board_id,
@@ -157,7 +159,7 @@ async def _record_locked(
             "payloads": notices,
         },
     )
-    if not sent.all():
+    if not sent:
         return False
     locked.event_seq = outs[-1].seq
     return True

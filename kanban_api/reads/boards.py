@@ -9,6 +9,7 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kanban_api.access import ReadAccess, caller_membership, check_credential
+from kanban_api.direct import fetch_all
 from kanban_api.models import Board, Label, LabelColor, Membership
 from kanban_api.models.board import board_columns
 from kanban_api.permissions import Action
@@ -98,7 +99,7 @@ async def list_boards(connection: AsyncConnection, *, access: ReadAccess) -> lis
     each with the principal's role: one statement, however many. Rows, not entities,
     from a statement built once; each board's labels aggregated into its row (see
     `_LabelPairs`) rather than read by a second statement or as a row per label."""
-    rows = (await connection.execute(_MY_BOARDS[access.action], access.principal.params())).all()
+    rows = await fetch_all(connection, _MY_BOARDS[access.action], access.principal.params())
     if not rows:
         # No boards, or a stale credential?
         await check_credential(connection, principal=access.principal)

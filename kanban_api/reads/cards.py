@@ -43,6 +43,7 @@ from kanban_api.access import (
     refuse,
     role_on_board,
 )
+from kanban_api.direct import fetch_all, fetch_one
 from kanban_api.errors import CARD_NOT_FOUND, InvalidInputError
 from kanban_api.models import (
     Board,
@@ -409,7 +410,7 @@ async def list_cards(
             raise
         filters.add("cursor")
         params.update(_cursor_params(start))
-    rows = (await connection.execute(_board_cards(frozenset(filters), access.action), params)).all()
+    rows = await fetch_all(connection, _board_cards(frozenset(filters), access.action), params)
     if not rows:
         await check_board(
             connection, principal=access.principal, board_id=board_id, action=access.action
@@ -491,7 +492,7 @@ async def read_card(
     """The card in CardOut's wire shape, if the principal may perform the action on its
     board: one statement, the credential check included; else 401, 404 or 403."""
     params = {**access.principal.params(), "card_id": card_id}
-    row = (await connection.execute(_member_card(access.action), params)).one_or_none()
+    row = await fetch_one(connection, _member_card(access.action), params)
     if row is None:
         await refuse(
             connection,

@@ -34,6 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kanban_api.access import card_in_play
 from kanban_api.database import flush_pending
+from kanban_api.direct import fetch_one
 from kanban_api.errors import InvalidInputError
 from kanban_api.models import Board, Card, CardColumn, CardRenumbering
 from kanban_api.models.base import UTCDateTime, utcnow
@@ -164,24 +165,24 @@ async def _move_to_bottom(session: AsyncSession, card: Card, column: CardColumn)
     await flush_pending(session)  # what a flush would have written first still goes first
     now = utcnow()
     connection = await session.connection()
-    row = (
-        await connection.execute(
-            _to_bottom,
-            {
-                "card_id": card.id,
-                "of_board": card.board_id,
-                "to_column": column,
-                "loaded_version": card.version,
-                "now": now,
-            },
-        )
-    ).one_or_none()
+    row = await fetch_one(
+        connection,
+        _to_bottom,
+        {
+            "card_id": card.id,
+            "of_board": card.board_id,
+            "to_column": column,
+            "loaded_version": card.version,
+            "now": now,
+        },
+    )
     if row is None:
         return False
+    position, version = row
     for field, value in (
         ("column", column),
-        ("position", row.position),
-        ("version", row.version),
+        ("position", position),
+        ("version", version),
         ("updated_at", now),
     ):
         set_committed_value(card, field, value)
