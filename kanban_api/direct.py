@@ -10,8 +10,8 @@ through SQLAlchemy as usual, with the same results.
 
 A driver error is raised as SQLAlchemy raises it (a `DBAPIError` subclass around its
 adapter's translation), so the app answers a database fault (db_faults.py) the same
-whichever way the statement ran; a connection the server closed is replaced at its
-next checkout (database.py), as on SQLAlchemy's path. The
+whichever way the statement ran; a connection found closed is invalidated, as
+SQLAlchemy invalidates it. The
 engine's `before_cursor_execute` and `after_cursor_execute` listeners, when it has any
 (the tests count statements with them), are called for each statement as SQLAlchemy
 calls them, with no cursor and an empty execution context.
@@ -118,7 +118,12 @@ async def fetch_all(
                 sql, arguments = listener(sync, None, sql, arguments, context, False)
         records = await driver.fetch(sql, *arguments)
     except (asyncpg.PostgresError, asyncpg.InterfaceError, _dbapi(connection).Error) as error:
-        raise _as_sqlalchemy(error, sql, connection.dialect) from error
+        lost = driver.is_closed()
+        if lost:
+            # As SQLAlchemy does on a disconnect: the pool drops the connection, and the
+            # transaction is not rolled back on it (that would raise again, unawaited).
+            await connection.invalidate()
+        raise _as_sqlalchemy(error, sql, connection.dialect, lost=lost) from error
     if sync.dispatch.after_cursor_execute:
         for listener in sync.dispatch.after_cursor_execute:
             listener(sync, None, sql, arguments, context, False)
@@ -161,7 +166,7 @@ def _dbapi(connection: AsyncConnection) -> Any:
     return connection.dialect.loaded_dbapi
 
 
-def _as_sqlalchemy(error: Exception, sql: str, dialect: Dialect) -> Exception:
+def _as_sqlalchemy(error: Exception, sql: str, dialect: Dialect, *, lost: bool) -> Exception:
     """The error as SQLAlchemy raises a driver's: asyncpg's translated by SQLAlchemy's
     adapter into its PEP 249 class, then wrapped in the matching `sqlalchemy.exc` class
     (OperationalError, IntegrityError, ...); the parameters are never shown."""

@@ -548,3 +548,21 @@ async def tool_error(session: ClientSession, name: str, **arguments: Any) -> dic
     (text,) = [block.text for block in result.content if isinstance(block, TextContent)]
     error: dict[str, Any] = {**result.structured_content, "text": text}
     return error
+
+
+async def until_a_request_waits_for_a_lock(engine: AsyncEngine) -> int:
+    """The PostgreSQL backend of a request waiting for a lock, once one does (its pid)."""
+    # Autocommit: within a transaction, pg_stat_activity would keep showing its first answer.
+    async with engine.connect() as observer:
+        await observer.execution_options(isolation_level="AUTOCOMMIT")
+        for _ in range(500):
+            waiting = await observer.scalar(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            if waiting is not None:
+                return int(waiting)
+            await asyncio.sleep(0.01)
+    raise AssertionError("no request queued for a lock")

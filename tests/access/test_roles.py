@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.models import Board, Membership, Role
@@ -20,6 +20,7 @@ from tests.helpers import (
     detail,
     introduce,
     share,
+    until_a_request_waits_for_a_lock,
 )
 
 
@@ -260,27 +261,10 @@ async def test_a_role_changed_while_a_write_waits_is_the_one_checked(
         request = asyncio.create_task(
             client.request(method, url, json=body, headers=member.headers)
         )
-        await _until_a_request_waits_for_a_lock(engine)
+        await until_a_request_waits_for_a_lock(engine)
         await writer.commit()
     response = await request
 
     assert response.status_code == 403, response.text
     assert await role_of(client, member, board["id"]) == after
     assert {m["id"] for m in await members(client, owner, board["id"])} >= {other.id}
-
-
-async def _until_a_request_waits_for_a_lock(engine: AsyncEngine) -> None:
-    # Autocommit: within a transaction, pg_stat_activity would keep showing its first answer.
-    async with engine.connect() as observer:
-        await observer.execution_options(isolation_level="AUTOCOMMIT")
-        for _ in range(500):
-            waiting = await observer.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-            )
-            if waiting:
-                return
-            await asyncio.sleep(0.01)
-    raise AssertionError("the request never queued for the board")

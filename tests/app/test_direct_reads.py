@@ -3,15 +3,19 @@ values as SQLAlchemy's, and never outside the transaction they belong to. (The s
 PostgreSQL runs send the hot reads and a drag's writes this way; tests/app/
 test_database_states.py has their faults, tests/cards/test_read_paths.py their counts.)"""
 
+import asyncio
+import gc
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, literal, select
+from httpx import AsyncClient
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.exc import MultipleResultsFound
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kanban_api.direct import fetch_all, fetch_one
 from kanban_api.models import Card, CardColumn
+from tests.helpers import Accounts, create_board, create_cards, until_a_request_waits_for_a_lock
 
 
 @pytest.fixture
@@ -32,7 +36,8 @@ async def test_a_statement_in_a_transaction_runs_in_that_transaction(
         second = (await connection.execute(transaction_id)).scalar_one()
         third = await fetch_one(connection, transaction_id, {})
 
-    assert first is not None and third is not None
+    assert first is not None
+    assert third is not None
     assert first[0] == second == third[0]
 
 
@@ -51,3 +56,32 @@ async def test_a_direct_read_binds_and_converts_values_by_their_types(
             await fetch_one(reading, select(func.generate_series(1, 2)), {})
 
     assert tuple(row) == (CardColumn.DOING, datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+
+
+async def test_a_write_whose_connection_the_server_ends_mid_statement_is_a_clean_503(
+    client: AsyncClient,
+    accounts: Accounts,
+    postgresql: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A drag waiting on a row when its backend is terminated (a restart, an operator):
+    503, and the connection is dropped as SQLAlchemy would drop it, so closing the
+    request's session raises nothing more (no "Task exception was never retrieved")."""
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    [card] = await create_cards(client, owner, board["id"], {"title": "Held"})
+    async with postgresql.connect() as holder, holder.begin():
+        await holder.execute(
+            text("SELECT 1 FROM card WHERE id = :id FOR UPDATE"), {"id": card["id"]}
+        )
+        drag = asyncio.create_task(
+            client.patch(f"/api/cards/{card['id']}", json={"column": "DONE"}, headers=owner.headers)
+        )
+        waiting = await until_a_request_waits_for_a_lock(postgresql)
+        await holder.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": waiting})
+        response = await drag
+    gc.collect()
+
+    assert response.status_code == 503, response.text
+    assert "never retrieved" not in caplog.text
+    assert (await client.get(f"/api/cards/{card['id']}", headers=owner.headers)).json() == card
