@@ -58,6 +58,17 @@ async def test_a_direct_read_binds_and_converts_values_by_their_types(
     assert tuple(row) == (CardColumn.DOING, datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
 
 
+async def test_a_statement_rendered_per_execution_still_runs(postgresql: AsyncEngine) -> None:
+    """An expanding `IN` is written out by SQLAlchemy at each execution: such a statement
+    runs through SQLAlchemy, with its values."""
+    numbers = select(func.generate_series(1, 5).label("n")).subquery()
+    chosen = select(numbers.c.n).where(numbers.c.n.in_([2, 4])).order_by(numbers.c.n)
+    async with postgresql.execution_options(isolation_level="AUTOCOMMIT").connect() as reading:
+        rows = await fetch_all(reading, chosen, {})
+
+    assert [tuple(row) for row in rows] == [(2,), (4,)]
+
+
 async def test_a_write_whose_connection_the_server_ends_mid_statement_is_a_clean_503(
     client: AsyncClient,
     accounts: Accounts,
