@@ -34,6 +34,9 @@ from sqlalchemy.sql.elements import ClauseElement
 from kanban_api.database import AUTOCOMMIT
 
 Processor = Callable[[Any], Any]
+# What asyncpg raises of its own: the server's errors, and the client's (SQLAlchemy's
+# adapter translates each into its PEP 249 class).
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +120,18 @@ async def fetch_all(
             for listener in sync.dispatch.before_cursor_execute:
                 sql, arguments = listener(sync, None, sql, arguments, context, False)
         records = await driver.fetch(sql, *arguments)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, _dbapi(connection).Error) as error:
-        lost = driver.is_closed()
+    except Exception as error:
+        dbapi_error = _dbapi(connection).Error
+        # An error the server reported leaves the connection as it was; any other (a lost
+        # connection, a protocol left mid-operation) may not: the connection is dropped, as
+        # SQLAlchemy drops a disconnected one, so that the pool never hands it out again
+        # and the transaction is not rolled back on it (that would raise, unawaited).
+        lost = driver.is_closed() or not isinstance(error, asyncpg.PostgresError | dbapi_error)
         if lost:
-            # As SQLAlchemy does on a disconnect: the pool drops the connection, and the
-            # transaction is not rolled back on it (that would raise again, unawaited).
             await connection.invalidate()
-        raise _as_sqlalchemy(error, sql, connection.dialect, lost=lost) from error
+        if isinstance(error, (*_DRIVER_ERRORS, dbapi_error)):
+            raise _as_sqlalchemy(error, sql, connection.dialect, lost=lost) from error
+        raise
     if sync.dispatch.after_cursor_execute:
         for listener in sync.dispatch.after_cursor_execute:
             listener(sync, None, sql, arguments, context, False)
@@ -169,7 +177,8 @@ def _dbapi(connection: AsyncConnection) -> Any:
 def _as_sqlalchemy(error: Exception, sql: str, dialect: Dialect, *, lost: bool) -> Exception:
     """The error as SQLAlchemy raises a driver's: asyncpg's translated by SQLAlchemy's
     adapter into its PEP 249 class, then wrapped in the matching `sqlalchemy.exc` class
-    (OperationalError, IntegrityError, ...); the parameters are never shown."""
+    (OperationalError, IntegrityError, ...), marked as having cost the connection if it
+    did (db_faults.py answers those 503); the parameters are never shown."""
     dbapi = dialect.loaded_dbapi
     if not isinstance(error, dbapi.Error):
         try:
@@ -177,5 +186,11 @@ def _as_sqlalchemy(error: Exception, sql: str, dialect: Dialect, *, lost: bool) 
         except dbapi.Error as translated:
             error = translated
     return exc.DBAPIError.instance(
-        sql, None, error, dbapi.Error, hide_parameters=True, dialect=dialect
+        sql,
+        None,
+        error,
+        dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=lost,
+        dialect=dialect,
     )

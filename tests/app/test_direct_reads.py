@@ -6,10 +6,12 @@ test_database_states.py has their faults, tests/cards/test_read_paths.py their c
 import asyncio
 import gc
 from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import event, func, literal, select, text
 from sqlalchemy.exc import MultipleResultsFound
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -96,3 +98,30 @@ async def test_a_write_whose_connection_the_server_ends_mid_statement_is_a_clean
     assert response.status_code == 503, response.text
     assert "never retrieved" not in caplog.text
     assert (await client.get(f"/api/cards/{card['id']}", headers=owner.headers)).json() == card
+
+
+async def test_a_driver_error_of_the_client_side_is_a_503_and_costs_only_its_connection(
+    client: AsyncClient, accounts: Accounts, postgresql: AsyncEngine
+) -> None:
+    """What asyncpg raises when a connection's protocol is left mid-operation (seen when
+    backends are terminated under load): the connection cannot be trusted, so it is
+    dropped and the read answered 503 (db_faults.py), and the next read is served."""
+    owner = await accounts.create()
+    board = await create_board(client, owner)
+    [card] = await create_cards(client, owner, board["id"], {"title": "Read me"})
+    failures = [asyncpg.InternalClientError("another operation is in progress")]
+
+    def fail(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if failures and "FROM card" in statement:
+            raise failures.pop()
+
+    event.listen(postgresql.sync_engine, "before_cursor_execute", fail)
+    try:
+        during = await client.get(f"/api/cards/{card['id']}", headers=owner.headers)
+    finally:
+        event.remove(postgresql.sync_engine, "before_cursor_execute", fail)
+    after = await client.get(f"/api/cards/{card['id']}", headers=owner.headers)
+
+    assert during.status_code == 503, during.text
+    assert "Retry-After" in during.headers
+    assert after.json() == card
