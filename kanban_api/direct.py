@@ -10,11 +10,11 @@ through SQLAlchemy as usual, with the same results.
 
 A driver error is raised as SQLAlchemy raises it (a `DBAPIError` subclass around its
 adapter's translation), so the app answers a database fault (db_faults.py) the same
-whichever way the statement ran; a connection found closed is invalidated, as
-SQLAlchemy invalidates it. The
-engine's `before_cursor_execute` and `after_cursor_execute` listeners, when it has any
-(the tests count statements with them), are called for each statement as SQLAlchemy
-calls them, with no cursor and an empty execution context.
+whichever way the statement ran, and one that is not the server's drops the connection
+from the pool, as SQLAlchemy drops a disconnected one. The engine's
+`before_cursor_execute` and `after_cursor_execute` listeners, when it has any (the tests
+count statements with them), are called for each statement as SQLAlchemy calls them,
+with no cursor and an empty execution context.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -121,7 +121,7 @@ async def fetch_all(
                 sql, arguments = listener(sync, None, sql, arguments, context, False)
         records = await driver.fetch(sql, *arguments)
     except Exception as error:
-        dbapi_error = _dbapi(connection).Error
+        dbapi_error = connection.dialect.loaded_dbapi.Error
         # An error the server reported leaves the connection as it was; any other (a lost
         # connection, a protocol left mid-operation) may not: the connection is dropped, as
         # SQLAlchemy drops a disconnected one, so that the pool never hands it out again
@@ -167,11 +167,6 @@ async def fetch_one(
 
 def _autocommit(connection: Connection) -> bool:
     return connection.get_execution_options().get("isolation_level") == AUTOCOMMIT
-
-
-def _dbapi(connection: AsyncConnection) -> Any:
-    """The PEP 249 module SQLAlchemy's driver adapter presents for asyncpg."""
-    return connection.dialect.loaded_dbapi
 
 
 def _as_sqlalchemy(error: Exception, sql: str, dialect: Dialect, *, lost: bool) -> Exception:
