@@ -5,11 +5,11 @@ import asyncio
 import logging
 from typing import NamedTuple
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kanban_api import idempotency, rate_limit
 from kanban_api.events import feed
+from kanban_api.middleware import DATABASE_ERRORS
 from kanban_api.services import ordering, trash
 from kanban_api.webhooks.queue import prune_deliveries
 
@@ -24,7 +24,12 @@ async def prune_periodically(
     retention_days: int,
     trash_retention_days: int,
 ) -> None:
-    """Prune now and then hourly; several workers doing so only repeat an idempotent DELETE."""
+    """Prune now and then hourly; several workers doing so only repeat an idempotent DELETE.
+
+    A failed round is logged and the next one comes an hour later as usual: the database
+    away at that moment (a refused or timed-out connection, which SQLAlchemy passes on
+    as the OSError or TimeoutError it is) must not end pruning for the worker's life.
+    """
     while True:
         try:
             async with sessionmaker() as session:
@@ -42,7 +47,7 @@ async def prune_periodically(
                     pruned.trash,
                     trash_retention_days,
                 )
-        except SQLAlchemyError:
+        except DATABASE_ERRORS:
             logger.exception("pruning events failed; trying again in an hour")
         await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
 

@@ -7,6 +7,7 @@ stopped answering). SQLite's outage is a database file that cannot be opened.
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from sqlalchemy.engine import make_url
 
 from kanban_api.app import create_app
 from kanban_api.config import Settings
+from kanban_api.database import Database
+from kanban_api.events import retention
 from kanban_api.migrations.runner import upgrade
 from kanban_api.state import state_of
 from tests.conftest import TEST_SECRET, ClientFactory
@@ -198,3 +201,48 @@ async def test_a_sqlite_file_that_is_not_a_database_is_a_503(tmp_path: Path) -> 
             await client.post("/api/users", json={"email": "a@example.com", "password": "p" * 8})
         )
     await state_of(app).database.dispose()
+
+
+async def test_the_pruner_outlives_a_database_outage(
+    settings: Settings, proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused connection reaches the pruner as a bare OSError, not SQLAlchemy's: it is
+    logged, and the next round runs (hourly; here at once), rather than ending the task."""
+    monkeypatch.setattr(retention, "PRUNE_INTERVAL_SECONDS", 0)
+    url = make_url(settings.database_url).set(host="127.0.0.1", port=proxy.port)
+    database = Database(settings.model_copy(update={"database_url": url.render_as_string(False)}))
+    failures = _FailedRounds(wanted=2)
+    retention.logger.addHandler(failures)
+    await proxy.refuse()
+    pruner = asyncio.create_task(
+        retention.prune_periodically(
+            database.sessionmaker, retention_days=30, trash_retention_days=30
+        )
+    )
+    try:
+        async with asyncio.timeout(HANG):
+            await asyncio.wait(
+                [pruner, asyncio.create_task(failures.reached.wait())],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        assert not pruner.done(), pruner.exception()
+        assert failures.count >= 2
+    finally:
+        retention.logger.removeHandler(failures)
+        pruner.cancel()
+        await database.dispose()
+
+
+class _FailedRounds(logging.Handler):
+    """Counts the pruner's failed rounds; `reached` is set at the `wanted`th."""
+
+    def __init__(self, *, wanted: int) -> None:
+        super().__init__()
+        self.wanted, self.count = wanted, 0
+        self.reached = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "pruning events failed" in record.getMessage():
+            self.count += 1
+            if self.count >= self.wanted:
+                self.reached.set()
