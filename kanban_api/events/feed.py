@@ -10,11 +10,11 @@ next `seq` of its board from `board.event_seq`; the UPDATE that bumps it holds t
 board row's lock until commit, so seqs are gapless and become visible in order.
 """
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy import (
     ARRAY,
@@ -154,7 +154,7 @@ async def _record_locked(
             "at": outs[0].at,
             "seqs": [out.seq for out in outs],
             "types": [out.type.value for out in outs],
-            "datas": [json.dumps(out.data) for out in outs],
+            "datas": [orjson.dumps(out.data).decode() for out in outs],
             "channel": CHANNEL,
             "payloads": notices,
         },

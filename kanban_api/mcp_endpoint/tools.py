@@ -217,7 +217,7 @@ async def update_card(call: Call, arguments: args.UpdateCard) -> Answer:
     card = await card_service.update_card(
         call.session, card=found.card, update=update, caps=CardCaps.from_settings(call.settings)
     )
-    return Answer(CardOut.model_validate(card), f"Updated card #{card.id} {card.title!r}")
+    return Answer(card, f"Updated card #{card.id} {card.title!r}")
 
 
 async def move_card(call: Call, arguments: args.MoveCard) -> Answer:
@@ -227,7 +227,7 @@ async def move_card(call: Call, arguments: args.MoveCard) -> Answer:
         call.session, card=found.card, column=move.column, after_id=move.after_id
     )
     place = "at the top" if move.after_id is None else f"after card #{move.after_id}"
-    return Answer(CardOut.model_validate(card), f"Moved card #{card.id} to {card.column} {place}")
+    return Answer(card, f"Moved card #{card.id} to {card.column} {place}")
 
 
 async def delete_card(call: Call, arguments: args.CardArguments) -> Answer:

@@ -110,8 +110,9 @@ async def _admit_batch(
 
 async def update_card(
     session: AsyncSession, *, card: Card, update: CardUpdate, caps: CardCaps
-) -> Card:
+) -> CardOut:
     """Apply a partial update; a card changing column goes to the bottom of the new one.
+    Returns the card as changed, the model its event carries (see `_record_change`).
 
     The caller holds the board lock (see `access.lock_board`).
     Raises ConflictError (409) if (un)archiving would take the board past a cap, or if
@@ -144,14 +145,16 @@ async def update_card(
     if update.assignee_ids is not None:
         await _replace_assignees(session, card=card, user_ids=set(update.assignee_ids))
     await flush_pending(session)
-    await _record_change(session, card=card, changed=card.version != version, renumbered=renumbered)
-    return card
+    return await _record_change(
+        session, card=card, changed=card.version != version, renumbered=renumbered
+    )
 
 
 async def move_card(
     session: AsyncSession, *, card: Card, column: CardColumn, after_id: int | None
-) -> Card:
+) -> CardOut:
     """Put the card right after card `after_id` of `column` (None: at the top).
+    Returns the card as moved, the model its event carries.
 
     The caller holds the board lock (see `access.lock_board`).
     Raises ConflictError (409) if an active card would enter a column at its WIP limit.
@@ -162,14 +165,13 @@ async def move_card(
     if not card.archived and column != card.column:
         await wip.make_room(session, board_id=card.board_id, adding={column: 1})
     renumbered = await ordering.place_card(session, card=card, column=column, anchor=after_id)
-    await _record_change(
+    return await _record_change(
         session,
         card=card,
         changed=card.version != version,
         renumbered=renumbered,
         type=EventType.CARD_MOVED,
     )
-    return card
 
 
 async def updated_card_events(
@@ -197,16 +199,22 @@ async def _record_change(
     changed: bool,
     renumbered: Sequence[int],
     type: EventType = EventType.CARD_UPDATED,
-) -> None:
+) -> CardOut:
     """The events of a change to one card: the cards renumbered to make room for it, then
     the card itself if it changed. Positions are only comparable within a column after a
-    renumbering, so clients must learn every renumbered card's new position."""
+    renumbering, so clients must learn every renumbered card's new position.
+
+    Returns the card as an API model, built once for its event and its answer: reading
+    the entity's attributes into the model is among a drag's larger costs.
+    """
     recorded: list[tuple[EventType, events.EventData]] = [
         *await updated_card_events(session, card_ids=renumbered)
     ]
+    out = CardOut.model_validate(card)
     if changed:
-        recorded.append((type, CardOut.model_validate(card)))
+        recorded.append((type, out))
     await events.record_many(session, board_id=card.board_id, events=recorded)
+    return out
 
 
 async def _replace_labels(

@@ -412,3 +412,29 @@ async def test_a_drag_writes_in_few_round_trips_under_the_board_lock(
     events = await client.get(f"/api/boards/{board['id']}/events", headers=owner.headers)
     last = events.json()[-1]
     assert (last["type"], last["data"]) == ("card.updated", response.json())
+
+
+async def test_a_changed_card_is_answered_with_the_bytes_a_read_of_it_sends(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    """A PATCH or move answers with the model its event carries, encoded without FastAPI;
+    a client comparing the answer with a later GET (or caching it by ETag) sees the same."""
+    owner, other = await accounts.create(), await accounts.create()
+    board = await create_board(client, owner)
+    await add_member(client, owner, board["id"], other, "editor")
+    cards = await create_cards(client, owner, board["id"], *_cards(3, (owner.id, other.id)))
+    changes = [
+        ("PATCH", "", {"column": "DONE", "title": "Déjà vu ✓", "dueAt": "2030-01-02T03:04:05.5Z"}),
+        ("PATCH", "", {"labels": ["red", "blue"], "assigneeIds": [other.id, owner.id]}),
+        ("POST", "/move", {"column": "TODO", "afterId": None}),
+    ]
+
+    for card, (method, suffix, body) in zip(cards, changes, strict=True):
+        path = f"/api/cards/{card['id']}"
+        changed = await client.request(method, path + suffix, json=body, headers=owner.headers)
+        read = await client.get(path, headers=owner.headers)
+
+        assert changed.status_code == read.status_code == 200, changed.text
+        assert changed.content == read.content
+        assert changed.headers["content-type"] == read.headers["content-type"]
+        assert changed.headers["etag"] == read.headers["etag"] == f'"{read.json()["version"]}"'
