@@ -1,5 +1,6 @@
 """The ASGI application: routers, middleware, error answers and the optional static client."""
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import exc
 from sqlalchemy.orm.exc import StaleDataError
-from starlette.routing import Route
+from starlette.routing import NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from kanban_api import __version__
@@ -80,8 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _new_app(state: AppState, mcp: McpEndpoint) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.start()
+        _build_routes(app)
         async with mcp.running():
             yield
         await state.stop()
@@ -104,6 +106,18 @@ def _new_app(state: AppState, mcp: McpEndpoint) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _build_routes(app: FastAPI) -> None:
+    """Have FastAPI build every included router's routes now, before the first request.
+
+    FastAPI builds an included router's routes (their validators and serializers) when
+    a request first reaches it, and that request waits meanwhile: a new worker's first
+    answers would each be late (docs/performance.md). Looking up a route name that
+    does not exist walks, hence builds, them all.
+    """
+    with contextlib.suppress(NoMatchFound):
+        app.url_path_for("(no route has this name)")
 
 
 def _include_routers(app: FastAPI, settings: Settings) -> None:

@@ -2,14 +2,26 @@
 login's answer and mistakes, and 422s that name the request's own fields."""
 
 import re
+from typing import Any
 
 import jwt
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
+from pydantic import TypeAdapter
 
+from kanban_api.app import create_app
+from kanban_api.config import Settings
+from kanban_api.state import state_of
 from tests.conftest import TEST_SECRET
-from tests.helpers import DEFAULT_PASSWORD, Accounts, create_board, create_cards, detail
+from tests.helpers import (
+    DEFAULT_PASSWORD,
+    Accounts,
+    create_board,
+    create_cards,
+    detail,
+    running,
+)
 
 
 async def test_docs_and_redoc_load_every_asset_from_the_server_itself(client: AsyncClient) -> None:
@@ -160,3 +172,27 @@ async def test_validation_errors_name_the_field_in_plain_words(
         assert words in error["msg"]
         assert "error," not in error["msg"]
         assert "input" not in error
+
+
+async def test_a_started_worker_has_built_its_routes_before_the_first_request(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI builds an included router's routes (a validator and serializer per field)
+    when a request first reaches it; the app's start-up has it done already, so a new
+    worker's first requests create no validator at all."""
+    app = create_app(settings)
+    created: list[object] = []
+    build = TypeAdapter.__init__
+
+    def counted(self: TypeAdapter[Any], *args: Any, **kwargs: Any) -> None:
+        created.append(args[0] if args else kwargs)
+        build(self, *args, **kwargs)
+
+    async with running(app):
+        monkeypatch.setattr(TypeAdapter, "__init__", counted)
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+            answers = [await client.get(path) for path in ("/health", "/api/boards", "/")]
+    await state_of(app).database.dispose()
+
+    assert [answer.status_code for answer in answers] == [200, 401, 200]
+    assert created == []
