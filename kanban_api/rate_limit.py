@@ -15,11 +15,14 @@ principal and window when KANBAN_REDIS_URL is set.
 
 import asyncio
 import logging
+import math
 import time
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import String, bindparam, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -55,6 +58,10 @@ REDIS_CLIENT_NAME = "kanban-api"
 # Redis answers a counter at once; one that takes this long is taken as down, and the
 # request is served uncounted, rather than every request waiting on it.
 REDIS_TIMEOUT_SECONDS = 1.0
+# After Redis failed, requests are served uncounted at once for this long, rather than
+# each waiting out REDIS_TIMEOUT_SECONDS while a silent Redis stays silent; then one
+# batch of hits tries again.
+REDIS_RETRY_SECONDS = 5.0
 RATE_LIMITED = "Rate limit of {limit} requests per minute reached; retry in {reset} seconds"
 LIMITED_PREFIXES = ("/api/", MCP_PATH)
 
@@ -62,6 +69,19 @@ LIMITED_PREFIXES = ("/api/", MCP_PATH)
 def clock() -> float:
     """Unix seconds: the windows' clock (tests set it)."""
     return time.time()
+
+
+def monotonic() -> float:
+    """Seconds from an arbitrary start: the clock of Redis retries (tests set it)."""
+    return time.monotonic()
+
+
+class RedisPausedError(RedisConnectionError):
+    """Redis failed lately: not asked again until REDIS_RETRY_SECONDS have passed."""
+
+
+# What Redis's being away raises (an error Redis itself answered is not that).
+REDIS_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 
 
 class Counter(Protocol):
@@ -146,6 +166,11 @@ class RedisCounter:
     together, in one pipeline on one connection: under load a worker starts several
     requests per turn, and a command sent alone costs redis-py several times the CPU
     of its share of a pipeline (docs/performance.md). A hit waits for no later turn.
+
+    When Redis fails to answer, every request would wait REDIS_TIMEOUT_SECONDS for it
+    while it stays away; so for REDIS_RETRY_SECONDS after a failure, hits raise
+    `RedisPausedError` at once, and then the first batch alone tries Redis again (the hits
+    of later turns raise meanwhile) until it answers.
     """
 
     def __init__(self, redis: Redis) -> None:
@@ -154,8 +179,12 @@ class RedisCounter:
         self._pending: list[tuple[list[str | int], asyncio.Future[Any]]] = []
         # The batches being sent (held here, as the event loop keeps only weak references).
         self._sending: set[asyncio.Task[None]] = set()
+        # Until when (`monotonic`) Redis is not asked, and whether it failed last time.
+        self._paused_until = -math.inf
+        self._failed = False
 
     async def hit(self, counted: CountedAs, *, window: int) -> tuple[int, str]:
+        self._check_paused()
         token = counted.token or counted.fallback
         keys_and_args: list[str | int] = [
             f"kanban:known-token:{counted.token_hash}",
@@ -174,8 +203,15 @@ class RedisCounter:
         count, chosen = await answer
         return int(count), token if int(chosen) == 3 else counted.fallback
 
+    def _check_paused(self) -> None:
+        if monotonic() < self._paused_until:
+            raise RedisPausedError("Redis failed lately; not asked again yet")
+
     def _send_pending(self) -> None:
         batch, self._pending = self._pending, []
+        if self._failed:
+            # This batch finds out whether Redis is back; later ones do not wait with it.
+            self._paused_until = monotonic() + REDIS_RETRY_SECONDS
         task = asyncio.create_task(self._send(batch))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
@@ -195,6 +231,7 @@ class RedisCounter:
             raise
         except Exception as error:
             replies = [error] * len(batch)
+        self._note_outcome(failed=any(isinstance(reply, REDIS_UNREACHABLE) for reply in replies))
         for (_, answer), reply in zip(batch, replies, strict=True):
             if answer.done():  # its request was cancelled meanwhile
                 continue
@@ -203,8 +240,20 @@ class RedisCounter:
             else:
                 answer.set_result(reply)
 
+    def _note_outcome(self, *, failed: bool) -> None:
+        """Pause after a failure to reach Redis (a timeout is one); resume once it answers."""
+        self._failed = failed
+        self._paused_until = monotonic() + REDIS_RETRY_SECONDS if failed else -math.inf
+
     async def authenticated(self, counted: CountedAs) -> None:
-        await self.redis.set(f"kanban:known-token:{counted.token_hash}", 1, ex=KNOWN_TOKEN_SECONDS)
+        self._check_paused()
+        try:
+            await self.redis.set(
+                f"kanban:known-token:{counted.token_hash}", 1, ex=KNOWN_TOKEN_SECONDS
+            )
+        except REDIS_UNREACHABLE:
+            self._note_outcome(failed=True)
+            raise
 
 
 async def prune(session: AsyncSession, *, now: float | None = None) -> int:

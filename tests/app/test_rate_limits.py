@@ -268,3 +268,37 @@ async def test_a_redis_that_never_answers_is_given_up_on(
             )
     assert [answer.status_code for answer in answers] == [200] * 3
     assert all("RateLimit-Limit" not in answer.headers for answer in answers)
+
+
+async def test_a_silent_redis_is_not_asked_again_for_a_while(
+    client_with: ClientFactory, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once Redis has failed to answer, requests are served uncounted at once, without a
+    word to Redis, for REDIS_RETRY_SECONDS (rather than each waiting out the timeout);
+    then Redis is asked again."""
+    received: list[bytes] = []
+
+    async def swallow(reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            received.append(data)
+
+    now = [1000.0]
+    monkeypatch.setattr(rate_limit, "monotonic", lambda: now[0])
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        client = await client_with(rate_limit_per_minute=1, redis_url=f"redis://127.0.0.1:{port}/0")
+        owner = await accounts.create()
+        first = await client.get("/api/boards", headers=owner.headers)  # finds Redis silent
+        asked = len(received)
+
+        paused = [await client.get("/api/boards", headers=owner.headers) for _ in range(3)]
+        assert len(received) == asked
+        now[0] += rate_limit.REDIS_RETRY_SECONDS
+        retried = await client.get("/api/boards", headers=owner.headers)
+
+    assert asked > 0
+    answers = [first, *paused, retried]
+    assert [answer.status_code for answer in answers] == [200] * 5
+    assert all("RateLimit-Limit" not in answer.headers for answer in answers)
+    assert len(received) > asked
