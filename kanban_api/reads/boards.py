@@ -43,7 +43,14 @@ class _LabelPairs(DialectFunction):
 _LABEL_COLORS = tuple(LabelColor)
 
 
+@functools.lru_cache(maxsize=1024)
 def _labels(pairs: str | None) -> list[dict[str, Any]]:
+    """The board's labels, in colour order, from `_LabelPairs`'s text.
+
+    Cached, as `_columns` is and for the same reasons: most boards keep the same label
+    names (at first all empty), while parsing, sorting and shaping each board's labels
+    was the largest part of the board list's own work. The lists are only encoded.
+    """
     return [
         {"color": _LABEL_COLORS[position], "name": name}
         for position, name in sorted(orjson.loads(pairs or "[]"))

@@ -201,3 +201,25 @@ async def test_delete_board_then_purge_removes_its_cards_labels_and_memberships(
         )
         assert tuple(leftovers.one()) == (0, 0, 0, 0)
     assert (await client.get(f"/api/boards/{keep['id']}", headers=alice.headers)).status_code == 200
+
+
+async def test_the_board_list_shows_each_boards_own_labels_as_they_change(
+    client: AsyncClient, accounts: Accounts
+) -> None:
+    """Boards with the same labels share one shaped list in the board list (it is cached
+    by the labels' text), so a rename must show on its board only, and at once."""
+    alice = await accounts.create()
+    first, second = await create_board(client, alice), await create_board(client, alice)
+    listed = (await client.get("/api/boards", headers=alice.headers)).json()
+    assert listed[0]["labels"] == listed[1]["labels"] == first["labels"]
+
+    for name in ("Bug", "Bug!", ""):
+        renamed = await client.patch(
+            f"/api/boards/{second['id']}",
+            json={"labels": [{"color": "red", "name": name}]},
+            headers=alice.headers,
+        )
+        listed = (await client.get("/api/boards", headers=alice.headers)).json()
+
+        assert [board["labels"] for board in listed] == [first["labels"], renamed.json()["labels"]]
+        assert {label["color"]: label["name"] for label in listed[1]["labels"]}["red"] == name
