@@ -1,9 +1,8 @@
 """The ASGI application: routers, middleware, error answers and the optional static client."""
 
-import contextlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -116,7 +115,7 @@ def _build_routes(app: FastAPI) -> None:
     answers would each be late (docs/performance.md). Looking up a route name that
     does not exist walks, hence builds, them all.
     """
-    with contextlib.suppress(NoMatchFound):
+    with suppress(NoMatchFound):
         app.url_path_for("(no route has this name)")
 
 

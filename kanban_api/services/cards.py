@@ -112,7 +112,8 @@ async def update_card(
     session: AsyncSession, *, card: Card, update: CardUpdate, caps: CardCaps
 ) -> CardOut:
     """Apply a partial update; a card changing column goes to the bottom of the new one.
-    Returns the card as changed, the model its event carries (see `_record_change`).
+
+    Returns the card as changed: the model its event carries (see `_record_change`).
 
     The caller holds the board lock (see `access.lock_board`).
     Raises ConflictError (409) if (un)archiving would take the board past a cap, or if
@@ -154,7 +155,8 @@ async def move_card(
     session: AsyncSession, *, card: Card, column: CardColumn, after_id: int | None
 ) -> CardOut:
     """Put the card right after card `after_id` of `column` (None: at the top).
-    Returns the card as moved, the model its event carries.
+
+    Returns the card as moved: the model its event carries.
 
     The caller holds the board lock (see `access.lock_board`).
     Raises ConflictError (409) if an active card would enter a column at its WIP limit.
